@@ -1,1 +1,30 @@
+//! An SMTP client for submission and for delivery to MX hosts, as a sans-IO core and a
+//! WebAssembly component (`wasm32-wasip2`).
+//!
+//! The core (`smtp`, `tls`, `error`) performs no I/O and reads no clock: it takes received
+//! bytes and the current time, and returns bytes to send, deadlines and events. The module
+//! `component` (only on `wasm32`) binds the core to the WIT world in `wit/`: the host supplies
+//! TCP connections and DNS lookups through imports, and the component exports the client.
+//!
+//! | RFC | topic | status | module |
+//! |---|---|---|---|
+//! | 5321 | SMTP | yes: greeting, EHLO/HELO, MAIL, RCPT, DATA, RSET, QUIT | `smtp` |
+//! | 2920 | PIPELINING | yes | `smtp::session` |
+//! | 1870 | SIZE | yes | `smtp::extensions`, `smtp::command` |
+//! | 6152 | 8BITMIME | yes | `smtp::command` |
+//! | 6531 | SMTPUTF8 | yes | `smtp::command`, `smtp::address` |
+//! | 8689 | REQUIRETLS | MAIL parameter | `smtp::command` |
+//! | 9422 | LIMITS | parsed | `smtp::extensions` |
+//! | 3463, 2034 | enhanced status codes | yes | `smtp::reply` |
+//! | 8460 | TLS reporting | result types and JSON | `tls::report` |
+//! | 3207, 8314 | STARTTLS, implicit TLS | issue 4 | |
+//! | 4954 | AUTH | issue 3 | |
+//! | 7672, 6698 | DANE | issue 4 | |
+//! | 8461 | MTA-STS | issue 6 | |
 
+pub mod error;
+pub mod smtp;
+pub mod tls;
+
+#[cfg(target_arch = "wasm32")]
+mod component;
