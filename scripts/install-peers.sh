@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Installs what the real-peer tests need: Debian packages (Postfix + Cyrus SASL, NSD, Unbound,
+# ldns tools, openssl, iproute2, python3-venv) and a Python venv with aiosmtpd.
+# Idempotent and fast when everything is there: packages are checked with dpkg-query,
+# `apt-get update` runs only when something is missing, the venv is reused.
+# Needs root and apt-get (Debian 12). Never starts a service.
+#
+# usage: scripts/install-peers.sh            (env: PEERS_VENV, default <repo>/target/peers-venv)
+# prints the venv's python path on its last line as "PEERS_PYTHON <path>"
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+venv=${PEERS_VENV:-$repo/target/peers-venv}
+PKGS=(postfix sasl2-bin libsasl2-modules nsd unbound ldnsutils openssl python3-venv iproute2)
+PIP_PKGS=(aiosmtpd)
+
+now() { date +%s.%N; }
+took() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.1f s", b-a}'; }
+
+if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "install-peers: needs root and apt-get" >&2; exit 1
+fi
+
+# one install at a time (parallel runs of the test command share the venv and dpkg)
+mkdir -p "$(dirname "$venv")"
+exec 9>"$(dirname "$venv")/.peers-install.lock"; flock 9
+
+# ---- Debian packages ------------------------------------------------------------------------
+t=$(now)
+missing=()
+for p in "${PKGS[@]}"; do
+  [ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)" = installed ] || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "apt: all ${#PKGS[@]} packages already installed ($(took "$t"))"
+else
+  echo "apt: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  # Postfix: no main.cf, nothing started. Our peers run their own instances with `postfix -c`.
+  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+  # Never start the packages' services (no init here anyway; a policy-rc.d makes it explicit).
+  own_policy=
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d; own_policy=1
+  fi
+  trap 'if [ -n "$own_policy" ]; then rm -f /usr/sbin/policy-rc.d; fi' EXIT
+  t1=$(now)
+  apt-get update -q >/dev/null
+  echo "apt: update took $(took "$t1")"
+  t1=$(now)
+  apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+  echo "apt: install took $(took "$t1")"
+fi
+
+# ---- Python venv with aiosmtpd --------------------------------------------------------------
+t=$(now)
+if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import aiosmtpd' 2>/dev/null; then
+  echo "venv: $venv ready ($(took "$t"))"
+else
+  rm -rf "$venv"
+  # Debian's python3 (python3-venv installed above); fall back to whatever python3 is on PATH.
+  py=/usr/bin/python3; [ -x "$py" ] || py=$(command -v python3)
+  "$py" -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check "${PIP_PKGS[@]}"
+  echo "venv: created $venv with ${PIP_PKGS[*]} ($(took "$t"))"
+fi
+echo "PEERS_PYTHON $venv/bin/python"
