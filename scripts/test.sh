@@ -7,9 +7,11 @@
 #   2. As root with apt-get: installs the real peers (scripts/install-peers.sh: Postfix, NSD,
 #      Unbound, ldns tools, openssl, iproute2, python3-venv; aiosmtpd in target/peers-venv).
 #      Idempotent; fast when everything is already there.
-#   3. Runs `cargo test --release --workspace --offline` inside a private network namespace (only
-#      its own loopback: nothing can leave the machine; /etc/resolv.conf there names 127.0.0.1),
-#      with SMTPCLIENT_PEERS=1 so the real-peer tests run.
+#   3. Runs `cargo test --release --workspace --offline --no-fail-fast` inside a private network
+#      namespace (only its own loopback: nothing can leave the machine; /etc/resolv.conf there
+#      names 127.0.0.1), with SMTPCLIENT_PEERS=1 so the real-peer tests run, and
+#      SMTPCLIENT_PEER_PYTHON, SMTPCLIENT_PEER_DIR, SMTPCLIENT_PEER_STATE for host-example's
+#      tests/support module. What the tests leave running in the namespace is ended after.
 #   Without root / apt-get / network namespaces (or with SMTPCLIENT_NO_PEERS=1) it runs
 #   `cargo test --release --workspace` plainly and says LOUDLY which peer tests did not run.
 # Exit code: the first failing lint/build step's, else cargo test's.
@@ -117,7 +119,7 @@ if [ -z "$why_not" ]; then
     SMTPCLIENT_PEER_DIR="$repo/tests/peers" \
     SMTPCLIENT_PEER_STATE="$state" \
     CARGO_NET_OFFLINE=true \
-    timeout --kill-after=30s "$limit" cargo test --release --workspace --offline "$@" || rc=$?
+    timeout --kill-after=30s "$limit" cargo test --release --workspace --offline --no-fail-fast "$@" || rc=$?
   if [ "$rc" = 0 ]; then rm -rf "$state"; else echo "peer state kept for inspection: $state" >&2; fi
 else
   banner "REAL-PEER TESTS NOT RUN: $why_not." \
@@ -125,12 +127,16 @@ else
          "${PEER_GROUPS[@]/#/  - }" \
          "Run ./scripts/test.sh as root on Debian to run them."
   section "cargo test (release, WITHOUT real peers)"
-  env -u SMTPCLIENT_PEERS timeout --kill-after=30s "$limit" cargo test --release --workspace "$@" || rc=$?
+  env -u SMTPCLIENT_PEERS timeout --kill-after=30s "$limit" cargo test --release --workspace --no-fail-fast "$@" || rc=$?
 fi
 [ "$rc" = 124 ] && echo "cargo test was stopped after $limit" >&2
 if [ "$rc" = 0 ]; then
   done_section
-  [ -z "$why_not" ] || banner "PASSED, BUT WITHOUT THE REAL-PEER TESTS ($why_not)."
+  if [ -z "$why_not" ]; then
+    printf '\n==== ALL PASSED, real peers included (total %s) ====\n' "$(since "$t_start")"
+  else
+    banner "PASSED, BUT WITHOUT THE REAL-PEER TESTS ($why_not)."
+  fi
 else
   fail "cargo test" "$rc"
 fi
