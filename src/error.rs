@@ -1,0 +1,390 @@
+//! The error type of the SMTP client, with the kind and the permanence a queue decides retries
+//! and bounces on.
+//!
+//! Variants say what went wrong with the data to act on (the reply, the command); the
+//! [`ErrorKind`] mirrors the WIT `error-kind` enum and the reference's sentinel errors
+//! (spec §3.1), and [`Error::is_permanent`] is the single source of truth for retries.
+
+use std::fmt;
+
+use crate::smtp::{AddressError, CommandKind, DataError, ProtocolError, Reply, ReplyCode};
+
+/// What went wrong, as the WIT `error-kind` enum has it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// The server answered with an unexpected reply code.
+    Status,
+    /// The server broke the protocol; the session is botched.
+    Protocol,
+    /// TLS could not be established or failed.
+    Tls,
+    /// DANE verification failed (RFC 7672 §2.2).
+    Dane,
+    /// The message is larger than the server's SIZE limit (RFC 1870).
+    Size,
+    /// The message needs 8BITMIME (RFC 6152) and the server does not offer it.
+    EightBitMimeUnsupported,
+    /// The message needs SMTPUTF8 (RFC 6531) and the server does not offer it.
+    SmtpUtf8Unsupported,
+    /// The message needs REQUIRETLS (RFC 8689) and the server or connection does not offer it.
+    RequireTlsUnsupported,
+    /// No recipient was accepted.
+    NoRecipients,
+    /// The message data was refused before sending (bare CR or LF).
+    Message,
+    /// An address is not a valid SMTP path.
+    Address,
+    /// Authentication failed (RFC 4954).
+    Auth,
+    /// An earlier error left the connection out of sync.
+    Botched,
+    /// The session was closed.
+    Closed,
+    /// The domain accepts no mail (null MX, RFC 7505).
+    NoMail,
+    /// CNAME records form a loop.
+    CnameLoop,
+    /// A CNAME chain is too long.
+    CnameLimit,
+    /// A DNS lookup failed.
+    Dns,
+    /// The connection failed or was closed early.
+    Io,
+    /// A deadline passed (RFC 5321 §4.5.3.2).
+    Timeout,
+    /// The caller used the API wrongly.
+    Usage,
+    /// Not implemented by this version.
+    Unsupported,
+    /// A bug.
+    Internal,
+}
+
+impl ErrorKind {
+    /// The name used in JSON reports: "status", "protocol", "tls", "dane", "size", "8bitmime",
+    /// "smtputf8", "requiretls", "no-recipients", "message", "address", "auth", "botched",
+    /// "closed", "no-mail", "cname-loop", "cname-limit", "dns", "io", "timeout", "usage",
+    /// "unsupported", "internal".
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Status => "status",
+            Self::Protocol => "protocol",
+            Self::Tls => "tls",
+            Self::Dane => "dane",
+            Self::Size => "size",
+            Self::EightBitMimeUnsupported => "8bitmime",
+            Self::SmtpUtf8Unsupported => "smtputf8",
+            Self::RequireTlsUnsupported => "requiretls",
+            Self::NoRecipients => "no-recipients",
+            Self::Message => "message",
+            Self::Address => "address",
+            Self::Auth => "auth",
+            Self::Botched => "botched",
+            Self::Closed => "closed",
+            Self::NoMail => "no-mail",
+            Self::CnameLoop => "cname-loop",
+            Self::CnameLimit => "cname-limit",
+            Self::Dns => "dns",
+            Self::Io => "io",
+            Self::Timeout => "timeout",
+            Self::Usage => "usage",
+            Self::Unsupported => "unsupported",
+            Self::Internal => "internal",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An SMTP client error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The server answered `command` with an unexpected reply.
+    #[error("{command} rejected: {reply}")]
+    Status {
+        /// The command the reply answered.
+        command: CommandKind,
+        /// The reply.
+        reply: Reply,
+    },
+    /// The server broke the protocol; the session is botched.
+    #[error("protocol violation{}: {error}", during(.command))]
+    Protocol {
+        /// The command whose reply was awaited, if any.
+        command: Option<CommandKind>,
+        /// What was wrong.
+        error: ProtocolError,
+    },
+    /// RFC 1870 §6: the message is larger than the server's maximum.
+    #[error("message too large for remote smtp server: {size} bytes, maximum {max}")]
+    Size {
+        /// The message size.
+        size: u64,
+        /// The announced maximum.
+        max: u64,
+    },
+    /// The message needs 8BITMIME, which the server does not announce.
+    #[error("remote smtp server does not implement 8bitmime extension, required by message")]
+    EightBitMimeUnsupported,
+    /// The message needs SMTPUTF8, which the server does not announce.
+    #[error("remote smtp server does not implement smtputf8 extension, required by message")]
+    SmtpUtf8Unsupported,
+    /// REQUIRETLS was requested and the server does not announce it, or TLS is not active.
+    #[error("remote smtp server does not implement requiretls extension, required for delivery")]
+    RequireTlsUnsupported,
+    /// Every recipient was refused (their replies are in the recipient results).
+    #[error("no recipients accepted in transaction")]
+    NoRecipients,
+    /// The message data is refused before it is sent.
+    #[error("message refused as smtp data: {0}")]
+    Message(DataError),
+    /// A path is not valid for `command`.
+    #[error("invalid address {address:?} for {command}: {error}")]
+    Address {
+        /// MAIL FROM or RCPT TO.
+        command: CommandKind,
+        /// The path as given.
+        address: String,
+        /// What is wrong with it.
+        error: AddressError,
+    },
+    /// An earlier error left the connection out of sync; only closing remains.
+    #[error("smtp connection is botched")]
+    Botched,
+    /// The session was closed with quit.
+    #[error("session is closed")]
+    Closed,
+    /// Reading or writing the connection failed.
+    #[error("i/o error{}: {detail}", during(.command))]
+    Io {
+        /// The command in progress, if any.
+        command: Option<CommandKind>,
+        /// What the transport reported.
+        detail: String,
+    },
+    /// The server closed the connection while a reply was awaited.
+    #[error("connection closed by server{}", during(.command))]
+    UnexpectedEof {
+        /// The command in progress, if any.
+        command: Option<CommandKind>,
+    },
+    /// A deadline passed (RFC 5321 §4.5.3.2).
+    #[error("timed out{}", during(.command))]
+    Timeout {
+        /// The command in progress, if any.
+        command: Option<CommandKind>,
+    },
+    /// The API was used wrongly, e.g. a transaction without recipients.
+    #[error("usage error: {0}")]
+    Usage(&'static str),
+    /// Not implemented by this version.
+    #[error("not supported yet: {0}")]
+    Unsupported(String),
+}
+
+fn during(command: &Option<CommandKind>) -> String {
+    command.map(|c| format!(" during {c}")).unwrap_or_default()
+}
+
+impl Error {
+    /// A transport read or write failure, for [`crate::smtp::Session::handle_transport_error`].
+    #[must_use]
+    pub fn io(detail: String) -> Self {
+        Self::Io {
+            command: None,
+            detail,
+        }
+    }
+
+    /// A transport deadline that passed; `None` lets the session fill in the command.
+    #[must_use]
+    pub fn timeout(command: Option<CommandKind>) -> Self {
+        Self::Timeout { command }
+    }
+
+    /// Something this version does not implement yet.
+    #[must_use]
+    pub fn unsupported(what: &str) -> Self {
+        Self::Unsupported(what.to_string())
+    }
+
+    /// The kind, as the WIT `error-kind` enum has it.
+    #[must_use]
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Status { .. } => ErrorKind::Status,
+            Self::Protocol { .. } => ErrorKind::Protocol,
+            Self::Size { .. } => ErrorKind::Size,
+            Self::EightBitMimeUnsupported => ErrorKind::EightBitMimeUnsupported,
+            Self::SmtpUtf8Unsupported => ErrorKind::SmtpUtf8Unsupported,
+            Self::RequireTlsUnsupported => ErrorKind::RequireTlsUnsupported,
+            Self::NoRecipients => ErrorKind::NoRecipients,
+            Self::Message(_) => ErrorKind::Message,
+            Self::Address { .. } => ErrorKind::Address,
+            Self::Botched => ErrorKind::Botched,
+            Self::Closed => ErrorKind::Closed,
+            Self::Io { .. } | Self::UnexpectedEof { .. } => ErrorKind::Io,
+            Self::Timeout { .. } => ErrorKind::Timeout,
+            Self::Usage(_) => ErrorKind::Usage,
+            Self::Unsupported(_) => ErrorKind::Unsupported,
+        }
+    }
+
+    /// True when trying the same again later will not help (spec §3.3, fixed per §13.9).
+    ///
+    /// - A reply: 5xx, except 552 to RCPT: RFC 5321 §4.5.3.1.10 "clients SHOULD treat a 552
+    ///   code in this case as a temporary" (too many recipients). A 452 is 4xx anyway.
+    /// - Permanent without a reply: SIZE exceeded, 8BITMIME missing, a refused message or
+    ///   address, API misuse.
+    /// - Transient: SMTPUTF8 or REQUIRETLS missing (the next hop may differ, RFC 6531 §3.3),
+    ///   no recipients accepted (each recipient result says more), botched, closed, i/o,
+    ///   timeouts, protocol violations, and what is not supported yet.
+    #[must_use]
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            Self::Status { command, reply } => {
+                reply.code.is_permanent_negative()
+                    && !(*command == CommandKind::RcptTo
+                        && reply.code == ReplyCode::EXCEEDED_STORAGE)
+            }
+            Self::Size { .. }
+            | Self::EightBitMimeUnsupported
+            | Self::Message(_)
+            | Self::Address { .. }
+            | Self::Usage(_) => true,
+            Self::SmtpUtf8Unsupported
+            | Self::RequireTlsUnsupported
+            | Self::NoRecipients
+            | Self::Botched
+            | Self::Closed
+            | Self::Io { .. }
+            | Self::UnexpectedEof { .. }
+            | Self::Timeout { .. }
+            | Self::Protocol { .. }
+            | Self::Unsupported(_) => false,
+        }
+    }
+
+    /// The server reply that caused the error: code, enhanced code, all lines.
+    #[must_use]
+    pub fn reply(&self) -> Option<&Reply> {
+        match self {
+            Self::Status { reply, .. } => Some(reply),
+            _ => None,
+        }
+    }
+
+    /// The command whose reply (or missing reply) caused the error.
+    #[must_use]
+    pub fn command(&self) -> Option<CommandKind> {
+        match self {
+            Self::Status { command, .. } | Self::Address { command, .. } => Some(*command),
+            Self::Message(_) => Some(CommandKind::Data),
+            Self::Protocol { command, .. }
+            | Self::Io { command, .. }
+            | Self::UnexpectedEof { command }
+            | Self::Timeout { command } => *command,
+            _ => None,
+        }
+    }
+
+    /// Fills in the command of a transport error that did not name one.
+    #[must_use]
+    pub(crate) fn during(mut self, current: Option<CommandKind>) -> Self {
+        if let Self::Io { command, .. }
+        | Self::UnexpectedEof { command }
+        | Self::Timeout { command } = &mut self
+            && command.is_none()
+        {
+            *command = current;
+        }
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::smtp::EnhancedCode;
+
+    fn status(command: CommandKind, code: u16, line: &str) -> Error {
+        Error::Status {
+            command,
+            reply: Reply {
+                code: ReplyCode(code),
+                enhanced: None,
+                lines: vec![line.as_bytes().to_vec()],
+            },
+        }
+    }
+
+    #[test]
+    fn permanence() {
+        let cases = [
+            (status(CommandKind::Greeting, 521, "521 no"), true),
+            (status(CommandKind::Greeting, 421, "421 later"), false),
+            (status(CommandKind::MailFrom, 550, "550 no"), true),
+            (status(CommandKind::MailFrom, 552, "552 too big"), true),
+            (status(CommandKind::RcptTo, 552, "552 too many"), false),
+            (status(CommandKind::RcptTo, 452, "452 too many"), false),
+            (status(CommandKind::RcptTo, 554, "554 no"), true),
+            (status(CommandKind::Data, 552, "552 too big"), true),
+            (Error::Size { size: 2, max: 1 }, true),
+            (Error::EightBitMimeUnsupported, true),
+            (Error::SmtpUtf8Unsupported, false),
+            (Error::RequireTlsUnsupported, false),
+            (Error::NoRecipients, false),
+            (
+                Error::Protocol {
+                    command: Some(CommandKind::Greeting),
+                    error: ProtocolError::LineTooLong { max: 2048 },
+                },
+                false,
+            ),
+            (Error::io("reset".into()), false),
+            (Error::timeout(None), false),
+            (Error::unsupported("tls"), false),
+            (Error::Botched, false),
+            (Error::Closed, false),
+        ];
+        for (error, permanent) in cases {
+            assert_eq!(error.is_permanent(), permanent, "{error}");
+        }
+    }
+
+    #[test]
+    fn messages_and_accessors() {
+        let mut error = status(CommandKind::RcptTo, 451, "451 4.7.1 greylisted");
+        if let Error::Status { reply, .. } = &mut error {
+            reply.enhanced = Some(EnhancedCode {
+                class: 4,
+                subject: 7,
+                detail: 1,
+            });
+        }
+        assert_eq!(error.to_string(), "rcptto rejected: 451 4.7.1 greylisted");
+        assert_eq!(error.kind(), ErrorKind::Status);
+        assert_eq!(error.command(), Some(CommandKind::RcptTo));
+        assert_eq!(error.reply().map(|r| r.code), Some(ReplyCode(451)));
+        let timeout = Error::timeout(None).during(Some(CommandKind::Data));
+        assert_eq!(timeout.to_string(), "timed out during data");
+        assert_eq!(timeout.command(), Some(CommandKind::Data));
+        assert_eq!(
+            Error::io("broken pipe".into()).to_string(),
+            "i/o error: broken pipe"
+        );
+        assert_eq!(Error::UnexpectedEof { command: None }.kind(), ErrorKind::Io);
+        assert_eq!(
+            Error::unsupported("tls (issue 4)").to_string(),
+            "not supported yet: tls (issue 4)"
+        );
+        assert_eq!(ErrorKind::EightBitMimeUnsupported.to_string(), "8bitmime");
+        assert_eq!(Error::Botched.reply(), None);
+    }
+}

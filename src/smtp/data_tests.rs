@@ -1,0 +1,129 @@
+use super::*;
+
+/// Encodes `input` fed in chunks of the given sizes (the last chunk takes the rest).
+fn encode(input: &[u8], sizes: &[usize], mode: LineEndings) -> Result<Vec<u8>, DataError> {
+    let mut encoder = DataEncoder::new(mode);
+    let mut out = Vec::new();
+    let mut rest = input;
+    for &size in sizes {
+        let (chunk, tail) = rest.split_at(size.min(rest.len()));
+        rest = tail;
+        encoder.encode(chunk, &mut out)?;
+    }
+    encoder.encode(rest, &mut out)?;
+    assert_eq!(encoder.bytes_in(), input.len() as u64);
+    encoder.finish(&mut out)?;
+    Ok(out)
+}
+
+/// Encodes whole, one byte at a time and split at every pair of cut points; all must agree.
+fn encode_every_split(input: &[u8], mode: LineEndings) -> Result<Vec<u8>, DataError> {
+    let whole = encode(input, &[], mode);
+    assert_eq!(
+        whole,
+        encode(input, &vec![1; input.len()], mode),
+        "1-byte chunks of {input:?}"
+    );
+    for a in 0..=input.len() {
+        for b in a..=input.len() {
+            let got = encode(input, &[a, b - a], mode);
+            assert_eq!(whole, got, "split at {a},{b} of {input:?}");
+        }
+    }
+    whole
+}
+
+#[test]
+fn strict_good() {
+    // Spec §12.10 and more.
+    let cases: &[(&[u8], &[u8])] = &[
+        (b"", b".\r\n"),
+        (b".\r\n", b"..\r\n.\r\n"),
+        (
+            b"header: abc\r\n\r\nmessage\r\n",
+            b"header: abc\r\n\r\nmessage\r\n.\r\n",
+        ),
+        (
+            b"Subject: test\r\n\r\nbody\r\n",
+            b"Subject: test\r\n\r\nbody\r\n.\r\n",
+        ),
+        (
+            b"a\r\n.b\r\n..c\r\nd.\r\n",
+            b"a\r\n..b\r\n...c\r\nd.\r\n.\r\n",
+        ),
+        (b"\r\n.\r\n", b"\r\n..\r\n.\r\n"),
+    ];
+    for (input, want) in cases {
+        let got = encode_every_split(input, LineEndings::Strict);
+        assert_eq!(got.as_deref(), Ok(*want), "{input:?}");
+    }
+}
+
+#[test]
+fn strict_bad() {
+    use DataError::*;
+    let cases: &[(&[u8], DataError)] = &[
+        // Spec §12.10.
+        (b"bad", MissingFinalCrlf),
+        (b".", MissingFinalCrlf),
+        (b"bare \r is bad\r\n", BareCarriageReturn { offset: 5 }),
+        (b"bare \n is bad\r\n", BareLineFeed { offset: 5 }),
+        (b"\n.\nis bad\r\n", BareLineFeed { offset: 0 }),
+        (b"\r.\ris bad\r\n", BareCarriageReturn { offset: 0 }),
+        (b"\r\n.\ris bad\r\n", BareCarriageReturn { offset: 3 }),
+        (b"\r\n.\nis bad\r\n", BareLineFeed { offset: 3 }),
+        (b"\n.\ris bad\r\n", BareLineFeed { offset: 0 }),
+        (b"\n.\r\nis bad\r\n", BareLineFeed { offset: 0 }),
+        // Cases mox missed across chunk boundaries (spec §13.16), and at the end.
+        (b"a\rb\r\n", BareCarriageReturn { offset: 1 }),
+        (b"\r\r\n", BareCarriageReturn { offset: 0 }),
+        (b"a\r\n\r", BareCarriageReturn { offset: 3 }),
+        (b"a\r\n\n", BareLineFeed { offset: 3 }),
+    ];
+    for (input, want) in cases {
+        let got = encode_every_split(input, LineEndings::Strict);
+        assert_eq!(got, Err(want.clone()), "{input:?}");
+    }
+}
+
+#[test]
+fn normalize() {
+    let cases: &[(&[u8], &[u8])] = &[
+        (b"", b".\r\n"),
+        (b"bad", b"bad\r\n.\r\n"),
+        (b".", b"..\r\n.\r\n"),
+        (b"a\nb", b"a\r\nb\r\n.\r\n"),
+        (b"a\rb\r\n", b"a\r\nb\r\n.\r\n"),
+        (b"\r\r\n", b"\r\n\r\n.\r\n"),
+        (b"\n.\n", b"\r\n..\r\n.\r\n"),
+        (b"\r.\r", b"\r\n..\r\n.\r\n"),
+        (b"a\r\n\n.x", b"a\r\n\r\n..x\r\n.\r\n"),
+        (b"ok\r\n", b"ok\r\n.\r\n"),
+    ];
+    for (input, want) in cases {
+        let got = encode_every_split(input, LineEndings::Normalize);
+        assert_eq!(got.as_deref(), Ok(*want), "{input:?}");
+    }
+}
+
+#[test]
+fn errors_are_sticky() {
+    let mut encoder = DataEncoder::new(LineEndings::Strict);
+    let mut out = Vec::new();
+    let error = encoder.encode(b"a\nb", &mut out);
+    assert_eq!(error, Err(DataError::BareLineFeed { offset: 1 }));
+    assert_eq!(encoder.encode(b"\r\n", &mut out), error);
+    assert_eq!(encoder.finish(&mut out), error);
+}
+
+#[test]
+fn messages() {
+    assert_eq!(
+        DataError::BareLineFeed { offset: 7 }.to_string(),
+        "bare line feed at byte 7"
+    );
+    assert_eq!(
+        DataError::MissingFinalCrlf.to_string(),
+        "missing crlf at end of message"
+    );
+}

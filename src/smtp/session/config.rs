@@ -1,0 +1,92 @@
+//! How a session is opened: the EHLO name, the TLS mode and the deadlines.
+
+use std::time::Duration;
+
+/// The configuration of one session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionConfig {
+    /// The name announced in EHLO/HELO (RFC 5321 §4.1.1.1): a domain in ASCII (A-labels) or
+    /// an address literal. Anything with spaces or control characters fails the open.
+    pub ehlo_hostname: String,
+    /// How TLS is used.
+    pub tls_mode: TlsMode,
+    /// The deadlines of each phase.
+    pub timeouts: Timeouts,
+}
+
+/// How TLS is used on the connection.
+///
+/// This version has no TLS layer (issue 4): every mode that needs a handshake ends the open
+/// with an `unsupported` error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsMode {
+    /// TLS right after connecting, before the greeting (RFC 8314 §3.3, port 465).
+    Immediate,
+    /// STARTTLS is sent even when not announced; failure ends the session (RFC 3207).
+    RequiredStartTls,
+    /// STARTTLS when the server announces it, plaintext otherwise (RFC 3207 §4, RFC 7435).
+    Opportunistic,
+    /// Plaintext only.
+    Skip,
+}
+
+/// How long the session waits for each reply, and for the caller during the message data.
+///
+/// The defaults are the minimums of RFC 5321 §4.5.3.2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// RFC 5321 §4.5.3.2.1: "Initial 220 Message: 5 Minutes".
+    pub greeting: Duration,
+    /// EHLO and HELO replies (5 minutes, as the other commands).
+    pub ehlo: Duration,
+    /// RFC 5321 §4.5.3.2.2: "MAIL Command: 5 Minutes".
+    pub mail: Duration,
+    /// RFC 5321 §4.5.3.2.3: "RCPT Command: 5 Minutes".
+    pub rcpt: Duration,
+    /// RFC 5321 §4.5.3.2.4: "DATA Initiation: 2 Minutes".
+    pub data_init: Duration,
+    /// RFC 5321 §4.5.3.2.5: "Data Block: 3 Minutes"; here the longest wait between two
+    /// chunks of message data from the caller, and the driver's write deadline.
+    pub data_block: Duration,
+    /// RFC 5321 §4.5.3.2.6: "DATA Termination: 10 Minutes".
+    pub data_end: Duration,
+    /// RSET replies (5 minutes, as the other commands).
+    pub rset: Duration,
+    /// The QUIT reply: 5 seconds, as mox; nothing depends on it.
+    pub quit: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        const MINUTE: Duration = Duration::from_secs(60);
+        Self {
+            greeting: 5 * MINUTE,
+            ehlo: 5 * MINUTE,
+            mail: 5 * MINUTE,
+            rcpt: 5 * MINUTE,
+            data_init: 2 * MINUTE,
+            data_block: 3 * MINUTE,
+            data_end: 10 * MINUTE,
+            rset: 5 * MINUTE,
+            quit: Duration::from_secs(5),
+        }
+    }
+}
+
+impl Timeouts {
+    /// The same deadline for every phase (the command line's `--timeout`).
+    #[must_use]
+    pub fn uniform(timeout: Duration) -> Self {
+        Self {
+            greeting: timeout,
+            ehlo: timeout,
+            mail: timeout,
+            rcpt: timeout,
+            data_init: timeout,
+            data_block: timeout,
+            data_end: timeout,
+            rset: timeout,
+            quit: timeout,
+        }
+    }
+}

@@ -1,0 +1,512 @@
+//! The SMTP client session: a state machine over one connection that performs no I/O.
+//!
+//! The driver feeds it what the socket delivers and the current time, and polls it for bytes
+//! to write, the next deadline and events (quinn's method taxonomy):
+//!
+//! - getters: [`Session::extensions`], [`Session::greeting`], [`Session::is_botched`],
+//!   [`Session::is_closed`], [`Session::wants_read`], [`Session::wants_message_data`];
+//! - input handlers: [`Session::handle_input`], [`Session::handle_eof`],
+//!   [`Session::handle_transport_error`], [`Session::handle_timeout`];
+//! - commands: [`Session::start_transaction`], [`Session::push_message_data`],
+//!   [`Session::finish_message`], [`Session::reset`], [`Session::quit`];
+//! - polls, in this order after every input or command: [`Session::poll_transmit`],
+//!   [`Session::poll_event`], [`Session::poll_timeout`].
+//!
+//! The dialogue follows the reference (spec §2) with the fixes of spec §13: greeting, EHLO
+//! with HELO fallback (RFC 5321 §4.1.1.1), transactions pipelined when offered (RFC 2920),
+//! RSET before a transaction that follows a failed one, QUIT. Time only comes in as `now`
+//! arguments, which must not decrease.
+//!
+//! A *botched* session (spec §3.4: an I/O error, a timeout, a protocol violation, refused or
+//! abandoned message data) gives the connection up: its pending operation fails, then
+//! [`Event::Closed`] tells the driver to close the socket, and later commands fail with
+//! [`Error::Botched`].
+
+mod config;
+mod transaction;
+mod transport;
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+pub use config::{SessionConfig, Timeouts, TlsMode};
+pub use transaction::{RecipientResult, Transaction, TransactionFailure, TransactionOutcome};
+
+use self::transaction::Txn;
+use self::transport::Transport;
+use crate::error::Error;
+use crate::smtp::command::{Command, CommandKind};
+use crate::smtp::extensions::Extensions;
+use crate::smtp::reply::{ProtocolError, Reply, ReplyCode};
+
+/// While less than this many bytes wait to be written, the session asks for message data.
+pub const MESSAGE_DATA_HIGH_WATER: usize = 64 * 1024;
+
+/// What the session reports to the driver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// Greeting and EHLO (or HELO) are done: transactions may start.
+    Ready,
+    /// Opening failed: greeting, EHLO or HELO refused, TLS needed, or the connection failed.
+    /// After a refusal the session is not botched, and [`Session::quit`] sends QUIT.
+    OpenFailed(Error),
+    /// The transaction started with [`Session::start_transaction`] ended.
+    TransactionDone(Result<TransactionOutcome, TransactionFailure>),
+    /// The RSET started with [`Session::reset`] ended.
+    ResetDone(Result<(), Error>),
+    /// The session is finished with the connection: the driver closes it. Emitted once, after
+    /// QUIT (its reply read, or its deadline passed) or after a fatal error.
+    Closed,
+}
+
+/// A reply the session waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    Greeting,
+    Ehlo,
+    Helo,
+    Rset,
+    MailFrom,
+    RcptTo,
+    /// The 354 to DATA.
+    Data,
+    /// The reply after the final ".".
+    DataEnd,
+    Quit,
+}
+
+impl Expect {
+    fn kind(self) -> CommandKind {
+        match self {
+            Self::Greeting => CommandKind::Greeting,
+            Self::Ehlo => CommandKind::Ehlo,
+            Self::Helo => CommandKind::Helo,
+            Self::Rset => CommandKind::Rset,
+            Self::MailFrom => CommandKind::MailFrom,
+            Self::RcptTo => CommandKind::RcptTo,
+            Self::Data | Self::DataEnd => CommandKind::Data,
+            Self::Quit => CommandKind::Quit,
+        }
+    }
+}
+
+/// The operation in progress.
+#[derive(Debug, Default)]
+enum Op {
+    /// Nothing: ready for a command, or opening failed and only QUIT remains.
+    #[default]
+    Idle,
+    Open,
+    Transaction(Box<Txn>),
+    Reset,
+    Quit,
+}
+
+/// One SMTP client session over one connection. Performs no I/O and reads no clock.
+#[derive(Debug)]
+pub struct Session {
+    config: SessionConfig,
+    transport: Transport,
+    /// The replies awaited, in order (several when pipelining).
+    expect: VecDeque<Expect>,
+    op: Op,
+    deadline: Option<Instant>,
+    events: VecDeque<Event>,
+    greeting: Option<Reply>,
+    extensions: Option<Extensions>,
+    /// The open succeeded.
+    ready: bool,
+    /// A transaction was started and did not succeed: RSET before the next (spec §2.9).
+    need_rset: bool,
+    botched: bool,
+    /// [`Session::quit`] was called.
+    quit: bool,
+    /// [`Event::Closed`] was emitted.
+    closed: bool,
+}
+
+impl Session {
+    /// Starts a session on a freshly connected socket: it waits for the 220 greeting, then
+    /// sends EHLO. [`Event::Ready`] or [`Event::OpenFailed`] follows.
+    #[must_use]
+    pub fn new(config: SessionConfig, now: Instant) -> Self {
+        let mut session = Self {
+            config,
+            transport: Transport::default(),
+            expect: VecDeque::new(),
+            op: Op::Open,
+            deadline: None,
+            events: VecDeque::new(),
+            greeting: None,
+            extensions: None,
+            ready: false,
+            need_rset: false,
+            botched: false,
+            quit: false,
+            closed: false,
+        };
+        if !valid_ehlo_hostname(&session.config.ehlo_hostname) {
+            session.fail(Error::Usage("invalid ehlo hostname"));
+        } else if session.config.tls_mode == TlsMode::Immediate {
+            // RFC 8314 §3.3: the TLS handshake comes before the greeting.
+            session.fail(Error::unsupported("tls (issue 4)"));
+        } else {
+            session.expect.push_back(Expect::Greeting);
+            session.arm(now);
+        }
+        session
+    }
+
+    /// The extensions of the last EHLO; empty after HELO; `None` before.
+    #[must_use]
+    pub fn extensions(&self) -> Option<&Extensions> {
+        self.extensions.as_ref()
+    }
+
+    /// The 220 greeting, once received.
+    #[must_use]
+    pub fn greeting(&self) -> Option<&Reply> {
+        self.greeting.as_ref()
+    }
+
+    /// True after an error that left the connection out of sync (spec §3.4).
+    #[must_use]
+    pub fn is_botched(&self) -> bool {
+        self.botched
+    }
+
+    /// True once [`Event::Closed`] was emitted: nothing more goes over the connection.
+    #[must_use]
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// True while a server reply is awaited: the driver reads from the socket.
+    #[must_use]
+    pub fn wants_read(&self) -> bool {
+        !self.closed && !self.expect.is_empty()
+    }
+
+    /// True in the message-data phase while less than [`MESSAGE_DATA_HIGH_WATER`] bytes wait
+    /// to be written: the driver reads the next chunk of the message and calls
+    /// [`Session::push_message_data`], or [`Session::finish_message`] at its end.
+    #[must_use]
+    pub fn wants_message_data(&self) -> bool {
+        !self.closed
+            && self.transport.pending() < MESSAGE_DATA_HIGH_WATER
+            && matches!(&self.op, Op::Transaction(txn) if txn.in_body())
+    }
+
+    /// Bytes read from the socket.
+    pub fn handle_input(&mut self, now: Instant, bytes: &[u8]) {
+        if self.closed {
+            return;
+        }
+        self.transport.receive(bytes);
+        self.process(now);
+    }
+
+    /// The server closed the connection.
+    pub fn handle_eof(&mut self, now: Instant) {
+        if self.closed {
+            return;
+        }
+        let command = self.current_command();
+        self.handle_transport_error(now, Error::UnexpectedEof { command });
+    }
+
+    /// Reading or writing the socket failed (an [`Error::io`] or [`Error::timeout`]): the
+    /// session is botched, the operation in progress fails with `error`.
+    pub fn handle_transport_error(&mut self, _now: Instant, error: Error) {
+        if self.closed {
+            return;
+        }
+        if matches!(self.op, Op::Quit) {
+            // The QUIT reply is not needed (spec §13.3: no error for QUIT problems).
+            self.close();
+            return;
+        }
+        let command = self.current_command();
+        self.botch(error.during(command));
+    }
+
+    /// Checks the deadline; safe to call at any time. Past it, the operation in progress fails
+    /// with [`Error::Timeout`] and the session is botched (or, waiting for QUIT, closed).
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if let Some(deadline) = self.deadline
+            && now >= deadline
+        {
+            self.handle_transport_error(now, Error::timeout(None));
+        }
+    }
+
+    /// Appends the bytes to write to `out` and returns how many.
+    #[must_use]
+    pub fn poll_transmit(&mut self, out: &mut Vec<u8>) -> usize {
+        self.transport.poll_transmit(out)
+    }
+
+    /// The deadline of the current wait, if any: call [`Session::handle_timeout`] then.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    /// The next event.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// Sends RSET (RFC 5321 §4.1.1.5); [`Event::ResetDone`] follows.
+    ///
+    /// # Errors
+    /// [`Error::Closed`] after quit, [`Error::Botched`], or [`Error::Usage`] when the session is
+    /// not ready or busy.
+    pub fn reset(&mut self, now: Instant) -> Result<(), Error> {
+        self.check_idle()?;
+        self.send(Command::Rset, Expect::Rset);
+        self.op = Op::Reset;
+        self.arm(now);
+        Ok(())
+    }
+
+    /// Ends the session: QUIT (RFC 5321 §4.1.1.10) when the connection is usable and idle,
+    /// then [`Event::Closed`] once its reply arrives or its deadline passes. An operation in
+    /// progress is abandoned (it fails with [`Error::Closed`]) without QUIT, since QUIT cannot
+    /// be sent in the middle of message data.
+    pub fn quit(&mut self, now: Instant) {
+        if self.closed || self.quit {
+            return;
+        }
+        self.quit = true;
+        if matches!(self.op, Op::Idle) {
+            self.send(Command::Quit, Expect::Quit);
+            self.op = Op::Quit;
+            self.arm(now);
+        } else {
+            self.fail(Error::Closed);
+        }
+    }
+
+    /// Fails unless the session is ready and idle.
+    fn check_idle(&self) -> Result<(), Error> {
+        if self.quit {
+            return Err(Error::Closed);
+        }
+        if self.botched {
+            return Err(Error::Botched);
+        }
+        if self.closed {
+            return Err(Error::Closed);
+        }
+        if !self.ready {
+            return Err(Error::Usage("session is not open"));
+        }
+        if !matches!(self.op, Op::Idle) {
+            return Err(Error::Usage("another operation is in progress"));
+        }
+        Ok(())
+    }
+
+    fn send(&mut self, command: Command<'_>, expect: Expect) {
+        self.transport.send(&command);
+        self.expect.push_back(expect);
+    }
+
+    /// The command whose reply is awaited, or DATA during the message data.
+    fn current_command(&self) -> Option<CommandKind> {
+        match (self.expect.front(), &self.op) {
+            (Some(expect), _) => Some(expect.kind()),
+            (None, Op::Transaction(txn)) if txn.in_body() => Some(CommandKind::Data),
+            _ => None,
+        }
+    }
+
+    /// Sets the deadline for what the session waits for now.
+    fn arm(&mut self, now: Instant) {
+        let t = &self.config.timeouts;
+        let timeout = match (self.expect.front(), &self.op) {
+            _ if self.closed => None,
+            (Some(Expect::Greeting), _) => Some(t.greeting),
+            (Some(Expect::Ehlo | Expect::Helo), _) => Some(t.ehlo),
+            (Some(Expect::Rset), _) => Some(t.rset),
+            (Some(Expect::MailFrom), _) => Some(t.mail),
+            (Some(Expect::RcptTo), _) => Some(t.rcpt),
+            (Some(Expect::Data), _) => Some(t.data_init),
+            (Some(Expect::DataEnd), _) => Some(t.data_end),
+            (Some(Expect::Quit), _) => Some(t.quit),
+            (None, Op::Transaction(txn)) if txn.in_body() => Some(t.data_block),
+            (None, _) => None,
+        };
+        self.deadline = timeout.map(|t| now + t);
+    }
+
+    /// Whether replies to `expect` carry enhanced status codes (RFC 2034 §3): after an EHLO
+    /// that announced ENHANCEDSTATUSCODES, and never for the greeting, EHLO and HELO.
+    fn enhanced(&self, expect: Option<Expect>) -> bool {
+        !matches!(expect, Some(Expect::Greeting | Expect::Ehlo | Expect::Helo))
+            && self
+                .extensions
+                .as_ref()
+                .is_some_and(|e| e.enhanced_status_codes)
+    }
+
+    /// Hands every complete reply to the operation that awaits it.
+    fn process(&mut self, now: Instant) {
+        while !self.closed {
+            let expect = self.expect.front().copied();
+            let enhanced = self.enhanced(expect);
+            match self.transport.next_reply(enhanced) {
+                None => break,
+                Some(Err(error)) => {
+                    let command = self.current_command();
+                    self.botch(Error::Protocol { command, error });
+                }
+                Some(Ok(reply)) => {
+                    match expect {
+                        Some(expect) => {
+                            self.expect.pop_front();
+                            self.on_reply(expect, reply);
+                        }
+                        None => self.unsolicited(reply),
+                    }
+                    self.arm(now);
+                }
+            }
+        }
+    }
+
+    fn on_reply(&mut self, expect: Expect, reply: Reply) {
+        match self.op {
+            Op::Open => self.open_reply(expect, reply),
+            Op::Transaction(_) => self.transaction_reply(expect, reply),
+            Op::Reset => {
+                self.op = Op::Idle;
+                let result = if reply.code == ReplyCode::OK {
+                    self.need_rset = false;
+                    Ok(())
+                } else {
+                    Err(Error::Status {
+                        command: CommandKind::Rset,
+                        reply,
+                    })
+                };
+                self.events.push_back(Event::ResetDone(result));
+            }
+            // Any reply to QUIT will do, as in mox (spec §2.9).
+            Op::Quit => self.close(),
+            Op::Idle => self.unsolicited(reply),
+        }
+    }
+
+    /// A reply nobody asked for. During the message data it is the server's verdict (e.g. a
+    /// 421 or 554 before the end); otherwise the reply stream is out of sync.
+    fn unsolicited(&mut self, reply: Reply) {
+        let error = if self.current_command() == Some(CommandKind::Data) {
+            Error::Status {
+                command: CommandKind::Data,
+                reply,
+            }
+        } else {
+            Error::Protocol {
+                command: None,
+                error: ProtocolError::Unsolicited { code: reply.code },
+            }
+        };
+        self.botch(error);
+    }
+
+    fn open_reply(&mut self, expect: Expect, reply: Reply) {
+        let hostname = self.config.ehlo_hostname.clone();
+        match expect {
+            // RFC 5321 §4.3.2: CONNECTION ESTABLISHMENT "S: 220 E: 554".
+            Expect::Greeting if reply.code == ReplyCode::SERVICE_READY => {
+                self.greeting = Some(reply);
+                self.send(Command::Ehlo(&hostname), Expect::Ehlo);
+            }
+            Expect::Ehlo if reply.code == ReplyCode::OK => {
+                self.extensions = Some(Extensions::parse(&reply));
+                self.hello_done();
+            }
+            // RFC 5321 §4.1.1.1: a server that does not support EHLO answers 500-504 (spec
+            // §2.3: the codes mox falls back on); HELO then. After STARTTLS (issue 4) there
+            // must be no fallback, RFC 3207 §4.2.
+            Expect::Ehlo
+                if (ReplyCode::SYNTAX_ERROR..=ReplyCode::PARAMETER_NOT_IMPLEMENTED)
+                    .contains(&reply.code) =>
+            {
+                self.send(Command::Helo(&hostname), Expect::Helo);
+            }
+            Expect::Helo if reply.code == ReplyCode::OK => {
+                self.extensions = Some(Extensions::default());
+                self.hello_done();
+            }
+            _ => {
+                self.op = Op::Idle;
+                self.events.push_back(Event::OpenFailed(Error::Status {
+                    command: expect.kind(),
+                    reply,
+                }));
+            }
+        }
+    }
+
+    /// EHLO or HELO succeeded: TLS next if the mode wants it, else ready.
+    fn hello_done(&mut self) {
+        let starttls = self.extensions.as_ref().is_some_and(|e| e.starttls);
+        let needs_tls = !self.transport.is_tls()
+            && match self.config.tls_mode {
+                TlsMode::Skip => false,
+                // RFC 3207 §4: STARTTLS only when announced; RFC 7435: else plaintext.
+                TlsMode::Opportunistic => starttls,
+                TlsMode::RequiredStartTls | TlsMode::Immediate => true,
+            };
+        self.op = Op::Idle;
+        if needs_tls {
+            self.events
+                .push_back(Event::OpenFailed(Error::unsupported("tls (issue 4)")));
+        } else {
+            self.ready = true;
+            self.events.push_back(Event::Ready);
+        }
+    }
+
+    /// A fatal error: the operation in progress fails with `error`, the connection is given up.
+    fn botch(&mut self, error: Error) {
+        self.botched = true;
+        self.fail(error);
+    }
+
+    /// Ends the operation in progress with `error` and closes the session.
+    fn fail(&mut self, error: Error) {
+        self.transport.discard_output();
+        match std::mem::take(&mut self.op) {
+            Op::Open => self.events.push_back(Event::OpenFailed(error)),
+            Op::Transaction(txn) => self
+                .events
+                .push_back(Event::TransactionDone(Err(txn.failure(error)))),
+            Op::Reset => self.events.push_back(Event::ResetDone(Err(error))),
+            Op::Quit | Op::Idle => {}
+        }
+        self.close();
+    }
+
+    fn close(&mut self) {
+        self.op = Op::Idle;
+        self.expect.clear();
+        self.deadline = None;
+        if !self.closed {
+            self.closed = true;
+            self.events.push_back(Event::Closed);
+        }
+    }
+}
+
+/// RFC 5321 §4.1.1.1: "EHLO" SP ( Domain / address-literal ); no space, no control character.
+fn valid_ehlo_hostname(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(|b| b.is_ascii_graphic())
+}
+
+#[cfg(test)]
+mod transcript_tests;

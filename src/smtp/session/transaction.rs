@@ -1,0 +1,523 @@
+//! One mail transaction (RFC 5321 §3.3): MAIL, RCPT, DATA and the message data, pipelined
+//! when the server offers PIPELINING (RFC 2920).
+//!
+//! Changes from mox (spec §2.7-§2.8, §13):
+//! - Preconditions (8BITMIME, SMTPUTF8, REQUIRETLS, SIZE) are checked before the automatic
+//!   RSET, so a refused transaction sends nothing; their errors name no command (§13.7).
+//! - Paths are validated (§13.17); a pipelined MAIL failure reports "mailfrom" (§13.7).
+//! - RCPT success is 250 or 251 (RFC 5321 §4.3.2; mox took 251 as a failure, §13.10).
+//! - 452 and 552 to RCPT are temporary at any index, pipelined or not (§13.9).
+//! - A 354 after a failed pipelined MAIL is ended with "." as well (mox left the server in
+//!   data mode).
+//! - Bare CR/LF is checked across chunks (§13.16). Refused message data (or data beyond the
+//!   SIZE maximum) abandons the transaction: the final "." is never sent, the session is
+//!   botched and closed, so the server cannot accept a partial message.
+
+use std::time::Instant;
+
+use super::{Event, Expect, Op, Session};
+use crate::error::Error;
+use crate::smtp::address::{validate_forward_path, validate_reverse_path};
+use crate::smtp::command::{Body, Command, CommandKind, MailParams};
+use crate::smtp::data::{DataEncoder, LineEndings};
+use crate::smtp::extensions::Extensions;
+use crate::smtp::reply::{Reply, ReplyCode};
+
+/// The envelope and properties of one message.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Transaction {
+    /// The reverse path without angle brackets; empty for the null sender (RFC 5321 §4.5.5).
+    pub mail_from: String,
+    /// The forward paths without angle brackets; at least one.
+    pub recipients: Vec<String>,
+    /// The message size for the SIZE parameter (RFC 1870 §6), when known.
+    pub size: Option<u64>,
+    /// The message has 8-bit content: BODY=8BITMIME (RFC 6152).
+    pub require_8bitmime: bool,
+    /// The envelope or message needs SMTPUTF8 (RFC 6531).
+    pub require_smtputf8: bool,
+    /// REQUIRETLS (RFC 8689).
+    pub require_tls: bool,
+    /// What to do with bare CR and LF in the message.
+    pub line_endings: LineEndings,
+}
+
+/// The server's verdict on one recipient.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecipientResult {
+    /// The forward path as given.
+    pub address: String,
+    /// The RCPT reply; `None` when never answered. Recipients left unsent after a "too many
+    /// recipients" 452 or 552 (RFC 5321 §4.5.3.1.10) carry that reply, as in mox.
+    pub reply: Option<Reply>,
+    /// True when the server accepted the recipient and the transaction succeeded.
+    pub accepted: bool,
+    /// True when retrying this recipient will not help: its RCPT reply was 5xx other than 552
+    /// (RFC 5321 §4.5.3.1.10), or it was accepted and the transaction failed permanently.
+    pub permanent: bool,
+}
+
+/// A transaction whose message the server accepted for at least one recipient.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransactionOutcome {
+    /// One result per recipient, in order.
+    pub recipients: Vec<RecipientResult>,
+    /// The 250 reply after the message data.
+    pub reply: Reply,
+}
+
+/// A transaction that delivered nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransactionFailure {
+    /// Why.
+    pub error: Error,
+    /// One result per recipient, in order, with the replies received until the failure.
+    pub recipients: Vec<RecipientResult>,
+}
+
+#[derive(Debug)]
+enum Stage {
+    /// Waiting for the automatic RSET.
+    Rset,
+    /// MAIL, RCPT and DATA.
+    Envelope,
+    /// The caller pushes message data.
+    Body(DataEncoder),
+    /// Waiting for the reply to the final ".".
+    DataEnd,
+    /// A failed pipelined envelope got 354 to DATA: "." was sent to end the empty message
+    /// (RFC 2920 §3.1); its reply is awaited, then the transaction fails with this error.
+    Abandoned(Error),
+}
+
+/// The state of a transaction in progress.
+#[derive(Debug)]
+pub(super) struct Txn {
+    tx: Transaction,
+    pipelined: bool,
+    stage: Stage,
+    /// The MAIL reply, when read.
+    mail: Option<Reply>,
+    /// RCPT results so far; `reply` is set as replies arrive.
+    recipients: Vec<RecipientResult>,
+    /// How many RCPT commands were sent, and how many replies read.
+    rcpt_sent: usize,
+    rcpt_read: usize,
+}
+
+impl Txn {
+    pub(super) fn in_body(&self) -> bool {
+        matches!(self.stage, Stage::Body(_))
+    }
+
+    /// The failure to report: `error`, unless the replies read already decided the outcome
+    /// (a pipelined MAIL refused, or every recipient refused) before the connection failed;
+    /// mox does the same for E13/E14 (spec §12.2).
+    pub(super) fn failure(self, error: Error) -> TransactionFailure {
+        let error = match self.stage {
+            Stage::Envelope => self.envelope_failure().unwrap_or(error),
+            _ => error,
+        };
+        self.into_failure(error)
+    }
+
+    fn into_failure(self, error: Error) -> TransactionFailure {
+        let permanent = error.is_permanent();
+        let recipients = self
+            .recipients
+            .into_iter()
+            .map(|r| RecipientResult {
+                // Accepted (or unanswered) recipients share the transaction's fate.
+                permanent: if r.accepted { permanent } else { r.permanent },
+                accepted: false,
+                ..r
+            })
+            .collect();
+        TransactionFailure { error, recipients }
+    }
+
+    /// The error decided by the envelope replies read so far, if any.
+    fn envelope_failure(&self) -> Option<Error> {
+        if let Some(mail) = &self.mail
+            && mail.code != ReplyCode::OK
+        {
+            return Some(Error::Status {
+                command: CommandKind::MailFrom,
+                reply: mail.clone(),
+            });
+        }
+        let answered = self.rcpt_read == self.recipients.len();
+        if answered && !self.recipients.iter().any(|r| r.accepted) {
+            return Some(self.no_recipients());
+        }
+        None
+    }
+
+    /// No recipient accepted: one recipient's reply is the error (as mox, spec §2.8.1 step 5),
+    /// several make [`Error::NoRecipients`].
+    fn no_recipients(&self) -> Error {
+        match self.recipients.as_slice() {
+            [
+                RecipientResult {
+                    reply: Some(reply), ..
+                },
+            ] => Error::Status {
+                command: CommandKind::RcptTo,
+                reply: reply.clone(),
+            },
+            _ => Error::NoRecipients,
+        }
+    }
+
+    /// Records the reply to RCPT number `index`.
+    fn record_rcpt(&mut self, index: usize, reply: &Reply) {
+        let result = &mut self.recipients[index];
+        // RFC 5321 §4.3.2: RCPT "S: 250, 251 (but see Section 3.4 for discussion of 251 and
+        // 551)".
+        result.accepted = matches!(reply.code, ReplyCode::OK | ReplyCode::USER_NOT_LOCAL);
+        result.permanent = !result.accepted
+            && Error::Status {
+                command: CommandKind::RcptTo,
+                reply: reply.clone(),
+            }
+            .is_permanent();
+        result.reply = Some(reply.clone());
+    }
+}
+
+impl Session {
+    /// Starts a transaction: checks it, then sends RSET if the previous one failed, and MAIL,
+    /// RCPT and DATA, all at once when the server offers PIPELINING (RFC 2920 §3.1).
+    /// [`Event::TransactionDone`] follows; after a 354 the session asks for the message
+    /// ([`Session::wants_message_data`]).
+    ///
+    /// # Errors
+    /// Synchronously, with nothing sent and the session still usable: [`Error::Usage`] (no
+    /// recipients, not ready, busy), [`Error::Closed`], [`Error::Botched`],
+    /// [`Error::EightBitMimeUnsupported`], [`Error::SmtpUtf8Unsupported`],
+    /// [`Error::RequireTlsUnsupported`], [`Error::Size`], [`Error::Address`].
+    pub fn start_transaction(&mut self, now: Instant, tx: Transaction) -> Result<(), Error> {
+        if tx.recipients.is_empty() {
+            return Err(Error::Usage("need at least one recipient"));
+        }
+        self.check_idle()?;
+        let ext = self.extensions.as_ref().cloned().unwrap_or_default();
+        check_preconditions(&ext, &tx, self.transport.is_tls())?;
+        validate_reverse_path(&tx.mail_from, tx.require_smtputf8).map_err(|error| {
+            Error::Address {
+                command: CommandKind::MailFrom,
+                address: tx.mail_from.clone(),
+                error,
+            }
+        })?;
+        for rcpt in &tx.recipients {
+            validate_forward_path(rcpt, tx.require_smtputf8).map_err(|error| Error::Address {
+                command: CommandKind::RcptTo,
+                address: rcpt.clone(),
+                error,
+            })?;
+        }
+        let recipients = tx
+            .recipients
+            .iter()
+            .map(|address| RecipientResult {
+                address: address.clone(),
+                reply: None,
+                accepted: false,
+                permanent: false,
+            })
+            .collect();
+        let txn = Txn {
+            tx,
+            pipelined: ext.pipelining,
+            stage: Stage::Envelope,
+            mail: None,
+            recipients,
+            rcpt_sent: 0,
+            rcpt_read: 0,
+        };
+        self.op = Op::Transaction(Box::new(txn));
+        if self.need_rset {
+            self.set_stage(Stage::Rset);
+            self.send(Command::Rset, Expect::Rset);
+        } else {
+            self.send_envelope();
+        }
+        self.arm(now);
+        Ok(())
+    }
+
+    /// Encodes one chunk of the message (dot-stuffing, line-ending checks) for sending.
+    ///
+    /// # Errors
+    /// [`Error::Message`] for a bare CR or LF with [`LineEndings::Strict`], or [`Error::Size`]
+    /// when the data exceeds the server's SIZE maximum: the transaction is abandoned without
+    /// the final ".", the session is botched and closed (the same error also comes as
+    /// [`Event::TransactionDone`], then [`Event::Closed`]). [`Error::Usage`] outside the
+    /// message-data phase, [`Error::Closed`], [`Error::Botched`].
+    pub fn push_message_data(&mut self, now: Instant, chunk: &[u8]) -> Result<(), Error> {
+        self.check_body()?;
+        let max = self.extensions.as_ref().and_then(|e| e.size).unwrap_or(0);
+        let encoder = body_encoder(&mut self.op)?;
+        let result = self
+            .transport
+            .write_data(|out| encoder.encode(chunk, out))
+            .map_err(Error::Message)
+            .and_then(|()| {
+                let size = encoder.bytes_in();
+                // RFC 1870 §4: a SIZE value of 0 means no fixed maximum.
+                if max > 0 && size > max {
+                    Err(Error::Size { size, max })
+                } else {
+                    Ok(())
+                }
+            });
+        match &result {
+            Err(error) => self.botch(error.clone()),
+            Ok(()) => self.arm(now),
+        }
+        result
+    }
+
+    /// Ends the message with ".", then waits for the final reply (RFC 5321 §4.1.1.4).
+    ///
+    /// # Errors
+    /// As [`Session::push_message_data`]: a missing final CRLF or a bare CR at the end with
+    /// [`LineEndings::Strict`] abandons the transaction.
+    pub fn finish_message(&mut self, now: Instant) -> Result<(), Error> {
+        self.check_body()?;
+        let encoder = body_encoder(&mut self.op)?;
+        let result = self.transport.write_data(|out| encoder.finish(out));
+        if let Err(error) = result {
+            let error = Error::Message(error);
+            self.botch(error.clone());
+            return Err(error);
+        }
+        self.set_stage(Stage::DataEnd);
+        self.expect.push_back(Expect::DataEnd);
+        self.arm(now);
+        Ok(())
+    }
+
+    fn check_body(&self) -> Result<(), Error> {
+        if self.quit || (self.closed && !self.botched) {
+            return Err(Error::Closed);
+        }
+        if self.botched {
+            return Err(Error::Botched);
+        }
+        Ok(())
+    }
+
+    fn txn(&mut self) -> Option<&mut Txn> {
+        match &mut self.op {
+            Op::Transaction(txn) => Some(txn),
+            _ => None,
+        }
+    }
+
+    fn set_stage(&mut self, stage: Stage) {
+        if let Some(txn) = self.txn() {
+            txn.stage = stage;
+        }
+    }
+
+    /// MAIL, and with PIPELINING all RCPTs and DATA too.
+    fn send_envelope(&mut self) {
+        let ext = self.extensions.clone().unwrap_or_default();
+        let Some(txn) = self.txn() else { return };
+        txn.stage = Stage::Envelope;
+        let tx = txn.tx.clone();
+        let pipelined = txn.pipelined;
+        if pipelined {
+            txn.rcpt_sent = tx.recipients.len();
+        }
+        self.need_rset = true;
+        let params = mail_params(&ext, &tx);
+        self.send(
+            Command::MailFrom {
+                path: &tx.mail_from,
+                params,
+            },
+            Expect::MailFrom,
+        );
+        if pipelined {
+            // RFC 2920 §3.1: MAIL, RCPT and (as the last command of the group) DATA.
+            for rcpt in &tx.recipients {
+                self.send(Command::RcptTo(rcpt), Expect::RcptTo);
+            }
+            self.send(Command::Data, Expect::Data);
+        }
+    }
+
+    /// Sends the next RCPT (without PIPELINING).
+    fn send_next_rcpt(&mut self) {
+        let Some(txn) = self.txn() else { return };
+        let rcpt = txn.tx.recipients[txn.rcpt_sent].clone();
+        txn.rcpt_sent += 1;
+        self.send(Command::RcptTo(&rcpt), Expect::RcptTo);
+    }
+
+    pub(super) fn transaction_reply(&mut self, expect: Expect, reply: Reply) {
+        let Some(txn) = self.txn() else { return };
+        let pipelined = txn.pipelined;
+        match expect {
+            Expect::Rset if reply.code == ReplyCode::OK => {
+                self.need_rset = false;
+                self.send_envelope();
+            }
+            Expect::MailFrom => {
+                let ok = reply.code == ReplyCode::OK;
+                txn.mail = Some(reply.clone());
+                if !pipelined {
+                    if ok {
+                        self.send_next_rcpt();
+                    } else {
+                        self.end_transaction(Err(Error::Status {
+                            command: CommandKind::MailFrom,
+                            reply,
+                        }));
+                    }
+                }
+            }
+            Expect::RcptTo => {
+                let index = txn.rcpt_read;
+                txn.rcpt_read += 1;
+                txn.record_rcpt(index, &reply);
+                if pipelined {
+                    return;
+                }
+                let code = reply.code;
+                // RFC 5321 §4.5.3.1.10: 452 (or 552) after some recipients means too many
+                // recipients: the rest go in a later transaction; temporary.
+                let full = index > 0
+                    && matches!(
+                        code,
+                        ReplyCode::INSUFFICIENT_STORAGE | ReplyCode::EXCEEDED_STORAGE
+                    );
+                if full {
+                    for i in index + 1..txn.recipients.len() {
+                        txn.record_rcpt(i, &reply);
+                    }
+                    txn.rcpt_read = txn.recipients.len();
+                    txn.rcpt_sent = txn.recipients.len();
+                }
+                if txn.rcpt_sent < txn.recipients.len() {
+                    self.send_next_rcpt();
+                } else if let Some(error) = txn.envelope_failure() {
+                    self.end_transaction(Err(error));
+                } else {
+                    self.send(Command::Data, Expect::Data);
+                }
+            }
+            Expect::Data => {
+                let failure = if pipelined {
+                    txn.envelope_failure()
+                } else {
+                    None
+                };
+                let start = reply.code == ReplyCode::START_MAIL_INPUT;
+                match failure {
+                    // RFC 2920 §3.1: "the client ... must send the end of data indicator
+                    // (a line containing only a period)" when DATA got 354 regardless.
+                    Some(error) if start => {
+                        txn.stage = Stage::Abandoned(error);
+                        self.transport
+                            .write_data(|out| out.extend_from_slice(b".\r\n"));
+                        self.expect.push_back(Expect::DataEnd);
+                    }
+                    Some(error) => self.end_transaction(Err(error)),
+                    None if start => {
+                        let line_endings = txn.tx.line_endings;
+                        txn.stage = Stage::Body(DataEncoder::new(line_endings));
+                    }
+                    None => self.end_transaction(Err(Error::Status {
+                        command: CommandKind::Data,
+                        reply,
+                    })),
+                }
+            }
+            Expect::DataEnd => {
+                let result = match std::mem::replace(&mut txn.stage, Stage::DataEnd) {
+                    Stage::Abandoned(error) => Err(error),
+                    _ if reply.code == ReplyCode::OK => Ok(reply),
+                    _ => Err(Error::Status {
+                        command: CommandKind::Data,
+                        reply,
+                    }),
+                };
+                self.end_transaction(result);
+            }
+            _ => self.end_transaction(Err(Error::Status {
+                command: expect.kind(),
+                reply,
+            })),
+        }
+    }
+
+    /// Reports the transaction's end. Success clears the need for RSET.
+    fn end_transaction(&mut self, result: Result<Reply, Error>) {
+        let Op::Transaction(txn) = std::mem::take(&mut self.op) else {
+            return;
+        };
+        let event = match result {
+            Ok(reply) => {
+                self.need_rset = false;
+                Ok(TransactionOutcome {
+                    recipients: txn.recipients,
+                    reply,
+                })
+            }
+            Err(error) => Err(txn.into_failure(error)),
+        };
+        self.events.push_back(Event::TransactionDone(event));
+    }
+}
+
+/// The encoder of the message-data phase.
+fn body_encoder(op: &mut Op) -> Result<&mut DataEncoder, Error> {
+    match op {
+        Op::Transaction(txn) => match &mut txn.stage {
+            Stage::Body(encoder) => Ok(encoder),
+            _ => Err(Error::Usage("not in the message data phase")),
+        },
+        _ => Err(Error::Usage("not in the message data phase")),
+    }
+}
+
+/// Spec §2.7 steps 5-8, in that order, before anything is sent.
+fn check_preconditions(ext: &Extensions, tx: &Transaction, tls: bool) -> Result<(), Error> {
+    if tx.require_8bitmime && !ext.eight_bit_mime {
+        return Err(Error::EightBitMimeUnsupported);
+    }
+    // RFC 6531 §3.3: without SMTPUTF8 the message cannot go to this server.
+    if tx.require_smtputf8 && !ext.smtputf8 {
+        return Err(Error::SmtpUtf8Unsupported);
+    }
+    // RFC 8689 §4.2.1: REQUIRETLS only on a TLS connection to a server announcing it.
+    if tx.require_tls && !(tls && ext.require_tls) {
+        return Err(Error::RequireTlsUnsupported);
+    }
+    if let (Some(size), Some(max)) = (tx.size, ext.size)
+        && max > 0
+        && size > max
+    {
+        // RFC 1870 §6: the client should not send a message larger than the maximum.
+        return Err(Error::Size { size, max });
+    }
+    Ok(())
+}
+
+/// Spec §2.8: SIZE when announced, BODY when 8BITMIME is announced, SMTPUTF8, REQUIRETLS.
+fn mail_params(ext: &Extensions, tx: &Transaction) -> MailParams {
+    MailParams {
+        size: ext.size.and(tx.size),
+        body: ext.eight_bit_mime.then_some(if tx.require_8bitmime {
+            Body::EightBitMime
+        } else {
+            Body::SevenBit
+        }),
+        smtputf8: tx.require_smtputf8,
+        require_tls: tx.require_tls,
+    }
+}
