@@ -66,6 +66,7 @@ elif ! command -v apt-get >/dev/null 2>&1; then why_not="no apt-get (not Debian?
 fi
 
 ns=
+state=
 cleanup() {
   local rc=$?
   if [ -n "$ns" ]; then
@@ -78,6 +79,28 @@ cleanup() {
     fi
     ip netns del "$ns" 2>/dev/null || true
     rm -rf "/etc/netns/$ns"
+    if [ -n "$state" ]; then
+      if [ "$rc" = 0 ]; then
+        # this run's peer state, and Postfix instances that had to live in /var/tmp (see
+        # tests/peers/postfix-peer.sh: they name their origin)
+        local f
+        for f in /var/tmp/smtpclient-postfix-*/.origin; do
+          [ -f "$f" ] && case "$(cat "$f")" in "$state"/*) rm -rf "$(dirname "$f")";; esac
+        done
+        rm -rf "$state"
+      else
+        echo "peer state kept for inspection: $state" >&2
+      fi
+    fi
+    # forget Postfix instances whose directories are gone (alternate_config_directories)
+    if [ -f /etc/postfix/main.cf ] && command -v postconf >/dev/null; then
+      ( exec 8>/etc/postfix/.smtpclient-peer.lock; flock 8   # the lock postfix-peer.sh takes
+        keep=()
+        for d in $(postconf -h alternate_config_directories 2>/dev/null | tr ',' ' '); do
+          [ ! -d "$d" ] || keep+=("$d")
+        done
+        postconf -e "alternate_config_directories = ${keep[*]}" 2>/dev/null || true )
+    fi
   fi
   exit "$rc"
 }
@@ -120,7 +143,6 @@ if [ -z "$why_not" ]; then
     SMTPCLIENT_PEER_STATE="$state" \
     CARGO_NET_OFFLINE=true \
     timeout --kill-after=30s "$limit" cargo test --release --workspace --offline --no-fail-fast "$@" || rc=$?
-  if [ "$rc" = 0 ]; then rm -rf "$state"; else echo "peer state kept for inspection: $state" >&2; fi
 else
   banner "REAL-PEER TESTS NOT RUN: $why_not." \
          "Skipped groups (each such test prints a 'SKIPPED <group>' line and passes):" \

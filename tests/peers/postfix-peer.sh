@@ -39,8 +39,9 @@ traversable() { # can user $2 reach directory $1 (x on it and on every parent)?
     [ "$p" = / ] && return 0; p=$(dirname "$p")
   done
 }
+origin=$(realpath -m "$D")
 if ! traversable "$D" postfix || ! traversable "$D" nobody; then
-  D=/var/tmp/smtpclient-postfix-$(printf %s "$(realpath -m "$D")" | sha256sum | cut -c1-12)
+  D=/var/tmp/smtpclient-postfix-$(printf %s "$origin" | sha256sum | cut -c1-12)
 fi
 if ! traversable "$C" postfix; then
   C2=$D/certs   # the key/cert must be readable by Postfix too: use a copy
@@ -65,6 +66,7 @@ wait_listening() { # host:port -> waits up to 10 s for a 220 greeting (implicit 
 start() {
   mkdir -p "$D"/{etc/sasl,queue,data,mail}
   chmod 755 "$D"
+  echo "$origin" > "$D/.origin"   # where it was asked to live (for cleanups of the fallback)
   "$here/gen-cert.sh" "$C" mx.example.test >/dev/null
   if [ -n "${C2:-}" ]; then mkdir -p "$C2"; cp "$C"/mx.example.test.{crt,key} "$C2/"; C=$C2; fi
   # Postfix only accepts "-c dir" for dirs listed in the default main.cf.

@@ -40,6 +40,13 @@ pub struct Dns {
 }
 
 impl Dns {
+    /// One instance shared by all tests of this test binary (started on first use), never
+    /// stopped by the test binary: `scripts/test.sh` ends what runs in its network namespace.
+    pub fn shared() -> &'static Dns {
+        static SHARED: std::sync::OnceLock<Dns> = std::sync::OnceLock::new();
+        SHARED.get_or_init(Dns::start)
+    }
+
     /// Starts the DNS peers with a new certificate for the TLSA records.
     pub fn start() -> Dns {
         Self::start_with(None, &DnsConfig::default())

@@ -38,6 +38,15 @@ impl Postfix {
     pub const USER: &'static str = "user@example.test";
     pub const PASSWORD: &'static str = "secret";
 
+    /// One instance shared by all tests of this test binary (started on first use; saves the
+    /// 5 s start per test). It is never stopped by the test binary: `scripts/test.sh` ends
+    /// what runs in its network namespace afterwards. Mail for all tests lands in one Maildir,
+    /// so tell messages apart by recipient or a token in the body.
+    pub fn shared() -> &'static Postfix {
+        static SHARED: std::sync::OnceLock<Postfix> = std::sync::OnceLock::new();
+        SHARED.get_or_init(Postfix::start)
+    }
+
     /// Starts Postfix with its own certificate on free ports.
     pub fn start() -> Postfix {
         Self::start_with(None, &PostfixConfig::default())
