@@ -1,1 +1,20 @@
+//! A wasmtime host for the smtpclient component, and the `host-example` command line.
+//!
+//! The host supplies the component's imports: `tcp` on real sockets ([`tcp_impl`]),
+//! `resolver` from real DNS or a zone file ([`dns`], [`resolver_impl`]) and `log`
+//! ([`log_impl`]). [`Host`] loads the component once and instantiates it per delivery.
 
+pub mod bindings;
+pub mod cli;
+pub mod demo;
+pub mod dns;
+pub mod host;
+pub mod log_impl;
+pub mod report;
+pub mod resolver_impl;
+pub mod send;
+pub mod sink;
+pub mod state;
+pub mod tcp_impl;
+
+pub use host::{EMBEDDED_COMPONENT, Host, HostConfig, HostError};

@@ -1,0 +1,371 @@
+//! `send`: submit one message to one server through the component's `client` interface.
+
+use crate::bindings::client::{
+    Envelope, LineEndings, OpenOptions, Recipient, Timeouts, TransactionFailure, TransactionSuccess,
+};
+use crate::bindings::types::{Domain, ErrorKind, SmtpError, TlsMode};
+use crate::dns::IpFamily;
+use crate::host::{Host, HostError, Instance};
+use crate::report::{AttemptReport, ErrorReport, RecipientReport, Report, ServerReport};
+use crate::tcp_impl::{TcpConnection, open_stream};
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+use wasmtime::component::{Resource, ResourceAny};
+use wasmtime_wasi::p2::DynInputStream;
+use wasmtime_wasi::p2::pipe::AsyncReadStream;
+
+/// Where the message comes from.
+#[derive(Debug, Clone)]
+pub enum MessageSource {
+    /// A file, read as the message is sent; its size goes into SIZE (RFC 1870).
+    File(PathBuf),
+    /// Standard input.
+    Stdin,
+    /// Bytes in memory.
+    Bytes(Vec<u8>),
+}
+
+/// One submission.
+#[derive(Debug, Clone)]
+pub struct SendRequest {
+    /// Host name or IP address of the server.
+    pub server: String,
+    pub port: u16,
+    pub tls_mode: TlsMode,
+    pub verify_pkix: bool,
+    /// The EHLO name.
+    pub ehlo: String,
+    pub from: String,
+    pub to: Vec<String>,
+    pub message: MessageSource,
+    pub require_8bitmime: bool,
+    pub require_smtputf8: bool,
+    pub require_tls: bool,
+    /// Convert bare CR and LF to CRLF instead of refusing the message.
+    pub normalize_line_endings: bool,
+    /// Replaces every per-phase deadline when set.
+    pub timeout: Option<Duration>,
+}
+
+/// The default connect timeout (RFC 5321 §4.5.3.2 has none; 30 s as common MTAs use).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Submit the message and report what happened to each recipient.
+///
+/// Network and SMTP failures are part of the report; only host failures (a trap, a broken
+/// component) are errors.
+///
+/// # Errors
+/// [`HostError`] when the component cannot be instantiated or traps.
+pub async fn send(host: &Host, request: &SendRequest) -> Result<Report, HostError> {
+    let mut instance = host.instantiate().await?;
+    let addresses = match resolve(&instance, &request.server).await {
+        Ok(addresses) => addresses,
+        Err(error) => return Ok(Report::failed(&request.to, error)),
+    };
+    let connect_timeout = request.timeout.unwrap_or(CONNECT_TIMEOUT);
+    let mut attempts = Vec::new();
+    for ip in addresses {
+        let remote = SocketAddr::new(ip, request.port);
+        match open_stream(remote, None, connect_timeout).await {
+            Ok(stream) => {
+                let conn = instance
+                    .store
+                    .data_mut()
+                    .table
+                    .push(TcpConnection::new(stream))
+                    .map_err(|e| HostError::Trap(e.to_string()))?;
+                let mut report = submit(&mut instance, request, conn).await?;
+                attempts.push(AttemptReport {
+                    host: request.server.clone(),
+                    ip: Some(ip.to_string()),
+                    port: request.port,
+                    error: report.error.clone(),
+                });
+                if let Some(server) = &mut report.server {
+                    server.ip = Some(ip.to_string());
+                }
+                report.attempts = attempts;
+                return Ok(report);
+            }
+            Err(error) => attempts.push(AttemptReport {
+                host: request.server.clone(),
+                ip: Some(ip.to_string()),
+                port: request.port,
+                error: Some(io_error(format!("connecting to {remote}: {error}"))),
+            }),
+        }
+    }
+    let last = attempts
+        .last()
+        .and_then(|a| a.error.clone())
+        .unwrap_or_else(|| io_error("no address to connect to".into()));
+    let mut report = Report::failed(&request.to, last);
+    report.attempts = attempts;
+    Ok(report)
+}
+
+/// The addresses of the server: an IP address as given, else the resolver's answer.
+async fn resolve(instance: &Instance, server: &str) -> Result<Vec<IpAddr>, ErrorReport> {
+    let literal = server.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = literal.parse::<IpAddr>() {
+        return Ok(vec![ip]);
+    }
+    let resolver = &instance.store.data().resolver;
+    match resolver.lookup_ip(server, IpFamily::Any).await {
+        Ok(answer) if !answer.records.is_empty() => Ok(answer.records),
+        Ok(_) => Err(dns_error(format!("{server} has no addresses"), true)),
+        Err(error) => {
+            let permanent = !matches!(error, crate::dns::LookupError::Temporary { .. });
+            Err(dns_error(
+                format!("looking up {server}: {error}"),
+                permanent,
+            ))
+        }
+    }
+}
+
+/// Open the session on `conn`, deliver, close, and report.
+async fn submit(
+    instance: &mut Instance,
+    request: &SendRequest,
+    conn: Resource<TcpConnection>,
+) -> Result<Report, HostError> {
+    let trap = |e: wasmtime::Error| HostError::Trap(format!("{e:#}"));
+    let client = instance.bindings.smtp_client_client();
+    let opened = client
+        .session()
+        .call_open(&mut instance.store, conn, &open_options(request))
+        .await
+        .map_err(trap)?;
+    let session = match opened {
+        Ok(session) => session,
+        Err(failure) => {
+            return Ok(with_server(
+                Report::failed(&request.to, ErrorReport::from(&failure.error)),
+                request,
+                Vec::new(),
+            ));
+        }
+    };
+    let extensions = client
+        .session()
+        .call_extensions(&mut instance.store, session)
+        .await
+        .map_err(trap)?
+        .lines;
+    let message = match message_stream(&mut instance.store, &request.message).await {
+        Ok(message) => message,
+        Err(error) => {
+            close(instance, session).await?;
+            return Ok(with_server(
+                Report::failed(&request.to, error),
+                request,
+                extensions,
+            ));
+        }
+    };
+    let delivered = client
+        .session()
+        .call_deliver(&mut instance.store, session, &envelope(request), message)
+        .await
+        .map_err(trap)?;
+    close(instance, session).await?;
+    let report = match delivered {
+        Ok(success) => success_report(&success),
+        Err(failure) => failure_report(request, &failure),
+    };
+    Ok(with_server(report, request, extensions))
+}
+
+/// QUIT and drop the session; a failing QUIT does not change the outcome.
+async fn close(instance: &mut Instance, session: ResourceAny) -> Result<(), HostError> {
+    let trap = |e: wasmtime::Error| HostError::Trap(format!("{e:#}"));
+    let client = instance.bindings.smtp_client_client();
+    let _quit = client
+        .session()
+        .call_close(&mut instance.store, session)
+        .await
+        .map_err(trap)?;
+    session
+        .resource_drop_async(&mut instance.store)
+        .await
+        .map_err(trap)
+}
+
+fn success_report(success: &TransactionSuccess) -> Report {
+    let recipients: Vec<RecipientReport> = success
+        .recipients
+        .iter()
+        .map(RecipientReport::from)
+        .collect();
+    Report {
+        status: Report::status_of(&recipients),
+        recipients,
+        error: None,
+        server: None,
+        tls: None,
+        tlsrpt: Vec::new(),
+        attempts: Vec::new(),
+    }
+}
+
+fn failure_report(request: &SendRequest, failure: &TransactionFailure) -> Report {
+    let error = ErrorReport::from(&failure.error);
+    if failure.recipients.is_empty() {
+        return Report::failed(&request.to, error);
+    }
+    let recipients: Vec<RecipientReport> = failure
+        .recipients
+        .iter()
+        .map(|r| {
+            let mut report = RecipientReport::from(r);
+            // Accepted at RCPT but the transaction failed: the message was not delivered.
+            if report.status == crate::report::Status::Delivered {
+                report.status = if error.permanent {
+                    crate::report::Status::Permanent
+                } else {
+                    crate::report::Status::Temporary
+                };
+            }
+            report
+        })
+        .collect();
+    Report {
+        status: Report::status_of(&recipients),
+        recipients,
+        error: Some(error),
+        server: None,
+        tls: None,
+        tlsrpt: Vec::new(),
+        attempts: Vec::new(),
+    }
+}
+
+fn with_server(mut report: Report, request: &SendRequest, extensions: Vec<String>) -> Report {
+    report.server = Some(ServerReport {
+        host: request.server.clone(),
+        ip: None,
+        port: request.port,
+        extensions,
+    });
+    report
+}
+
+/// The message as a WASI input stream in the instance's table.
+async fn message_stream(
+    store: &mut wasmtime::Store<crate::state::HostState>,
+    source: &MessageSource,
+) -> Result<Resource<DynInputStream>, ErrorReport> {
+    let stream: DynInputStream = match source {
+        MessageSource::File(path) => {
+            let file = tokio::fs::File::open(path).await.map_err(|e| ErrorReport {
+                kind: "usage",
+                permanent: true,
+                code: None,
+                enhanced: None,
+                command: None,
+                lines: Vec::new(),
+                message: format!("cannot open message file {}: {e}", path.display()),
+            })?;
+            Box::new(AsyncReadStream::new(file))
+        }
+        MessageSource::Stdin => Box::new(AsyncReadStream::new(tokio::io::stdin())),
+        MessageSource::Bytes(bytes) => {
+            Box::new(AsyncReadStream::new(std::io::Cursor::new(bytes.clone())))
+        }
+    };
+    store
+        .data_mut()
+        .table
+        .push(stream)
+        .map_err(|e| io_error(e.to_string()))
+}
+
+fn open_options(request: &SendRequest) -> OpenOptions {
+    OpenOptions {
+        tls_mode: request.tls_mode,
+        verify_pkix: request.verify_pkix,
+        ehlo_hostname: ascii_domain(&request.ehlo),
+        remote_hostname: Some(ascii_domain(&request.server)),
+        auth: None,
+        dane_records: None,
+        dane_more_hostnames: Vec::new(),
+        ignore_tls_verify_errors: false,
+        extra_root_cas: Vec::new(),
+        client_certificate: None,
+        timeouts: request.timeout.map(uniform_timeouts),
+        tls_results: None,
+    }
+}
+
+fn envelope(request: &SendRequest) -> Envelope {
+    Envelope {
+        mail_from: request.from.clone(),
+        recipients: request
+            .to
+            .iter()
+            .map(|address| Recipient {
+                address: address.clone(),
+                notify: Vec::new(),
+                original_recipient: None,
+            })
+            .collect(),
+        size: match &request.message {
+            MessageSource::File(path) => std::fs::metadata(path).ok().map(|m| m.len()),
+            MessageSource::Bytes(bytes) => Some(bytes.len() as u64),
+            MessageSource::Stdin => None,
+        },
+        require_eightbitmime: request.require_8bitmime,
+        require_smtputf8: request.require_smtputf8,
+        require_tls: request.require_tls,
+        dsn: None,
+        line_endings: if request.normalize_line_endings {
+            LineEndings::Normalize
+        } else {
+            LineEndings::Strict
+        },
+    }
+}
+
+/// Every deadline set to `timeout` (`--timeout`).
+pub fn uniform_timeouts(timeout: Duration) -> Timeouts {
+    let ms = u32::try_from(timeout.as_millis()).unwrap_or(u32::MAX);
+    Timeouts {
+        greeting_ms: ms,
+        command_ms: ms,
+        data_init_ms: ms,
+        data_block_ms: ms,
+        data_end_ms: ms,
+        tls_handshake_ms: ms,
+        quit_ms: ms,
+    }
+}
+
+/// A domain as the component wants it; IDNA conversion comes with issue 5, so names are
+/// passed through lower-cased.
+fn ascii_domain(name: &str) -> Domain {
+    Domain {
+        ascii: name.trim_end_matches('.').to_ascii_lowercase(),
+        unicode: None,
+    }
+}
+
+fn io_error(message: String) -> ErrorReport {
+    error_report(ErrorKind::Io, false, message)
+}
+
+fn dns_error(message: String, permanent: bool) -> ErrorReport {
+    error_report(ErrorKind::Dns, permanent, message)
+}
+
+fn error_report(kind: ErrorKind, permanent: bool, message: String) -> ErrorReport {
+    ErrorReport::from(&SmtpError {
+        kind,
+        permanent,
+        reply: None,
+        command: None,
+        message,
+    })
+}

@@ -1,0 +1,30 @@
+//! The per-store state: WASI context, resource table, and the host's implementations of the
+//! `resolver`, `tcp` and `log` imports.
+
+use crate::dns::Resolver;
+use crate::log_impl::Logger;
+use std::sync::Arc;
+use wasmtime::StoreLimits;
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+/// What one store (one delivery) carries.
+pub struct HostState {
+    pub(crate) wasi: WasiCtx,
+    pub(crate) table: ResourceTable,
+    pub(crate) resolver: Arc<Resolver>,
+    pub(crate) logger: Arc<dyn Logger>,
+    pub(crate) limits: StoreLimits,
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// `types` declares no functions, only the types the other interfaces share.
+impl crate::bindings::types::Host for HostState {}

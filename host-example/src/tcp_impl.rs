@@ -1,0 +1,197 @@
+//! The `tcp` import on real sockets (tokio), with a timeout on every call and TCP_NODELAY.
+
+use crate::bindings::tcp::{self, SocketAddress, TcpError};
+use crate::bindings::types::IpAddress;
+use crate::state::HostState;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpSocket, TcpStream};
+use tokio::time::timeout;
+use wasmtime::component::Resource;
+
+/// The largest read a guest may ask for at once; larger requests are served in part.
+const MAX_READ: usize = 1 << 20;
+
+/// One open connection, the host side of the `connection` resource.
+pub struct TcpConnection {
+    stream: TcpStream,
+}
+
+impl TcpConnection {
+    /// Wrap a connected stream, e.g. one the host dialed itself.
+    pub fn new(stream: TcpStream) -> Self {
+        TcpConnection { stream }
+    }
+}
+
+impl tcp::Host for HostState {
+    async fn connect(
+        &mut self,
+        remote: SocketAddress,
+        local: Option<IpAddress>,
+        timeout_ms: u32,
+    ) -> wasmtime::Result<Result<Resource<TcpConnection>, TcpError>> {
+        let remote = socket_addr(remote);
+        let local = local.map(ip_addr);
+        let stream = match open_stream(remote, local, millis(timeout_ms)).await {
+            Err(error) => return Ok(Err(tcp_error(&error))),
+            Ok(stream) => stream,
+        };
+        Ok(Ok(self.table.push(TcpConnection { stream })?))
+    }
+}
+
+impl tcp::HostConnection for HostState {
+    async fn read(
+        &mut self,
+        conn: Resource<TcpConnection>,
+        max: u32,
+        timeout_ms: u32,
+    ) -> wasmtime::Result<Result<Vec<u8>, TcpError>> {
+        let conn = self.table.get_mut(&conn)?;
+        let mut buf = vec![0; usize::try_from(max).unwrap_or(MAX_READ).clamp(1, MAX_READ)];
+        Ok(
+            match timeout(millis(timeout_ms), conn.stream.read(&mut buf)).await {
+                Err(_elapsed) => Err(TcpError::Timeout),
+                Ok(Err(error)) => Err(tcp_error(&error)),
+                Ok(Ok(n)) => {
+                    buf.truncate(n);
+                    Ok(buf)
+                }
+            },
+        )
+    }
+
+    async fn write(
+        &mut self,
+        conn: Resource<TcpConnection>,
+        data: Vec<u8>,
+        timeout_ms: u32,
+    ) -> wasmtime::Result<Result<(), TcpError>> {
+        let conn = self.table.get_mut(&conn)?;
+        Ok(
+            match timeout(millis(timeout_ms), conn.stream.write_all(&data)).await {
+                Err(_elapsed) => Err(TcpError::Timeout),
+                Ok(Err(error)) => Err(tcp_error(&error)),
+                Ok(Ok(())) => Ok(()),
+            },
+        )
+    }
+
+    async fn local_address(
+        &mut self,
+        conn: Resource<TcpConnection>,
+    ) -> wasmtime::Result<Result<SocketAddress, TcpError>> {
+        let conn = self.table.get(&conn)?;
+        Ok(conn
+            .stream
+            .local_addr()
+            .map(socket_address)
+            .map_err(|e| tcp_error(&e)))
+    }
+
+    async fn remote_address(
+        &mut self,
+        conn: Resource<TcpConnection>,
+    ) -> wasmtime::Result<Result<SocketAddress, TcpError>> {
+        let conn = self.table.get(&conn)?;
+        Ok(conn
+            .stream
+            .peer_addr()
+            .map(socket_address)
+            .map_err(|e| tcp_error(&e)))
+    }
+
+    async fn drop(&mut self, conn: Resource<TcpConnection>) -> wasmtime::Result<()> {
+        self.table.delete(conn)?;
+        Ok(())
+    }
+}
+
+/// Connect to `remote` within `limit`, from `local` (port chosen by the system) when given.
+///
+/// # Errors
+/// The socket error, or `TimedOut` when `limit` passed.
+pub async fn open_stream(
+    remote: SocketAddr,
+    local: Option<IpAddr>,
+    limit: Duration,
+) -> io::Result<TcpStream> {
+    match timeout(limit, connect(remote, local)).await {
+        Ok(result) => result,
+        Err(_elapsed) => Err(io::Error::new(io::ErrorKind::TimedOut, "connect timed out")),
+    }
+}
+
+async fn connect(remote: SocketAddr, local: Option<IpAddr>) -> io::Result<TcpStream> {
+    let socket = match remote {
+        SocketAddr::V4(_) => TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    if let Some(local) = local {
+        socket.bind(SocketAddr::new(local, 0))?;
+    }
+    let stream = socket.connect(remote).await?;
+    // The client batches its own writes (a pipelined group is one write), so Nagle's
+    // algorithm only adds delay (RFC 2920 §3.1 wants the group in as few packets as possible).
+    stream.set_nodelay(true)?;
+    Ok(stream)
+}
+
+fn millis(ms: u32) -> Duration {
+    Duration::from_millis(u64::from(ms))
+}
+
+fn tcp_error(error: &io::Error) -> TcpError {
+    match error.kind() {
+        io::ErrorKind::ConnectionRefused => TcpError::Refused,
+        io::ErrorKind::NetworkUnreachable | io::ErrorKind::HostUnreachable => TcpError::Unreachable,
+        io::ErrorKind::TimedOut => TcpError::Timeout,
+        io::ErrorKind::ConnectionReset
+        | io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::BrokenPipe => TcpError::Reset,
+        io::ErrorKind::NotConnected => TcpError::Closed,
+        io::ErrorKind::PermissionDenied | io::ErrorKind::AddrNotAvailable => {
+            TcpError::Denied(error.to_string())
+        }
+        _ => TcpError::Other(error.to_string()),
+    }
+}
+
+/// A WIT address as a std one.
+pub fn ip_addr(address: IpAddress) -> IpAddr {
+    match address {
+        IpAddress::Ipv4((a, b, c, d)) => IpAddr::V4(Ipv4Addr::new(a, b, c, d)),
+        IpAddress::Ipv6((a, b, c, d, e, f, g, h)) => {
+            IpAddr::V6(Ipv6Addr::new(a, b, c, d, e, f, g, h))
+        }
+    }
+}
+
+/// A std address as a WIT one.
+pub fn ip_address(address: IpAddr) -> IpAddress {
+    match address {
+        IpAddr::V4(v4) => {
+            let [a, b, c, d] = v4.octets();
+            IpAddress::Ipv4((a, b, c, d))
+        }
+        IpAddr::V6(v6) => {
+            let [a, b, c, d, e, f, g, h] = v6.segments();
+            IpAddress::Ipv6((a, b, c, d, e, f, g, h))
+        }
+    }
+}
+
+fn socket_addr(address: SocketAddress) -> SocketAddr {
+    SocketAddr::new(ip_addr(address.address), address.port)
+}
+
+/// A std socket address as a WIT one.
+pub fn socket_address(address: SocketAddr) -> SocketAddress {
+    SocketAddress {
+        address: ip_address(address.ip()),
+        port: address.port(),
+    }
+}

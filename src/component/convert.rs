@@ -1,0 +1,255 @@
+//! Conversions between the core's types and the WIT types.
+
+use super::exports::smtp::client::client::{Extensions as WitExtensions, Limits, RecipientResult};
+use super::exports::smtp::client::tls_report as wit_report;
+use super::smtp::client::tcp::TcpError;
+use super::smtp::client::types::{
+    Domain, ErrorKind as WitErrorKind, IpAddress, Reply as WitReply, SmtpCommand, SmtpError,
+};
+use crate::error::{Error, ErrorKind};
+use crate::smtp::command::CommandKind;
+use crate::smtp::extensions::Extensions;
+use crate::smtp::reply::Reply;
+use crate::smtp::session::RecipientResult as CoreRecipientResult;
+use crate::tls::report as core_report;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+impl PartialEq for Domain {
+    fn eq(&self, other: &Self) -> bool {
+        self.ascii == other.ascii && self.unicode == other.unicode
+    }
+}
+
+impl From<&Reply> for WitReply {
+    fn from(reply: &Reply) -> Self {
+        WitReply {
+            code: reply.code.0,
+            enhanced: reply.enhanced.map(|code| code.to_string()),
+            lines: reply.text_lossy(),
+        }
+    }
+}
+
+impl From<CommandKind> for SmtpCommand {
+    fn from(command: CommandKind) -> Self {
+        match command {
+            CommandKind::Greeting => SmtpCommand::Greeting,
+            CommandKind::Ehlo => SmtpCommand::Ehlo,
+            CommandKind::Helo => SmtpCommand::Helo,
+            CommandKind::StartTls => SmtpCommand::Starttls,
+            CommandKind::Auth => SmtpCommand::Auth,
+            CommandKind::MailFrom => SmtpCommand::MailFrom,
+            CommandKind::RcptTo => SmtpCommand::RcptTo,
+            CommandKind::Data => SmtpCommand::Data,
+            CommandKind::Bdat => SmtpCommand::Bdat,
+            CommandKind::Rset => SmtpCommand::Rset,
+            CommandKind::Quit => SmtpCommand::Quit,
+        }
+    }
+}
+
+impl From<ErrorKind> for WitErrorKind {
+    fn from(kind: ErrorKind) -> Self {
+        match kind {
+            ErrorKind::Status => WitErrorKind::Status,
+            ErrorKind::Protocol => WitErrorKind::Protocol,
+            ErrorKind::Tls => WitErrorKind::Tls,
+            ErrorKind::Dane => WitErrorKind::Dane,
+            ErrorKind::Size => WitErrorKind::Size,
+            ErrorKind::EightBitMimeUnsupported => WitErrorKind::EightbitmimeUnsupported,
+            ErrorKind::SmtpUtf8Unsupported => WitErrorKind::Smtputf8Unsupported,
+            ErrorKind::RequireTlsUnsupported => WitErrorKind::RequiretlsUnsupported,
+            ErrorKind::NoRecipients => WitErrorKind::NoRecipients,
+            ErrorKind::Message => WitErrorKind::Message,
+            ErrorKind::Address => WitErrorKind::Address,
+            ErrorKind::Auth => WitErrorKind::Auth,
+            ErrorKind::Botched => WitErrorKind::Botched,
+            ErrorKind::Closed => WitErrorKind::Closed,
+            ErrorKind::NoMail => WitErrorKind::NoMail,
+            ErrorKind::CnameLoop => WitErrorKind::CnameLoop,
+            ErrorKind::CnameLimit => WitErrorKind::CnameLimit,
+            ErrorKind::Dns => WitErrorKind::Dns,
+            ErrorKind::Io => WitErrorKind::Io,
+            ErrorKind::Timeout => WitErrorKind::Timeout,
+            ErrorKind::Usage => WitErrorKind::Usage,
+            ErrorKind::Unsupported => WitErrorKind::Unsupported,
+            ErrorKind::Internal => WitErrorKind::Internal,
+        }
+    }
+}
+
+impl From<Error> for SmtpError {
+    fn from(error: Error) -> Self {
+        SmtpError::from(&error)
+    }
+}
+
+impl From<&Error> for SmtpError {
+    fn from(error: &Error) -> Self {
+        SmtpError {
+            kind: error.kind().into(),
+            permanent: error.is_permanent(),
+            reply: error.reply().map(WitReply::from),
+            command: error.command().map(SmtpCommand::from),
+            message: error.to_string(),
+        }
+    }
+}
+
+/// A failed socket operation as a core error: a timeout is `timeout`, the rest `io`.
+pub fn tcp_error(error: &TcpError, command: Option<CommandKind>) -> Error {
+    match error {
+        TcpError::Timeout => Error::timeout(command),
+        TcpError::Refused => Error::io("connection refused".into()),
+        TcpError::Unreachable => Error::io("network unreachable".into()),
+        TcpError::Reset => Error::io("connection reset by peer".into()),
+        TcpError::Closed => Error::io("connection closed".into()),
+        TcpError::Denied(why) => Error::io(format!("connection denied by host policy: {why}")),
+        TcpError::Other(why) => Error::io(why.clone()),
+    }
+}
+
+impl From<&CoreRecipientResult> for RecipientResult {
+    fn from(result: &CoreRecipientResult) -> Self {
+        RecipientResult {
+            address: result.address.clone(),
+            accepted: result.accepted,
+            permanent: result.permanent,
+            reply: result.reply.as_ref().map(WitReply::from),
+        }
+    }
+}
+
+impl From<&Extensions> for WitExtensions {
+    fn from(ext: &Extensions) -> Self {
+        WitExtensions {
+            lines: ext.keywords.clone(),
+            starttls: ext.starttls,
+            enhanced_status_codes: ext.enhanced_status_codes,
+            eightbitmime: ext.eight_bit_mime,
+            pipelining: ext.pipelining,
+            chunking: ext.chunking,
+            smtputf8: ext.smtputf8,
+            requiretls: ext.requiretls,
+            dsn: ext.dsn,
+            size: ext.size,
+            auth: ext.auth_mechanisms.clone(),
+        }
+    }
+}
+
+impl From<&Extensions> for Limits {
+    fn from(ext: &Extensions) -> Self {
+        Limits {
+            mail_max: ext.limits.mail_max,
+            rcpt_max: ext.limits.rcpt_max,
+            rcpt_domain_max: ext.limits.rcpt_domain_max,
+        }
+    }
+}
+
+impl From<IpAddress> for IpAddr {
+    fn from(address: IpAddress) -> Self {
+        match address {
+            IpAddress::Ipv4((a, b, c, d)) => IpAddr::V4(Ipv4Addr::new(a, b, c, d)),
+            IpAddress::Ipv6((a, b, c, d, e, f, g, h)) => {
+                IpAddr::V6(Ipv6Addr::new(a, b, c, d, e, f, g, h))
+            }
+        }
+    }
+}
+
+impl From<IpAddr> for IpAddress {
+    fn from(address: IpAddr) -> Self {
+        match address {
+            IpAddr::V4(v4) => {
+                let [a, b, c, d] = v4.octets();
+                IpAddress::Ipv4((a, b, c, d))
+            }
+            IpAddr::V6(v6) => {
+                let [a, b, c, d, e, f, g, h] = v6.segments();
+                IpAddress::Ipv6((a, b, c, d, e, f, g, h))
+            }
+        }
+    }
+}
+
+impl From<wit_report::PolicyType> for core_report::PolicyType {
+    fn from(policy_type: wit_report::PolicyType) -> Self {
+        match policy_type {
+            wit_report::PolicyType::Tlsa => core_report::PolicyType::Tlsa,
+            wit_report::PolicyType::Sts => core_report::PolicyType::Sts,
+            wit_report::PolicyType::NoPolicyFound => core_report::PolicyType::NoPolicyFound,
+        }
+    }
+}
+
+impl From<core_report::PolicyType> for wit_report::PolicyType {
+    fn from(policy_type: core_report::PolicyType) -> Self {
+        match policy_type {
+            core_report::PolicyType::Tlsa => wit_report::PolicyType::Tlsa,
+            core_report::PolicyType::Sts => wit_report::PolicyType::Sts,
+            core_report::PolicyType::NoPolicyFound => wit_report::PolicyType::NoPolicyFound,
+        }
+    }
+}
+
+impl From<wit_report::PolicyResult> for core_report::PolicyResult {
+    fn from(result: wit_report::PolicyResult) -> Self {
+        core_report::PolicyResult {
+            policy: core_report::Policy {
+                policy_type: result.policy.policy_type.into(),
+                policy_string: result.policy.policy_string,
+                policy_domain: result.policy.policy_domain,
+                mx_host: result.policy.mx_host,
+            },
+            summary: core_report::Summary {
+                total_successful_session_count: result.total_successful_session_count,
+                total_failure_session_count: result.total_failure_session_count,
+            },
+            failure_details: result
+                .failure_details
+                .into_iter()
+                .map(|d| core_report::FailureDetails {
+                    result_type: d.result_type,
+                    sending_mta_ip: d.sending_mta_ip,
+                    receiving_mx_hostname: d.receiving_mx_hostname,
+                    receiving_mx_helo: d.receiving_mx_helo,
+                    receiving_ip: d.receiving_ip,
+                    failed_session_count: d.failed_session_count,
+                    additional_information: d.additional_information,
+                    failure_reason_code: d.failure_reason_code,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<&core_report::PolicyResult> for wit_report::PolicyResult {
+    fn from(result: &core_report::PolicyResult) -> Self {
+        wit_report::PolicyResult {
+            policy: wit_report::Policy {
+                policy_type: result.policy.policy_type.into(),
+                policy_string: result.policy.policy_string.clone(),
+                policy_domain: result.policy.policy_domain.clone(),
+                mx_host: result.policy.mx_host.clone(),
+            },
+            total_successful_session_count: result.summary.total_successful_session_count,
+            total_failure_session_count: result.summary.total_failure_session_count,
+            failure_details: result
+                .failure_details
+                .iter()
+                .map(|d| wit_report::FailureDetails {
+                    result_type: d.result_type.clone(),
+                    sending_mta_ip: d.sending_mta_ip.clone(),
+                    receiving_mx_hostname: d.receiving_mx_hostname.clone(),
+                    receiving_mx_helo: d.receiving_mx_helo.clone(),
+                    receiving_ip: d.receiving_ip.clone(),
+                    failed_session_count: d.failed_session_count,
+                    additional_information: d.additional_information.clone(),
+                    failure_reason_code: d.failure_reason_code.clone(),
+                })
+                .collect(),
+        }
+    }
+}
