@@ -186,6 +186,9 @@ pub enum Error {
     /// Not implemented by this version.
     #[error("not supported yet: {0}")]
     Unsupported(String),
+    /// A bug: the core or its driver reached a state it should never reach.
+    #[error("internal error: {0}")]
+    Internal(&'static str),
 }
 
 fn during(command: &Option<CommandKind>) -> String {
@@ -208,7 +211,19 @@ impl Error {
         Self::Timeout { command }
     }
 
-    /// Something this version does not implement yet.
+    /// A bug in the core or its driver.
+    #[must_use]
+    pub fn internal(what: &'static str) -> Self {
+        Self::Internal(what)
+    }
+
+    /// The session was closed.
+    #[must_use]
+    pub fn closed() -> Self {
+        Self::Closed
+    }
+
+    /// Not implemented by this version; `what` names it and the issue that brings it.
     #[must_use]
     pub fn unsupported(what: &str) -> Self {
         Self::Unsupported(what.to_string())
@@ -233,6 +248,7 @@ impl Error {
             Self::Timeout { .. } => ErrorKind::Timeout,
             Self::Usage(_) => ErrorKind::Usage,
             Self::Unsupported(_) => ErrorKind::Unsupported,
+            Self::Internal(_) => ErrorKind::Internal,
         }
     }
 
@@ -267,7 +283,8 @@ impl Error {
             | Self::UnexpectedEof { .. }
             | Self::Timeout { .. }
             | Self::Protocol { .. }
-            | Self::Unsupported(_) => false,
+            | Self::Unsupported(_)
+            | Self::Internal(_) => false,
         }
     }
 

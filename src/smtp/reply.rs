@@ -220,12 +220,10 @@ pub enum ProtocolError {
         /// The limit.
         max: usize,
     },
-    /// A reply arrived while no command was waiting for one.
-    #[error("unsolicited reply {code}")]
-    Unsolicited {
-        /// The code of the unexpected reply.
-        code: ReplyCode,
-    },
+    /// The server sent data while no reply was awaited (RFC 5321 §4.1: the server speaks
+    /// in turn; pipelined replies can only follow pipelined commands, RFC 2920 §3.2).
+    #[error("server sent data while no reply was awaited")]
+    Unsolicited,
 }
 
 /// Shows a line in an error message: lossy UTF-8, at most 64 characters.

@@ -353,6 +353,10 @@ impl Session {
     }
 
     /// Hands every complete reply to the operation that awaits it.
+    ///
+    /// Bytes beyond the last awaited reply mean the server did not wait for our command (or
+    /// injected replies, as against STARTTLS): the reply is still handled, so a final 250 is
+    /// reported, then the session is botched.
     fn process(&mut self, now: Instant) {
         while !self.closed {
             let expect = self.expect.front().copied();
@@ -361,19 +365,34 @@ impl Session {
                 None => break,
                 Some(Err(error)) => {
                     let command = self.current_command();
-                    self.botch(Error::Protocol { command, error });
+                    self.protocol_violation(Error::Protocol { command, error });
                 }
                 Some(Ok(reply)) => {
-                    match expect {
-                        Some(expect) => {
-                            self.expect.pop_front();
-                            self.on_reply(expect, reply);
-                        }
-                        None => self.unsolicited(reply),
+                    let Some(expect) = expect else {
+                        self.unsolicited(reply);
+                        break;
+                    };
+                    self.expect.pop_front();
+                    let early = self.expect.is_empty() && self.transport.has_input();
+                    self.on_reply(expect, reply);
+                    if early {
+                        self.protocol_violation(Error::Protocol {
+                            command: None,
+                            error: ProtocolError::Unsolicited,
+                        });
                     }
                     self.arm(now);
                 }
             }
+        }
+    }
+
+    /// The server broke the protocol: botched, or just closed when only QUIT was left.
+    fn protocol_violation(&mut self, error: Error) {
+        if matches!(self.op, Op::Quit) {
+            self.close();
+        } else {
+            self.botch(error);
         }
     }
 
@@ -411,10 +430,10 @@ impl Session {
         } else {
             Error::Protocol {
                 command: None,
-                error: ProtocolError::Unsolicited { code: reply.code },
+                error: ProtocolError::Unsolicited,
             }
         };
-        self.botch(error);
+        self.protocol_violation(error);
     }
 
     fn open_reply(&mut self, expect: Expect, reply: Reply) {

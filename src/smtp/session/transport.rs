@@ -23,6 +23,11 @@ impl Transport {
         self.parser.next_reply(enhanced)
     }
 
+    /// True when bytes were received that are not part of a returned reply.
+    pub(super) fn has_input(&self) -> bool {
+        !self.parser.is_empty()
+    }
+
     pub(super) fn send(&mut self, command: &Command<'_>) {
         command.encode(&mut self.out);
     }
