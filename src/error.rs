@@ -367,6 +367,7 @@ mod tests {
             (Error::io("reset".into()), false),
             (Error::timeout(None), false),
             (Error::unsupported("tls"), false),
+            (Error::internal("stalled"), false),
             (Error::Botched, false),
             (Error::Closed, false),
         ];

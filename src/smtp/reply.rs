@@ -220,8 +220,8 @@ pub enum ProtocolError {
         /// The limit.
         max: usize,
     },
-    /// The server sent data while no reply was awaited (RFC 5321 §4.1: the server speaks
-    /// in turn; pipelined replies can only follow pipelined commands, RFC 2920 §3.2).
+    /// The server sent data while no reply was awaited. RFC 5321 §4.3.1: "The communication
+    /// between the sender and receiver is an alternating dialogue, controlled by the sender."
     #[error("server sent data while no reply was awaited")]
     Unsolicited,
 }

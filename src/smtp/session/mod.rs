@@ -389,6 +389,9 @@ impl Session {
 
     /// The server broke the protocol: botched, or just closed when only QUIT was left.
     fn protocol_violation(&mut self, error: Error) {
+        if self.closed {
+            return;
+        }
         if matches!(self.op, Op::Quit) {
             self.close();
         } else {
@@ -448,9 +451,9 @@ impl Session {
                 self.extensions = Some(Extensions::parse(&reply));
                 self.hello_done();
             }
-            // RFC 5321 §4.1.1.1: a server that does not support EHLO answers 500-504 (spec
-            // §2.3: the codes mox falls back on); HELO then. After STARTTLS (issue 4) there
-            // must be no fallback, RFC 3207 §4.2.
+            // RFC 5321 §3.2: an older server refuses EHLO with an error, and the client falls
+            // back to HELO; on 500-504, as mox (spec §2.3). After STARTTLS (issue 4) a
+            // refused EHLO must be an error instead, not a reason for HELO.
             Expect::Ehlo
                 if (ReplyCode::SYNTAX_ERROR..=ReplyCode::PARAMETER_NOT_IMPLEMENTED)
                     .contains(&reply.code) =>
@@ -527,5 +530,7 @@ fn valid_ehlo_hostname(name: &str) -> bool {
     !name.is_empty() && name.bytes().all(|b| b.is_ascii_graphic())
 }
 
+#[cfg(test)]
+mod api_tests;
 #[cfg(test)]
 mod transcript_tests;

@@ -418,8 +418,8 @@ impl Session {
                 };
                 let start = reply.code == ReplyCode::START_MAIL_INPUT;
                 match failure {
-                    // RFC 2920 §3.1: "the client ... must send the end of data indicator
-                    // (a line containing only a period)" when DATA got 354 regardless.
+                    // RFC 2920 §3.1: "if the DATA command was accepted the client SHOULD send
+                    // a single dot", even though no recipient (or MAIL) was accepted.
                     Some(error) if start => {
                         txn.stage = Stage::Abandoned(error);
                         self.transport
@@ -490,7 +490,7 @@ fn check_preconditions(ext: &Extensions, tx: &Transaction, tls: bool) -> Result<
     if tx.require_8bitmime && !ext.eight_bit_mime {
         return Err(Error::EightBitMimeUnsupported);
     }
-    // RFC 6531 §3.3: without SMTPUTF8 the message cannot go to this server.
+    // Spec §2.7 step 6 (RFC 6531): transient, another server may offer SMTPUTF8.
     if tx.require_smtputf8 && !ext.smtputf8 {
         return Err(Error::SmtpUtf8Unsupported);
     }

@@ -1,0 +1,80 @@
+//! Session behaviour that transcripts do not show: getters and the output high-water mark.
+
+use std::time::Instant;
+
+use super::*;
+use crate::smtp::reply::ReplyCode;
+
+fn ready_session(now: Instant, ehlo: &[u8]) -> Session {
+    let config = SessionConfig {
+        ehlo_hostname: "client.example".into(),
+        tls_mode: TlsMode::Skip,
+        timeouts: Timeouts::default(),
+    };
+    let mut session = Session::new(config, now);
+    assert_eq!(session.greeting(), None);
+    assert_eq!(session.extensions(), None);
+    session.handle_input(now, b"220 mx.example ESMTP\r\n");
+    let mut out = Vec::new();
+    assert_eq!(session.poll_transmit(&mut out), 21);
+    assert_eq!(out, b"EHLO client.example\r\n");
+    assert_eq!(session.poll_transmit(&mut out), 0);
+    session.handle_input(now, ehlo);
+    assert_eq!(session.poll_event(), Some(Event::Ready));
+    assert_eq!(session.poll_event(), None);
+    session
+}
+
+#[test]
+fn getters() {
+    let now = Instant::now();
+    let session = ready_session(now, b"250-mx.example\r\n250-PIPELINING\r\n250 SIZE 100\r\n");
+    let greeting = session.greeting().expect("greeting");
+    assert_eq!(greeting.code, ReplyCode::SERVICE_READY);
+    assert_eq!(greeting.text_lossy(), ["mx.example ESMTP"]);
+    let ext = session.extensions().expect("extensions");
+    assert!(ext.pipelining);
+    assert_eq!(ext.size, Some(100));
+    assert_eq!(ext.keywords, ["PIPELINING", "SIZE"]);
+    assert!(!session.is_botched() && !session.is_closed());
+}
+
+#[test]
+fn message_data_high_water_mark() {
+    let now = Instant::now();
+    let mut session = ready_session(now, b"250 mx.example\r\n");
+    let tx = Transaction {
+        mail_from: "a@b.example".into(),
+        recipients: vec!["c@d.example".into()],
+        ..Transaction::default()
+    };
+    session.start_transaction(now, tx).expect("start");
+    for reply in [b"250 ok\r\n", b"250 ok\r\n", b"354 go\r\n"] {
+        session.handle_input(now, reply);
+    }
+    let mut out = Vec::new();
+    let _ = session.poll_transmit(&mut out);
+    let line = [b'x'; 998]
+        .iter()
+        .chain(b"\r\n")
+        .copied()
+        .collect::<Vec<u8>>();
+    let mut pushed = 0;
+    while session.wants_message_data() {
+        session.push_message_data(now, &line).expect("push");
+        pushed += line.len();
+    }
+    assert!(pushed >= MESSAGE_DATA_HIGH_WATER);
+    assert!(pushed < MESSAGE_DATA_HIGH_WATER + line.len());
+    out.clear();
+    assert_eq!(session.poll_transmit(&mut out), pushed);
+    assert!(session.wants_message_data());
+    session.finish_message(now).expect("finish");
+    assert!(!session.wants_message_data());
+    assert!(session.wants_read());
+    session.handle_input(now, b"250 ok\r\n");
+    assert!(matches!(
+        session.poll_event(),
+        Some(Event::TransactionDone(Ok(TransactionOutcome { reply, .. }))) if reply.code == ReplyCode::OK
+    ));
+}
