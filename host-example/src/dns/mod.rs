@@ -1,0 +1,114 @@
+//! The host's DNS `resolver`: lookups with a DNSSEC `authentic` flag, from real DNS or a zone file.
+//!
+//! Two implementations, one API:
+//! - [`DnsResolver`] speaks DNS (hickory-proto messages over UDP and TCP) to one recursive
+//!   resolver, from `/etc/resolv.conf` or given explicitly, and reports its AD bit when that
+//!   resolver is trusted; address lookups consult `/etc/hosts` first.
+//! - [`ZoneResolver`] answers from a master file ([RFC 1035 §5]) with directives for
+//!   insecure names and failures, for tests and the demo; see [`zone`] for the format.
+//!
+//! [`Resolver`] is the enum the host stores: a closed set of two, so no trait objects or boxed
+//! futures are needed, and its `async fn`s are `Send` because both implementations are.
+//!
+//! Names in and out are ASCII FQDNs: a name is accepted with or without its trailing dot and
+//! is always absolute (no search domains); names in answers are lowercase with the trailing dot.
+//!
+//! [RFC 1035 §5]: https://www.rfc-editor.org/rfc/rfc1035#section-5
+
+mod client;
+mod hosts;
+mod name;
+mod resolv_conf;
+#[cfg(test)]
+mod test_server;
+mod transport;
+mod types;
+mod wire;
+pub mod zone;
+mod zone_file;
+
+use std::net::IpAddr;
+
+pub use client::{DEFAULT_TIMEOUT, DnsResolver};
+pub use hosts::{HostsFile, SYSTEM_HOSTS};
+pub use resolv_conf::{
+    DNS_PORT, ResolvConfError, SYSTEM_RESOLV_CONF, first_nameserver, nameserver_from_file,
+};
+pub use types::{Answer, IpFamily, LookupError, Mx, RecordKind, Tlsa};
+pub use zone::ZoneResolver;
+pub use zone_file::{SyntaxError, ZoneError};
+
+/// The resolver the host uses: real DNS or a zone file.
+#[derive(Debug, Clone)]
+pub enum Resolver {
+    /// Real DNS through a recursive resolver.
+    Dns(DnsResolver),
+    /// Answers from a zone file.
+    Zone(ZoneResolver),
+}
+
+impl Resolver {
+    /// See [`DnsResolver::lookup_cname`].
+    ///
+    /// # Errors
+    /// [`LookupError::NotFound`] if `name` is not an alias.
+    pub async fn lookup_cname(&self, name: &str) -> Result<Answer<String>, LookupError> {
+        match self {
+            Self::Dns(dns) => dns.lookup_cname(name).await,
+            Self::Zone(zone) => zone.lookup_cname(name),
+        }
+    }
+
+    /// See [`DnsResolver::lookup_mx`].
+    ///
+    /// # Errors
+    /// [`LookupError::NotFound`] when there is no MX.
+    pub async fn lookup_mx(&self, name: &str) -> Result<Answer<Mx>, LookupError> {
+        match self {
+            Self::Dns(dns) => dns.lookup_mx(name).await,
+            Self::Zone(zone) => zone.lookup_mx(name),
+        }
+    }
+
+    /// See [`DnsResolver::lookup_ip`].
+    ///
+    /// # Errors
+    /// [`LookupError::NotFound`] when there is no address of `family`.
+    pub async fn lookup_ip(
+        &self,
+        name: &str,
+        family: IpFamily,
+    ) -> Result<Answer<IpAddr>, LookupError> {
+        match self {
+            Self::Dns(dns) => dns.lookup_ip(name, family).await,
+            Self::Zone(zone) => zone.lookup_ip(name, family),
+        }
+    }
+
+    /// See [`DnsResolver::lookup_tlsa`].
+    ///
+    /// # Errors
+    /// [`LookupError::NotFound`] when there is no TLSA record.
+    pub async fn lookup_tlsa(
+        &self,
+        port: u16,
+        protocol: &str,
+        host: &str,
+    ) -> Result<Answer<Tlsa>, LookupError> {
+        match self {
+            Self::Dns(dns) => dns.lookup_tlsa(port, protocol, host).await,
+            Self::Zone(zone) => zone.lookup_tlsa(port, protocol, host),
+        }
+    }
+
+    /// See [`DnsResolver::lookup_txt`].
+    ///
+    /// # Errors
+    /// [`LookupError::NotFound`] when there is no TXT record.
+    pub async fn lookup_txt(&self, name: &str) -> Result<Answer<Vec<u8>>, LookupError> {
+        match self {
+            Self::Dns(dns) => dns.lookup_txt(name).await,
+            Self::Zone(zone) => zone.lookup_txt(name),
+        }
+    }
+}
