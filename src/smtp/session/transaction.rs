@@ -201,8 +201,10 @@ impl Session {
             return Err(Error::Usage("need at least one recipient"));
         }
         self.check_idle()?;
-        let ext = self.extensions.as_ref().cloned().unwrap_or_default();
-        check_preconditions(&ext, &tx, self.transport.is_tls())?;
+        let no_extensions = Extensions::default();
+        let ext = self.extensions.as_ref().unwrap_or(&no_extensions);
+        check_preconditions(ext, &tx, self.transport.is_tls())?;
+        let pipelined = ext.pipelining;
         validate_reverse_path(&tx.mail_from, tx.require_smtputf8).map_err(|error| {
             Error::Address {
                 command: CommandKind::MailFrom,
@@ -229,7 +231,7 @@ impl Session {
             .collect();
         let txn = Txn {
             tx,
-            pipelined: ext.pipelining,
+            pipelined,
             stage: Stage::Envelope,
             mail: None,
             recipients,
@@ -324,38 +326,40 @@ impl Session {
 
     /// MAIL, and with PIPELINING all RCPTs and DATA too.
     fn send_envelope(&mut self) {
-        let ext = self.extensions.clone().unwrap_or_default();
-        let Some(txn) = self.txn() else { return };
+        let no_extensions = Extensions::default();
+        let ext = self.extensions.as_ref().unwrap_or(&no_extensions);
+        let Op::Transaction(txn) = &mut self.op else {
+            return;
+        };
         txn.stage = Stage::Envelope;
-        let tx = txn.tx.clone();
-        let pipelined = txn.pipelined;
-        if pipelined {
-            txn.rcpt_sent = tx.recipients.len();
-        }
         self.need_rset = true;
-        let params = mail_params(&ext, &tx);
-        self.send(
-            Command::MailFrom {
-                path: &tx.mail_from,
-                params,
-            },
-            Expect::MailFrom,
-        );
-        if pipelined {
+        let tx = &txn.tx;
+        self.transport.send(&Command::MailFrom {
+            path: &tx.mail_from,
+            params: mail_params(ext, tx),
+        });
+        self.expect.push_back(Expect::MailFrom);
+        if txn.pipelined {
             // RFC 2920 §3.1: MAIL, RCPT and (as the last command of the group) DATA.
             for rcpt in &tx.recipients {
-                self.send(Command::RcptTo(rcpt), Expect::RcptTo);
+                self.transport.send(&Command::RcptTo(rcpt));
+                self.expect.push_back(Expect::RcptTo);
             }
-            self.send(Command::Data, Expect::Data);
+            self.transport.send(&Command::Data);
+            self.expect.push_back(Expect::Data);
+            txn.rcpt_sent = tx.recipients.len();
         }
     }
 
     /// Sends the next RCPT (without PIPELINING).
     fn send_next_rcpt(&mut self) {
-        let Some(txn) = self.txn() else { return };
-        let rcpt = txn.tx.recipients[txn.rcpt_sent].clone();
+        let Op::Transaction(txn) = &mut self.op else {
+            return;
+        };
+        self.transport
+            .send(&Command::RcptTo(&txn.tx.recipients[txn.rcpt_sent]));
+        self.expect.push_back(Expect::RcptTo);
         txn.rcpt_sent += 1;
-        self.send(Command::RcptTo(&rcpt), Expect::RcptTo);
     }
 
     pub(super) fn transaction_reply(&mut self, expect: Expect, reply: Reply) {
