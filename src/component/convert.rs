@@ -123,27 +123,28 @@ impl From<&CoreRecipientResult> for RecipientResult {
 impl From<&Extensions> for WitExtensions {
     fn from(ext: &Extensions) -> Self {
         WitExtensions {
-            lines: ext.keywords.clone(),
+            lines: ext.lines.clone(),
             starttls: ext.starttls,
             enhanced_status_codes: ext.enhanced_status_codes,
             eightbitmime: ext.eight_bit_mime,
             pipelining: ext.pipelining,
             chunking: ext.chunking,
             smtputf8: ext.smtputf8,
-            requiretls: ext.requiretls,
+            requiretls: ext.require_tls,
             dsn: ext.dsn,
             size: ext.size,
-            auth: ext.auth_mechanisms.clone(),
+            auth: ext.auth.clone(),
         }
     }
 }
 
 impl From<&Extensions> for Limits {
     fn from(ext: &Extensions) -> Self {
+        let limits = ext.limits.as_ref();
         Limits {
-            mail_max: ext.limits.mail_max,
-            rcpt_max: ext.limits.rcpt_max,
-            rcpt_domain_max: ext.limits.rcpt_domain_max,
+            mail_max: limits.map_or(0, |l| l.mail_max),
+            rcpt_max: limits.map_or(0, |l| l.rcpt_max),
+            rcpt_domain_max: limits.map_or(0, |l| l.rcpt_domain_max),
         }
     }
 }

@@ -142,11 +142,11 @@ impl GuestSession for SmtpSession {
     }
 
     fn extensions(&self) -> Extensions {
-        self.with_extensions(Extensions::from, Extensions::from(&Default::default()))
+        self.with_extensions(|e| Extensions::from(e), Extensions::from(&Default::default()))
     }
 
     fn limits(&self) -> Limits {
-        self.with_extensions(Limits::from, Limits::from(&Default::default()))
+        self.with_extensions(|e| Limits::from(e), Limits::from(&Default::default()))
     }
 
     fn tls_state(&self) -> Option<TlsState> {
