@@ -9,7 +9,8 @@ use serde_json::Value;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-const MESSAGE: &[u8] = b"From: a@example.org\r\nTo: b@example.net\r\nSubject: test\r\n\r\nhello\r\n.dot\r\n..two\r\n";
+const MESSAGE: &[u8] =
+    b"From: a@example.org\r\nTo: b@example.net\r\nSubject: test\r\n\r\nhello\r\n.dot\r\n..two\r\n";
 
 fn host_example(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_host-example"))
@@ -49,8 +50,18 @@ fn assert_one_line_error(output: &Output, code: i32, needle: &str) {
 
 fn send_args<'a>(server: &'a str, message: &'a str) -> Vec<&'a str> {
     vec![
-        "send", "--server", server, "--tls", "none", "--from", "a@example.org", "--to",
-        "b@example.net", "--message", message, "--json",
+        "send",
+        "--server",
+        server,
+        "--tls",
+        "none",
+        "--from",
+        "a@example.org",
+        "--to",
+        "b@example.net",
+        "--message",
+        message,
+        "--json",
     ]
 }
 
@@ -121,8 +132,16 @@ async fn normalize_turns_bare_lf_into_crlf() {
     })
     .await
     .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stdout));
-    assert_eq!(sink.received()[0].data, b"Subject: x\r\n\r\nbare line feeds\r\n");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    assert_eq!(
+        sink.received()[0].data,
+        b"Subject: x\r\n\r\nbare line feeds\r\n"
+    );
 }
 
 #[test]
@@ -165,7 +184,13 @@ fn malformed_component_exits_70_with_one_line() {
     args.extend(send_args("127.0.0.1:25", message.to_str().unwrap()));
     let output = host_example(&args);
     assert_one_line_error(&output, 70, "invalid component");
-    assert_eq!(String::from_utf8_lossy(&output.stderr).trim().lines().count(), 1);
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr)
+            .trim()
+            .lines()
+            .count(),
+        1
+    );
 }
 
 #[test]
@@ -177,7 +202,13 @@ fn component_of_another_world_exits_70_with_one_line() {
     args.extend(send_args("127.0.0.1:25", message.to_str().unwrap()));
     let output = host_example(&args);
     assert_one_line_error(&output, 70, "does not match the smtp-client world");
-    assert_eq!(String::from_utf8_lossy(&output.stderr).trim().lines().count(), 1);
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr)
+            .trim()
+            .lines()
+            .count(),
+        1
+    );
 }
 
 #[test]
@@ -200,7 +231,12 @@ fn send_to_aiosmtpd_stores_the_exact_bytes() {
     args.extend(["--to", "c@example.net", "-v"]);
     let output = host_example(&args);
     let report = json(&output);
-    assert_eq!(output.status.code(), Some(0), "report: {report}\n{}", peer.stderr());
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "report: {report}\n{}",
+        peer.stderr()
+    );
     assert_eq!(report["status"], "delivered");
     let stored = peer.wait_messages(1);
     assert_eq!(stored.len(), 1);
@@ -212,7 +248,10 @@ fn send_to_aiosmtpd_stores_the_exact_bytes() {
     );
     // -v shows the transcript on stderr.
     let transcript = String::from_utf8_lossy(&output.stderr);
-    assert!(transcript.contains("C: MAIL FROM:<a@example.org>"), "{transcript}");
+    assert!(
+        transcript.contains("C: MAIL FROM:<a@example.org>"),
+        "{transcript}"
+    );
     assert!(transcript.contains("S: 250"), "{transcript}");
 }
 
@@ -226,7 +265,12 @@ fn aiosmtpd_refusing_one_recipient_gives_partial() {
     let server = format!("127.0.0.1:{}", peer.port());
     let message = temp_file("partial.eml", MESSAGE);
     let mut args = send_args(&server, message.to_str().unwrap());
-    args.extend(["--to", "reject550@example.net", "--to", "defer451@example.net"]);
+    args.extend([
+        "--to",
+        "reject550@example.net",
+        "--to",
+        "defer451@example.net",
+    ]);
     let output = host_example(&args);
     let report = json(&output);
     // Any temporary failure makes the exit code 75 (DESIGN.md).
@@ -238,6 +282,8 @@ fn aiosmtpd_refusing_one_recipient_gives_partial() {
     assert_eq!(r[1]["code"], 550);
     assert_eq!(r[2]["status"], "temporary");
     assert_eq!(r[2]["code"], 451);
-    assert_eq!(peer.wait_messages(1)[0].meta["rcpt_tos"], serde_json::json!(["b@example.net"]));
+    assert_eq!(
+        peer.wait_messages(1)[0].meta["rcpt_tos"],
+        serde_json::json!(["b@example.net"])
+    );
 }
-

@@ -12,6 +12,9 @@ fn demo_delivers_offline() {
     assert_eq!(output.status.code(), Some(0), "stderr: {stderr}");
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON report");
     assert_eq!(report["status"], "delivered");
-    assert!(stderr.contains("C: EHLO demo.example.org"), "transcript missing: {stderr}");
+    assert!(
+        stderr.contains("C: EHLO demo.example.org"),
+        "transcript missing: {stderr}"
+    );
     assert!(stderr.contains("identical to what was sent"), "{stderr}");
 }

@@ -142,7 +142,10 @@ impl GuestSession for SmtpSession {
     }
 
     fn extensions(&self) -> Extensions {
-        self.with_extensions(|e| Extensions::from(e), Extensions::from(&Default::default()))
+        self.with_extensions(
+            |e| Extensions::from(e),
+            Extensions::from(&Default::default()),
+        )
     }
 
     fn limits(&self) -> Limits {

@@ -98,8 +98,10 @@ impl PolicyResult {
     /// Take back one counted success and count a failure instead: a TLS alert right after
     /// the handshake means the server rejected us after all (spec §2.10, TLS 1.3 client auth).
     pub fn convert_success_to_failure(&mut self, details: &[FailureDetails]) {
-        self.summary.total_successful_session_count =
-            self.summary.total_successful_session_count.saturating_sub(1);
+        self.summary.total_successful_session_count = self
+            .summary
+            .total_successful_session_count
+            .saturating_sub(1);
         self.add(0, 1, details);
     }
 
