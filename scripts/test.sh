@@ -56,6 +56,10 @@ step "cargo fmt --check" cargo fmt --all -- --check
 step "cargo fetch" cargo fetch
 step "cargo clippy (release, all targets, -D warnings)" \
   cargo clippy --release --workspace --all-targets -- -D warnings
+step "rustup target add wasm32-wasip2" rustup target add wasm32-wasip2
+step "cargo clippy (the component, wasm32-wasip2, -D warnings)" \
+  cargo clippy --release -p smtpclient --lib --target wasm32-wasip2 \
+  --target-dir target/component -- -D warnings
 step "cargo build (release, all targets)" cargo build --release --workspace --all-targets
 
 # ---- 2. can we run the real peers? ----------------------------------------------------------
