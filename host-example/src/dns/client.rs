@@ -376,6 +376,24 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn mismatched_tcp_answer_is_permanent() {
+        let server = TestServer::start(|query, transport| {
+            let mut message = response(query, ResponseCode::NoError, true, vec![]);
+            match transport {
+                Transport::Udp => message.metadata.truncation = true,
+                Transport::Tcp => message.metadata.id = query.metadata.id.wrapping_add(1),
+            }
+            vec![bytes(&message)]
+        })
+        .await;
+        let resolver = DnsResolver::new(server.addr, true, TIMEOUT);
+        assert!(matches!(
+            resolver.lookup_txt("example.test").await,
+            Err(LookupError::Permanent { .. })
+        ));
+    }
+
+    #[tokio::test]
     async fn silent_server_times_out_after_one_retry() {
         let server = TestServer::start(|_, _| Vec::new()).await;
         let timeout = Duration::from_millis(400);

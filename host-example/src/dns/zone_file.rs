@@ -7,7 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use super::name::fqdn;
 use super::types::{Mx, RecordKind, Tlsa};
 
-/// RFC 1035 §3.3: "<character-string> is a single length octet followed by that number of
+/// RFC 1035 §3.3: "`<character-string>` is a single length octet followed by that number of
 /// characters", so at most 255.
 const MAX_CHARACTER_STRING: usize = 255;
 
