@@ -112,3 +112,33 @@ impl Resolver {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>(_: T) {}
+
+    #[test]
+    fn lookup_futures_are_send() {
+        let dns = Resolver::Dns(DnsResolver::new(
+            (std::net::Ipv4Addr::LOCALHOST, DNS_PORT).into(),
+            true,
+            DEFAULT_TIMEOUT,
+        ));
+        assert_send(dns.lookup_cname("example.test"));
+        assert_send(dns.lookup_mx("example.test"));
+        assert_send(dns.lookup_ip("example.test", IpFamily::Any));
+        assert_send(dns.lookup_tlsa(25, "tcp", "example.test"));
+        assert_send(dns.lookup_txt("example.test"));
+    }
+
+    #[tokio::test]
+    async fn zone_through_the_enum() {
+        let zone = ZoneResolver::parse("example.test. MX 10 mx.example.test.\n").unwrap();
+        let resolver = Resolver::Zone(zone);
+        let answer = resolver.lookup_mx("example.test").await.unwrap();
+        assert_eq!(answer.records[0].exchange, "mx.example.test.");
+        assert!(answer.authentic);
+    }
+}
