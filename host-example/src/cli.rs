@@ -247,11 +247,10 @@ fn resolver(dns: Option<&str>, zone: Option<&std::path::Path>) -> Result<Resolve
         let addr = parse_socket_addr(server, crate::dns::DNS_PORT)
             .ok_or_else(|| format!("--dns wants IP[:PORT], got {server:?}"))?;
         // An explicitly configured resolver is trusted for its AD bit.
-        return Ok(Resolver::Dns(DnsResolver::new(
-            addr,
-            true,
-            crate::dns::DEFAULT_TIMEOUT,
-        )));
+        return Ok(Resolver::Dns(
+            DnsResolver::new(addr, true, crate::dns::DEFAULT_TIMEOUT)
+                .with_hosts(crate::dns::HostsFile::from_system()),
+        ));
     }
     DnsResolver::from_system()
         .map(Resolver::Dns)
