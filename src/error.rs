@@ -7,6 +7,7 @@
 
 use std::fmt;
 
+use crate::dns::{DnsError, Domain, Fqdn};
 use crate::smtp::{AddressError, CommandKind, DataError, ProtocolError, Reply, ReplyCode};
 
 /// What went wrong, as the WIT `error-kind` enum has it.
@@ -189,6 +190,31 @@ pub enum Error {
     /// A bug: the core or its driver reached a state it should never reach.
     #[error("internal error: {0}")]
     Internal(&'static str),
+    /// The domain accepts no mail: its only MX is the null MX (RFC 7505 §3).
+    #[error("domain {domain} accepts no mail (null mx)")]
+    NoMail {
+        /// The (CNAME-expanded) next hop that published the null MX.
+        domain: Domain,
+    },
+    /// Following CNAMEs from `name` came back to `repeated`.
+    #[error("cname loop: from {name} back to {repeated}")]
+    CnameLoop {
+        /// Where the chain started.
+        name: Fqdn,
+        /// The name seen twice.
+        repeated: Fqdn,
+    },
+    /// The CNAME chain from `name` is longer than allowed.
+    #[error("too many cname hops from {name}, last {last}")]
+    CnameLimit {
+        /// Where the chain started.
+        name: Fqdn,
+        /// The last name reached.
+        last: Fqdn,
+    },
+    /// A DNS lookup failed or answered with a bad name.
+    #[error("dns: {0}")]
+    Dns(#[from] DnsError),
 }
 
 fn during(command: &Option<CommandKind>) -> String {
@@ -249,6 +275,10 @@ impl Error {
             Self::Usage(_) => ErrorKind::Usage,
             Self::Unsupported(_) => ErrorKind::Unsupported,
             Self::Internal(_) => ErrorKind::Internal,
+            Self::NoMail { .. } => ErrorKind::NoMail,
+            Self::CnameLoop { .. } => ErrorKind::CnameLoop,
+            Self::CnameLimit { .. } => ErrorKind::CnameLimit,
+            Self::Dns(_) => ErrorKind::Dns,
         }
     }
 
@@ -273,7 +303,9 @@ impl Error {
             | Self::EightBitMimeUnsupported
             | Self::Message(_)
             | Self::Address { .. }
-            | Self::Usage(_) => true,
+            | Self::Usage(_)
+            | Self::NoMail { .. } => true,
+            Self::Dns(error) => error.is_permanent(),
             Self::SmtpUtf8Unsupported
             | Self::RequireTlsUnsupported
             | Self::NoRecipients
@@ -284,7 +316,9 @@ impl Error {
             | Self::Timeout { .. }
             | Self::Protocol { .. }
             | Self::Unsupported(_)
-            | Self::Internal(_) => false,
+            | Self::Internal(_)
+            | Self::CnameLoop { .. }
+            | Self::CnameLimit { .. } => false,
         }
     }
 

@@ -22,6 +22,7 @@
 //! | 7672, 6698 | DANE | issue 4 | |
 //! | 8461 | MTA-STS | issue 6 | |
 
+pub mod dial;
 pub mod dns;
 pub mod error;
 pub mod smtp;

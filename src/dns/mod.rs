@@ -1,4 +1,31 @@
-//! DNS-side delivery planning. So far: the names a DANE certificate may carry
-//! (RFC 7672 §3.2.2); destination, address and TLSA gathering come with issue 5.
+//! Delivery planning on DNS data (RFC 5321 §5.1, RFC 7672 §2.2, spec §6 and §8): domain
+//! names, the hosts of a next hop, their addresses, their TLSA records and the names a DANE
+//! certificate may carry.
+//!
+//! Everything here is sans-IO in the sense that matters: lookups go through the
+//! [`Resolver`] trait, which the component implements over its `resolver` import and the
+//! tests over a table; randomness comes in as a seed. Errors keep the lookup's kind and
+//! extended DNS error (spec §13.18).
 
+pub mod der;
+pub mod destinations;
+pub mod domain;
+pub mod error;
+pub mod fqdn;
+pub mod gather;
+pub mod ips;
+#[cfg(test)]
+pub(crate) mod mock;
+pub mod resolver;
+pub mod tlsa;
 pub mod tlsa_names;
+
+pub use destinations::{Destinations, HostPreference, gather_destinations};
+pub use domain::{Domain, DomainError, IpDomain};
+pub use error::{DnsError, NameOrigin};
+pub use fqdn::Fqdn;
+pub use gather::GatherFailure;
+pub use ips::{Addresses, gather_ips};
+pub use resolver::{Answer, IpFamily, LookupError, Mx, RecordType, Resolver, Tlsa};
+pub use tlsa::{TlsaPolicy, gather_tlsa};
+pub use tlsa_names::{TlsaNamesInput, tlsa_names};
