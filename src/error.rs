@@ -190,6 +190,32 @@ pub enum Error {
     /// A bug: the core or its driver reached a state it should never reach.
     #[error("internal error: {0}")]
     Internal(&'static str),
+    /// STARTTLS was refused (RFC 3207 §4), so TLS could not start.
+    #[error("starttls rejected: {reply}")]
+    StartTls {
+        /// The reply to STARTTLS.
+        reply: Reply,
+    },
+    /// TLS failed: the handshake, PKIX verification, or the connection after it.
+    #[error("tls error{}: {detail}", during(.command))]
+    Tls {
+        /// The command in progress (STARTTLS for its handshake), if any.
+        command: Option<CommandKind>,
+        /// What went wrong.
+        detail: String,
+    },
+    /// DANE verification failed (RFC 7672 §2.2): no usable TLSA record matched.
+    #[error("dane verification failed: {detail}")]
+    Dane {
+        /// What the records said.
+        detail: String,
+    },
+    /// EHLO after STARTTLS was refused; there is no HELO fallback over TLS (RFC 3207 §4.2).
+    #[error("ehlo rejected after starttls: {reply}")]
+    EhloAfterTls {
+        /// The reply to EHLO.
+        reply: Reply,
+    },
     /// The domain accepts no mail: its only MX is the null MX (RFC 7505 §3).
     #[error("domain {domain} accepts no mail (null mx)")]
     NoMail {
@@ -275,6 +301,9 @@ impl Error {
             Self::Usage(_) => ErrorKind::Usage,
             Self::Unsupported(_) => ErrorKind::Unsupported,
             Self::Internal(_) => ErrorKind::Internal,
+            Self::StartTls { .. } | Self::Tls { .. } => ErrorKind::Tls,
+            Self::Dane { .. } => ErrorKind::Dane,
+            Self::EhloAfterTls { .. } => ErrorKind::Protocol,
             Self::NoMail { .. } => ErrorKind::NoMail,
             Self::CnameLoop { .. } => ErrorKind::CnameLoop,
             Self::CnameLimit { .. } => ErrorKind::CnameLimit,
@@ -299,6 +328,11 @@ impl Error {
                     && !(*command == CommandKind::RcptTo
                         && reply.code == ReplyCode::EXCEEDED_STORAGE)
             }
+            // Spec §2.5: a refused STARTTLS is permanent iff 5xx.
+            Self::StartTls { reply } => reply.code.is_permanent_negative(),
+            // Spec §3.3: EHLO refused after STARTTLS is permanent.
+            Self::EhloAfterTls { .. } => true,
+            Self::Tls { .. } | Self::Dane { .. } => false,
             Self::Size { .. }
             | Self::EightBitMimeUnsupported
             | Self::Message(_)
@@ -326,7 +360,9 @@ impl Error {
     #[must_use]
     pub fn reply(&self) -> Option<&Reply> {
         match self {
-            Self::Status { reply, .. } => Some(reply),
+            Self::Status { reply, .. }
+            | Self::StartTls { reply }
+            | Self::EhloAfterTls { reply } => Some(reply),
             _ => None,
         }
     }
@@ -337,6 +373,9 @@ impl Error {
         match self {
             Self::Status { command, .. } | Self::Address { command, .. } => Some(*command),
             Self::Message(_) => Some(CommandKind::Data),
+            Self::StartTls { .. } => Some(CommandKind::StartTls),
+            Self::EhloAfterTls { .. } => Some(CommandKind::Ehlo),
+            Self::Tls { command, .. } => *command,
             Self::Protocol { command, .. }
             | Self::Io { command, .. }
             | Self::UnexpectedEof { command }

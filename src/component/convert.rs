@@ -254,3 +254,12 @@ impl From<&core_report::PolicyResult> for wit_report::PolicyResult {
         }
     }
 }
+
+impl From<&crate::tls::TlsResults> for wit_report::TlsResults {
+    fn from(results: &crate::tls::TlsResults) -> Self {
+        wit_report::TlsResults {
+            recipient_domain: (&results.recipient_domain).into(),
+            host: (&results.host).into(),
+        }
+    }
+}

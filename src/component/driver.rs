@@ -53,11 +53,11 @@ impl Driver {
             if self.flush() {
                 continue;
             }
-            if self.session.wants_message_data() {
-                if let Some(message) = message {
-                    self.feed_message(message);
-                    continue;
-                }
+            if self.session.wants_message_data()
+                && let Some(message) = message
+            {
+                self.feed_message(message);
+                continue;
             }
             if self.session.wants_read() {
                 self.read();

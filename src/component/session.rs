@@ -7,22 +7,24 @@ use super::exports::smtp::client::client::{
     OpenOptions, RecipientResult, Session as WitSession, TlsState, TransactionFailure,
     TransactionSuccess,
 };
-use super::exports::smtp::client::tls_report::{PolicyResult as WitPolicyResult, TlsResults};
+use super::exports::smtp::client::tls_report::TlsResults;
 use super::smtp::client::tcp::{Connection, SocketAddress};
-use super::smtp::client::types::{Reply, SmtpError, TlsMode as WitTlsMode};
+use super::smtp::client::types::{Reply, SmtpError, Tlsa as WitTlsa, TlsMode as WitTlsMode};
 use super::wasi::io::streams::InputStream;
 use crate::error::Error;
 use crate::smtp::data::LineEndings;
 use crate::smtp::session::{Event, Session, SessionConfig, Timeouts, TlsMode, Transaction};
-use crate::tls::report::{PolicyResult, PolicyType};
+use crate::tls::{ClientCertificate, ReportContext, TlsConfig, Tlsa};
 use std::cell::RefCell;
-use std::time::{Duration, Instant};
+use std::net::IpAddr;
+use std::time::{Duration, Instant, SystemTime};
 
 /// The state behind one `session` resource.
 pub struct SmtpSession {
     /// None once closed.
     driver: RefCell<Option<Driver>>,
     greeting: Reply,
+    /// The results when the session was closed (while open, the session's own).
     tls_results: RefCell<TlsResults>,
 }
 
@@ -32,21 +34,31 @@ impl Guest for Component {
 
 impl GuestSession for SmtpSession {
     fn open(conn: Connection, options: OpenOptions) -> Result<WitSession, OpenFailure> {
-        let tls_results = options
-            .tls_results
-            .clone()
-            .unwrap_or_else(|| fresh_results(&options));
-        let fail = |error: Error| OpenFailure {
+        let mut tls = tls_config(&options, &conn);
+        let fail = |error: Error, results: &crate::tls::TlsResults| OpenFailure {
             error: error.into(),
-            tls_results: tls_results.clone(),
+            tls_results: results.into(),
         };
         if options.auth.is_some() {
-            return Err(fail(Error::unsupported("authentication (issue 3)")));
+            return Err(fail(Error::unsupported("authentication (issue 3)"), &tls.results));
+        }
+        if let Some(cert) = &options.client_certificate {
+            match ClientCertificate::from_pem(&cert.chain_pem, &cert.key_pem) {
+                Ok(cert) => tls.client_certificate = Some(cert),
+                Err(detail) => {
+                    let error = Error::Tls {
+                        command: None,
+                        detail,
+                    };
+                    return Err(fail(error, &tls.results));
+                }
+            }
         }
         let config = SessionConfig {
             ehlo_hostname: options.ehlo_hostname.ascii.clone(),
             tls_mode: tls_mode(options.tls_mode),
             timeouts: options.timeouts.map(timeouts).unwrap_or_default(),
+            tls,
         };
         let mut driver = Driver::new(Session::new(config, Instant::now()), conn);
         let opened = driver.run_until(None, |event| match event {
@@ -54,12 +66,21 @@ impl GuestSession for SmtpSession {
             Event::OpenFailed(error) => Some(Err(error)),
             _ => None,
         });
+        let tls_results = TlsResults::from(driver.session.tls_results());
         if let Err(error) = opened {
-            return Err(fail(error));
+            return Err(OpenFailure {
+                error: error.into(),
+                tls_results,
+            });
         }
         let greeting = match driver.session.greeting() {
             Some(reply) => reply.into(),
-            None => return Err(fail(Error::internal("session ready without a greeting"))),
+            None => {
+                return Err(OpenFailure {
+                    error: Error::internal("session ready without a greeting").into(),
+                    tls_results,
+                });
+            }
         };
         Ok(WitSession::new(SmtpSession {
             driver: RefCell::new(Some(driver)),
@@ -126,6 +147,7 @@ impl GuestSession for SmtpSession {
             Event::Closed => Some(()),
             _ => None,
         });
+        *self.tls_results.borrow_mut() = driver.session.tls_results().into();
         // Dropping the driver drops the connection, which closes the socket.
         Ok(())
     }
@@ -153,12 +175,27 @@ impl GuestSession for SmtpSession {
     }
 
     fn tls_state(&self) -> Option<TlsState> {
-        // TLS arrives with issue 4; until then no session has TLS.
-        None
+        let guard = self.driver.borrow();
+        let state = guard.as_ref()?.session.tls_state()?;
+        Some(TlsState {
+            version: state.version.to_string(),
+            cipher_suite: state.cipher_suite.to_string(),
+            peer_certificates: state.peer_certificates,
+            dane_verified_record: state.dane_verified_record.map(|r| WitTlsa {
+                usage: r.usage,
+                selector: r.selector,
+                matching_type: r.matching_type,
+                data: r.data,
+            }),
+            pkix_valid: state.pkix_valid,
+        })
     }
 
     fn tls_results(&self) -> TlsResults {
-        self.tls_results.borrow().clone()
+        match self.driver.borrow().as_ref() {
+            Some(driver) => driver.session.tls_results().into(),
+            None => self.tls_results.borrow().clone(),
+        }
     }
 
     fn local_address(&self) -> Option<SocketAddress> {
@@ -190,18 +227,60 @@ impl SmtpSession {
     }
 }
 
-/// Results for a session without TLS policy yet: "no-policy-found" for the remote host
-/// (RFC 8460 §4.4), recipient domain and host alike.
-fn fresh_results(options: &OpenOptions) -> TlsResults {
-    let domain = options
+/// The TLS settings of the open options, but the client certificate. Results start as
+/// given, or as "no-policy-found" for the remote host (RFC 8460 §4.4).
+fn tls_config(options: &OpenOptions, conn: &Connection) -> TlsConfig {
+    let remote_hostname = options
         .remote_hostname
         .as_ref()
         .map(|d| d.ascii.clone())
         .unwrap_or_default();
-    let result = WitPolicyResult::from(&PolicyResult::new(PolicyType::NoPolicyFound, &domain));
-    TlsResults {
-        recipient_domain: result.clone(),
-        host: result,
+    let ip = |address: Result<SocketAddress, _>| {
+        address
+            .map(|a| IpAddr::from(a.address).to_string())
+            .unwrap_or_default()
+    };
+    let results = match &options.tls_results {
+        Some(results) => crate::tls::TlsResults {
+            recipient_domain: results.recipient_domain.clone().into(),
+            host: results.host.clone().into(),
+        },
+        None => crate::tls::TlsResults::no_policy(&remote_hostname),
+    };
+    TlsConfig {
+        verify_pkix: options.verify_pkix,
+        dane_records: options.dane_records.as_ref().map(|records| {
+            records
+                .iter()
+                .map(|r| Tlsa {
+                    usage: r.usage,
+                    selector: r.selector,
+                    matching_type: r.matching_type,
+                    data: r.data.clone(),
+                })
+                .collect()
+        }),
+        dane_more_hostnames: options
+            .dane_more_hostnames
+            .iter()
+            .map(|d| d.ascii.clone())
+            .collect(),
+        ignore_verify_errors: options.ignore_tls_verify_errors,
+        extra_roots: options.extra_root_cas.clone(),
+        client_certificate: None,
+        // The wall clock for certificate validity; the core reads no clock itself.
+        wall_clock: rustls::pki_types::UnixTime::since_unix_epoch(
+            SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap_or_default(),
+        ),
+        report: ReportContext {
+            sending_mta_ip: ip(conn.local_address()),
+            receiving_ip: ip(conn.remote_address()),
+            ..ReportContext::default()
+        },
+        remote_hostname,
+        results,
     }
 }
 
@@ -226,6 +305,7 @@ fn timeouts(t: super::exports::smtp::client::client::Timeouts) -> Timeouts {
         data_end: ms(t.data_end_ms),
         rset: ms(t.command_ms),
         quit: ms(t.quit_ms),
+        tls_handshake: ms(t.tls_handshake_ms),
     }
 }
 

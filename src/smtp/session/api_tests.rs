@@ -10,6 +10,7 @@ fn ready_session(now: Instant, ehlo: &[u8]) -> Session {
         ehlo_hostname: "client.example".into(),
         tls_mode: TlsMode::Skip,
         timeouts: Timeouts::default(),
+        tls: crate::tls::TlsConfig::default(),
     };
     let mut session = Session::new(config, now);
     assert_eq!(session.greeting(), None);

@@ -1,6 +1,8 @@
-//! How a session is opened: the EHLO name, the TLS mode and the deadlines.
+//! How a session is opened: the EHLO name, the TLS mode and settings, and the deadlines.
 
 use std::time::Duration;
+
+use crate::tls::TlsConfig;
 
 /// The configuration of one session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,12 +14,11 @@ pub struct SessionConfig {
     pub tls_mode: TlsMode,
     /// The deadlines of each phase.
     pub timeouts: Timeouts,
+    /// Verification, client certificate and TLS reporting, when TLS is used.
+    pub tls: TlsConfig,
 }
 
 /// How TLS is used on the connection.
-///
-/// This version has no TLS layer (issue 4): every mode that needs a handshake ends the open
-/// with an `unsupported` error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TlsMode {
     /// TLS right after connecting, before the greeting (RFC 8314 §3.3, port 465).
@@ -54,6 +55,8 @@ pub struct Timeouts {
     pub rset: Duration,
     /// The QUIT reply: 5 seconds, as mox; nothing depends on it.
     pub quit: Duration,
+    /// The TLS handshake: 1 minute, as mox for STARTTLS (spec §2.12), for implicit TLS too.
+    pub tls_handshake: Duration,
 }
 
 impl Default for Timeouts {
@@ -69,6 +72,7 @@ impl Default for Timeouts {
             data_end: 10 * MINUTE,
             rset: 5 * MINUTE,
             quit: Duration::from_secs(5),
+            tls_handshake: MINUTE,
         }
     }
 }
@@ -87,6 +91,7 @@ impl Timeouts {
             data_end: timeout,
             rset: timeout,
             quit: timeout,
+            tls_handshake: timeout,
         }
     }
 }

@@ -13,9 +13,10 @@
 //!   [`Session::poll_event`], [`Session::poll_timeout`].
 //!
 //! The dialogue follows the reference (spec §2) with the fixes of spec §13: greeting, EHLO
-//! with HELO fallback (RFC 5321 §4.1.1.1), transactions pipelined when offered (RFC 2920),
-//! RSET before a transaction that follows a failed one, QUIT. Time only comes in as `now`
-//! arguments, which must not decrease.
+//! with HELO fallback (RFC 5321 §4.1.1.1), STARTTLS (RFC 3207) or implicit TLS (RFC 8314)
+//! with EHLO again after it, transactions pipelined when offered (RFC 2920), RSET before a
+//! transaction that follows a failed one, QUIT. Time only comes in as `now` arguments, which
+//! must not decrease. TLS: see [`Session::tls_state`] and the `tls` module of the session.
 //!
 //! A *botched* session (spec §3.4: an I/O error, a timeout, a protocol violation, refused or
 //! abandoned message data) gives the connection up: its pending operation fails, then
@@ -23,6 +24,7 @@
 //! [`Error::Botched`].
 
 mod config;
+mod tls;
 mod transaction;
 mod transport;
 
@@ -38,6 +40,7 @@ use crate::error::Error;
 use crate::smtp::command::{Command, CommandKind};
 use crate::smtp::extensions::Extensions;
 use crate::smtp::reply::{ProtocolError, Reply, ReplyCode};
+use crate::tls::{ReportContext, TlsResults};
 
 /// While less than this many bytes wait to be written, the session asks for message data.
 pub const MESSAGE_DATA_HIGH_WATER: usize = 64 * 1024;
@@ -65,6 +68,9 @@ enum Expect {
     Greeting,
     Ehlo,
     Helo,
+    StartTls,
+    /// The TLS handshake (after STARTTLS, or first with implicit TLS).
+    Handshake,
     Rset,
     MailFrom,
     RcptTo,
@@ -81,6 +87,7 @@ impl Expect {
             Self::Greeting => CommandKind::Greeting,
             Self::Ehlo => CommandKind::Ehlo,
             Self::Helo => CommandKind::Helo,
+            Self::StartTls | Self::Handshake => CommandKind::StartTls,
             Self::Rset => CommandKind::Rset,
             Self::MailFrom => CommandKind::MailFrom,
             Self::RcptTo => CommandKind::RcptTo,
@@ -123,13 +130,27 @@ pub struct Session {
     quit: bool,
     /// [`Event::Closed`] was emitted.
     closed: bool,
+    /// When the session was created: the wall clock of the TLS configuration is that time.
+    started: Instant,
+    /// The TLS-reporting results (spec §4.4).
+    results: TlsResults,
+    /// Addresses and names for the failure details.
+    report: ReportContext,
+    /// A TLS handshake finished and no reply was read since (spec §2.10).
+    first_read_after_handshake: bool,
 }
 
 impl Session {
     /// Starts a session on a freshly connected socket: it waits for the 220 greeting, then
     /// sends EHLO. [`Event::Ready`] or [`Event::OpenFailed`] follows.
     #[must_use]
-    pub fn new(config: SessionConfig, now: Instant) -> Self {
+    pub fn new(mut config: SessionConfig, now: Instant) -> Self {
+        let results = std::mem::take(&mut config.tls.results);
+        let report = ReportContext {
+            receiving_mx_hostname: config.tls.remote_hostname.clone(),
+            ..config.tls.report.clone()
+        };
+        let tls_valid = config.tls.validate();
         let mut session = Self {
             config,
             transport: Transport::default(),
@@ -144,12 +165,22 @@ impl Session {
             botched: false,
             quit: false,
             closed: false,
+            started: now,
+            results,
+            report,
+            first_read_after_handshake: false,
         };
         if !valid_ehlo_hostname(&session.config.ehlo_hostname) {
             session.fail(Error::Usage("invalid ehlo hostname"));
+        } else if let Err(detail) = tls_valid {
+            session.fail(Error::Tls {
+                command: None,
+                detail,
+            });
         } else if session.config.tls_mode == TlsMode::Immediate {
             // RFC 8314 §3.3: the TLS handshake comes before the greeting.
-            session.fail(Error::unsupported("tls (issue 4)"));
+            session.start_handshake(now);
+            session.arm(now);
         } else {
             session.expect.push_back(Expect::Greeting);
             session.arm(now);
@@ -202,7 +233,10 @@ impl Session {
         if self.closed {
             return;
         }
-        self.transport.receive(bytes);
+        if let Err(error) = self.transport.receive(bytes) {
+            self.tls_error(error);
+            return;
+        }
         self.process(now);
     }
 
@@ -225,6 +259,9 @@ impl Session {
             // The QUIT reply is not needed (spec §13.3: no error for QUIT problems).
             self.close();
             return;
+        }
+        if self.expect.front() == Some(&Expect::Handshake) {
+            self.handshake_transport_error(&error);
         }
         let command = self.current_command();
         self.botch(error.during(command));
@@ -317,6 +354,8 @@ impl Session {
     /// The command whose reply is awaited, or DATA during the message data.
     fn current_command(&self) -> Option<CommandKind> {
         match (self.expect.front(), &self.op) {
+            // Implicit TLS: no command yet.
+            (Some(Expect::Handshake), _) if self.config.tls_mode == TlsMode::Immediate => None,
             (Some(expect), _) => Some(expect.kind()),
             (None, Op::Transaction(txn)) if txn.in_body() => Some(CommandKind::Data),
             _ => None,
@@ -329,7 +368,8 @@ impl Session {
         let timeout = match (self.expect.front(), &self.op) {
             _ if self.closed => None,
             (Some(Expect::Greeting), _) => Some(t.greeting),
-            (Some(Expect::Ehlo | Expect::Helo), _) => Some(t.ehlo),
+            (Some(Expect::Ehlo | Expect::Helo | Expect::StartTls), _) => Some(t.ehlo),
+            (Some(Expect::Handshake), _) => Some(t.tls_handshake),
             (Some(Expect::Rset), _) => Some(t.rset),
             (Some(Expect::MailFrom), _) => Some(t.mail),
             (Some(Expect::RcptTo), _) => Some(t.rcpt),
@@ -359,6 +399,9 @@ impl Session {
     /// reported, then the session is botched.
     fn process(&mut self, now: Instant) {
         while !self.closed {
+            if self.expect.front() == Some(&Expect::Handshake) && self.handshake_pending(now) {
+                break;
+            }
             let expect = self.expect.front().copied();
             let enhanced = self.enhanced(expect);
             match self.transport.next_reply(enhanced) {
@@ -368,13 +411,14 @@ impl Session {
                     self.protocol_violation(Error::Protocol { command, error });
                 }
                 Some(Ok(reply)) => {
+                    self.first_read_after_handshake = false;
                     let Some(expect) = expect else {
                         self.unsolicited(reply);
                         break;
                     };
                     self.expect.pop_front();
                     let early = self.expect.is_empty() && self.transport.has_input();
-                    self.on_reply(expect, reply);
+                    self.on_reply(now, expect, reply);
                     if early {
                         self.protocol_violation(Error::Protocol {
                             command: None,
@@ -399,9 +443,9 @@ impl Session {
         }
     }
 
-    fn on_reply(&mut self, expect: Expect, reply: Reply) {
+    fn on_reply(&mut self, now: Instant, expect: Expect, reply: Reply) {
         match self.op {
-            Op::Open => self.open_reply(expect, reply),
+            Op::Open => self.open_reply(now, expect, reply),
             Op::Transaction(_) => self.transaction_reply(expect, reply),
             Op::Reset => {
                 self.op = Op::Idle;
@@ -439,11 +483,12 @@ impl Session {
         self.protocol_violation(error);
     }
 
-    fn open_reply(&mut self, expect: Expect, reply: Reply) {
+    fn open_reply(&mut self, now: Instant, expect: Expect, reply: Reply) {
         let hostname = self.config.ehlo_hostname.clone();
         match expect {
             // RFC 5321 §4.3.2: CONNECTION ESTABLISHMENT "S: 220 E: 554".
             Expect::Greeting if reply.code == ReplyCode::SERVICE_READY => {
+                self.report.receiving_mx_helo = tls::greeting_host(&reply);
                 self.greeting = Some(reply);
                 self.send(Command::Ehlo(&hostname), Expect::Ehlo);
             }
@@ -452,14 +497,21 @@ impl Session {
                 self.hello_done();
             }
             // RFC 5321 §3.2: an older server refuses EHLO with an error, and the client falls
-            // back to HELO; on 500-504, as mox (spec §2.3). After STARTTLS (issue 4) a
-            // refused EHLO must be an error instead, not a reason for HELO.
+            // back to HELO; on 500-504, as mox (spec §2.3). After STARTTLS a refused EHLO is
+            // an error instead (spec §2.3: "remote claims ehlo is not supported").
             Expect::Ehlo
                 if (ReplyCode::SYNTAX_ERROR..=ReplyCode::PARAMETER_NOT_IMPLEMENTED)
                     .contains(&reply.code) =>
             {
-                self.send(Command::Helo(&hostname), Expect::Helo);
+                if self.transport.is_tls() {
+                    self.op = Op::Idle;
+                    self.events
+                        .push_back(Event::OpenFailed(Error::EhloAfterTls { reply }));
+                } else {
+                    self.send(Command::Helo(&hostname), Expect::Helo);
+                }
             }
+            Expect::StartTls => self.starttls_reply(now, reply),
             Expect::Helo if reply.code == ReplyCode::OK => {
                 self.extensions = Some(Extensions::default());
                 self.hello_done();
@@ -474,21 +526,12 @@ impl Session {
         }
     }
 
-    /// EHLO or HELO succeeded: TLS next if the mode wants it, else ready.
+    /// EHLO or HELO succeeded: STARTTLS next if the mode wants it, else ready.
     fn hello_done(&mut self) {
-        let starttls = self.extensions.as_ref().is_some_and(|e| e.starttls);
-        let needs_tls = !self.transport.is_tls()
-            && match self.config.tls_mode {
-                TlsMode::Skip => false,
-                // RFC 3207 §4: STARTTLS only when announced; RFC 7435: else plaintext.
-                TlsMode::Opportunistic => starttls,
-                TlsMode::RequiredStartTls | TlsMode::Immediate => true,
-            };
-        self.op = Op::Idle;
-        if needs_tls {
-            self.events
-                .push_back(Event::OpenFailed(Error::unsupported("tls (issue 4)")));
+        if self.wants_starttls() {
+            self.send_starttls();
         } else {
+            self.op = Op::Idle;
             self.ready = true;
             self.events.push_back(Event::Ready);
         }

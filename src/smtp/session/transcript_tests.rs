@@ -451,6 +451,7 @@ fn run_file(file: &str, text: &str) {
                     ehlo_hostname: "localhost".into(),
                     tls_mode: TlsMode::Opportunistic,
                     timeouts: Timeouts::default(),
+                    tls: crate::tls::TlsConfig::default(),
                 },
                 session: None,
                 server: Vec::new(),

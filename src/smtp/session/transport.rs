@@ -1,22 +1,38 @@
-//! The one place where socket bytes pass: commands and message data out, replies in.
-//!
-//! Plaintext for now. A TLS layer (issue 4) goes here: `receive` decrypts into the parser,
-//! the writers encrypt into `out`, and [`Transport::is_tls`] reports the handshake.
+//! The one place where socket bytes pass: commands and message data out, replies in, through
+//! TLS once it is started.
 
 use crate::smtp::command::Command;
 use crate::smtp::reply::{ProtocolError, Reply, ReplyParser};
+use crate::tls::TlsState;
+use crate::tls::layer::TlsLayer;
+use crate::tls::verifier::Verification;
 
 #[derive(Debug, Default)]
 pub(super) struct Transport {
-    /// Bytes for the driver to write to the socket.
+    /// Bytes for the driver to write to the socket (ciphertext once TLS is on).
     out: Vec<u8>,
     parser: ReplyParser,
+    tls: Option<TlsLayer>,
+    /// Plaintext on its way into or out of TLS.
+    scratch: Vec<u8>,
 }
 
 impl Transport {
     /// Bytes read from the socket.
-    pub(super) fn receive(&mut self, bytes: &[u8]) {
-        self.parser.push(bytes);
+    ///
+    /// # Errors
+    /// A TLS error; the connection is unusable afterwards.
+    pub(super) fn receive(&mut self, bytes: &[u8]) -> Result<(), rustls::Error> {
+        let Some(tls) = &mut self.tls else {
+            self.parser.push(bytes);
+            return Ok(());
+        };
+        let received = tls.receive(bytes, &mut self.scratch);
+        self.parser.push(&self.scratch);
+        self.scratch.clear();
+        // Handshake messages, or the alert for an error.
+        tls.transmit(&mut self.out);
+        received
     }
 
     pub(super) fn next_reply(&mut self, enhanced: bool) -> Option<Result<Reply, ProtocolError>> {
@@ -29,17 +45,58 @@ impl Transport {
     }
 
     pub(super) fn send(&mut self, command: &Command<'_>) {
-        command.encode(&mut self.out);
+        match &mut self.tls {
+            Some(tls) => {
+                command.encode(&mut self.scratch);
+                tls.write(&self.scratch);
+                self.scratch.clear();
+                tls.transmit(&mut self.out);
+            }
+            None => command.encode(&mut self.out),
+        }
     }
 
     /// Writes message data produced by `write` into the output.
     pub(super) fn write_data<T>(&mut self, write: impl FnOnce(&mut Vec<u8>) -> T) -> T {
-        write(&mut self.out)
+        match &mut self.tls {
+            Some(tls) => {
+                let result = write(&mut self.scratch);
+                tls.write(&self.scratch);
+                self.scratch.clear();
+                tls.transmit(&mut self.out);
+                result
+            }
+            None => write(&mut self.out),
+        }
     }
 
-    /// True once TLS is established; this version has no TLS layer.
+    /// Starts TLS: the ClientHello goes out, and from now on every byte passes through `tls`.
+    /// The caller has checked that no plaintext is left over (RFC 3207 §5, CVE-2011-0411).
+    pub(super) fn start_tls(&mut self, mut tls: TlsLayer) {
+        tls.transmit(&mut self.out);
+        self.tls = Some(tls);
+    }
+
+    /// True once TLS is established.
     pub(super) fn is_tls(&self) -> bool {
-        false
+        self.tls.as_ref().is_some_and(|tls| !tls.is_handshaking())
+    }
+
+    /// True while the TLS handshake runs.
+    pub(super) fn is_handshaking(&self) -> bool {
+        self.tls.as_ref().is_some_and(TlsLayer::is_handshaking)
+    }
+
+    pub(super) fn verification(&self) -> Option<Verification> {
+        self.tls.as_ref()?.verification()
+    }
+
+    pub(super) fn tls_state(&self) -> Option<TlsState> {
+        self.tls.as_ref()?.state()
+    }
+
+    pub(super) fn channel_binding(&self) -> Option<Vec<u8>> {
+        self.tls.as_ref()?.channel_binding()
     }
 
     /// How many bytes wait for the driver.

@@ -1,0 +1,187 @@
+//! The TLS settings of one session and the rustls configuration built from them: the
+//! `rustls-rustcrypto` provider (no ring, no aws-lc), TLS 1.2 minimum (RFC 8996, RFC 8997),
+//! SNI with the remote host name (RFC 6066 §3), a client certificate when given, no session
+//! resumption, and the verifier of [`super::verifier`].
+
+use std::fmt;
+use std::sync::Arc;
+
+use rustls::client::Resumption;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::time_provider::TimeProvider;
+use rustls::{ClientConfig, ClientConnection};
+
+use super::results::{ReportContext, TlsResults};
+use super::tlsa::Tlsa;
+use super::verifier::{SmtpVerifier, VerifierConfig};
+
+/// How a session does TLS and records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsConfig {
+    /// The server's name, ASCII (A-labels): SNI, the PKIX name, the first DANE-TA name and
+    /// the TLS reports' "receiving-mx-hostname". Empty: no SNI, and PKIX fails (spec §13.23;
+    /// see [`super::pkix`]).
+    pub remote_hostname: String,
+    /// PKIX must pass (RFC 5280, RFC 6125; MTA-STS "enforce", submission).
+    pub verify_pkix: bool,
+    /// DANE records (RFC 7672 §3): when present the chain must match one. Present but empty:
+    /// DANE is required and nothing can match.
+    pub dane_records: Option<Vec<Tlsa>>,
+    /// Further names a DANE-TA certificate may carry (RFC 7672 §3.2.2), ASCII.
+    pub dane_more_hostnames: Vec<String>,
+    /// "TLS-Required: No" (RFC 8689 §5): failures are recorded, the session goes on.
+    pub ignore_verify_errors: bool,
+    /// Roots trusted for PKIX besides the compiled-in Mozilla set, DER.
+    pub extra_roots: Vec<Vec<u8>>,
+    /// A certificate to authenticate with (RFC 8446 §4.4.2).
+    pub client_certificate: Option<ClientCertificate>,
+    /// The wall-clock time when the session was created, for certificate validity; the
+    /// session adds the time passed since (the core reads no clock).
+    pub wall_clock: UnixTime,
+    /// Addresses and names for the TLS reports' failure details.
+    pub report: ReportContext,
+    /// The TLS-reporting results to add to.
+    pub results: TlsResults,
+}
+
+impl Default for TlsConfig {
+    fn default() -> Self {
+        TlsConfig {
+            remote_hostname: String::new(),
+            verify_pkix: false,
+            dane_records: None,
+            dane_more_hostnames: Vec::new(),
+            ignore_verify_errors: false,
+            extra_roots: Vec::new(),
+            client_certificate: None,
+            wall_clock: UnixTime::since_unix_epoch(std::time::Duration::ZERO),
+            report: ReportContext::default(),
+            results: TlsResults::default(),
+        }
+    }
+}
+
+/// A client certificate chain (leaf first) and its private key, DER.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ClientCertificate {
+    /// The chain, leaf first.
+    pub chain: Vec<Vec<u8>>,
+    /// The private key: PKCS#8, SEC1 or PKCS#1.
+    pub key: Vec<u8>,
+}
+
+impl ClientCertificate {
+    /// Reads a chain and a key from PEM.
+    ///
+    /// # Errors
+    /// A message when the chain has no certificate or the key is missing or unreadable.
+    pub fn from_pem(chain_pem: &str, key_pem: &str) -> Result<Self, String> {
+        use rustls::pki_types::pem::PemObject;
+        let chain = CertificateDer::pem_slice_iter(chain_pem.as_bytes())
+            .map(|c| c.map(|c| c.to_vec()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("client certificate: {e}"))?;
+        if chain.is_empty() {
+            return Err("client certificate: no certificate in pem".into());
+        }
+        let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes())
+            .map_err(|e| format!("client key: {e}"))?;
+        Ok(ClientCertificate {
+            chain,
+            key: key.secret_der().to_vec(),
+        })
+    }
+}
+
+impl fmt::Debug for ClientCertificate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientCertificate")
+            .field("chain", &self.chain.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A TimeProvider that reports the time the session computed (the core reads no clock).
+#[derive(Debug)]
+struct FixedTime(UnixTime);
+
+impl TimeProvider for FixedTime {
+    fn current_time(&self) -> Option<UnixTime> {
+        Some(self.0)
+    }
+}
+
+impl TlsConfig {
+    /// Checks what can be checked before connecting: the extra roots parse.
+    ///
+    /// # Errors
+    /// A message naming the bad input.
+    pub fn validate(&self) -> Result<(), String> {
+        for (i, root) in self.extra_roots.iter().enumerate() {
+            webpki::anchor_from_trusted_cert(&CertificateDer::from(root.as_slice()))
+                .map_err(|e| format!("extra root {i}: {e}"))?;
+        }
+        Ok(())
+    }
+
+    /// A client connection with a fresh verifier, at wall-clock time `now`.
+    pub(crate) fn connect(
+        &self,
+        now: UnixTime,
+    ) -> Result<(ClientConnection, Arc<SmtpVerifier>), rustls::Error> {
+        let provider = Arc::new(rustls_rustcrypto::provider());
+        let name = ServerName::try_from(self.remote_hostname.as_str())
+            .ok()
+            .map(|n| n.to_owned());
+        let dane_names = name
+            .iter()
+            .cloned()
+            .chain(
+                self.dane_more_hostnames
+                    .iter()
+                    .filter_map(|n| ServerName::try_from(n.as_str()).ok().map(|n| n.to_owned())),
+            )
+            .collect();
+        let mut roots = webpki_roots::TLS_SERVER_ROOTS.to_vec();
+        for root in &self.extra_roots {
+            let der = CertificateDer::from(root.as_slice());
+            if let Ok(anchor) = webpki::anchor_from_trusted_cert(&der) {
+                roots.push(anchor.to_owned());
+            }
+        }
+        let verifier = SmtpVerifier::new(VerifierConfig {
+            name: name.clone(),
+            dane_names,
+            dane_records: self.dane_records.clone(),
+            verify_pkix: self.verify_pkix,
+            ignore_errors: self.ignore_verify_errors,
+            roots,
+            algorithms: provider.signature_verification_algorithms,
+        });
+        let builder = ClientConfig::builder_with_details(provider, Arc::new(FixedTime(now)))
+            // RFC 8996, RFC 8997: nothing older than TLS 1.2.
+            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
+            .dangerous()
+            .with_custom_certificate_verifier(verifier.clone());
+        let mut config = match &self.client_certificate {
+            Some(cert) => builder.with_client_auth_cert(
+                cert.chain
+                    .iter()
+                    .map(|c| CertificateDer::from(c.clone()))
+                    .collect(),
+                PrivateKeyDer::try_from(cert.key.clone())
+                    .map_err(|e| rustls::Error::General(format!("client key: {e}")))?,
+            )?,
+            None => builder.with_no_client_auth(),
+        };
+        // Every connection is verified afresh: resumption would skip the verifier.
+        config.resumption = Resumption::disabled();
+        // RFC 6066 §3: SNI carries a host name; none without one (spec §13.23).
+        config.enable_sni = name.is_some();
+        let server_name = name.unwrap_or(ServerName::IpAddress(
+            std::net::Ipv4Addr::UNSPECIFIED.into(),
+        ));
+        let conn = ClientConnection::new(Arc::new(config), server_name)?;
+        Ok((conn, verifier))
+    }
+}
