@@ -9,7 +9,7 @@ use super::exports::smtp::client::client::{
 };
 use super::exports::smtp::client::tls_report::TlsResults;
 use super::smtp::client::tcp::{Connection, SocketAddress};
-use super::smtp::client::types::{Reply, SmtpError, Tlsa as WitTlsa, TlsMode as WitTlsMode};
+use super::smtp::client::types::{Reply, SmtpError, TlsMode as WitTlsMode, Tlsa as WitTlsa};
 use super::wasi::io::streams::InputStream;
 use crate::error::Error;
 use crate::smtp::data::LineEndings;
@@ -40,7 +40,10 @@ impl GuestSession for SmtpSession {
             tls_results: results.into(),
         };
         if options.auth.is_some() {
-            return Err(fail(Error::unsupported("authentication (issue 3)"), &tls.results));
+            return Err(fail(
+                Error::unsupported("authentication (issue 3)"),
+                &tls.results,
+            ));
         }
         if let Some(cert) = &options.client_certificate {
             match ClientCertificate::from_pem(&cert.chain_pem, &cert.key_pem) {

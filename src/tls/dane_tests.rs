@@ -54,7 +54,11 @@ fn dane_ee_every_selector_and_matching_type() {
         let other = ca.leaf(&["mx.example"], Alg::Ecdsa, false);
         for (selector, matching) in ALL {
             let good = record(DANE_EE, selector, matching, &leaf);
-            let result = run(&[good.clone()], &[&leaf, &ca.cert], &["mx.example"]);
+            let result = run(
+                std::slice::from_ref(&good),
+                &[&leaf, &ca.cert],
+                &["mx.example"],
+            );
             assert_eq!(result.verified, Some(good), "{selector} {matching}");
             assert!(result.errors.is_empty());
             let bad = record(DANE_EE, selector, matching, &other);
@@ -70,7 +74,7 @@ fn dane_ee_ignores_names_expiry_and_chain() {
     // RFC 7672 §3.1.1: names and validity are ignored for DANE-EE.
     let expired = self_signed(&["elsewhere.example"], Alg::Ecdsa, true);
     let good = record(DANE_EE, 1, 1, &expired);
-    let result = run(&[good.clone()], &[&expired], &["mx.example"]);
+    let result = run(std::slice::from_ref(&good), &[&expired], &["mx.example"]);
     assert_eq!(result.verified, Some(good));
 }
 
@@ -81,7 +85,11 @@ fn dane_ta_every_selector_and_matching_type() {
     let other_ca = Ca::new("Other CA");
     for (selector, matching) in ALL {
         let good = record(DANE_TA, selector, matching, &ca.cert);
-        let result = run(&[good.clone()], &[&leaf, &ca.cert], &["mx.example"]);
+        let result = run(
+            std::slice::from_ref(&good),
+            &[&leaf, &ca.cert],
+            &["mx.example"],
+        );
         assert_eq!(result.verified, Some(good), "{selector} {matching}");
         assert!(result.errors.is_empty(), "{:?}", result.errors);
         let bad = record(DANE_TA, selector, matching, &other_ca.cert);
@@ -97,7 +105,7 @@ fn dane_ta_anchor_from_the_record_when_the_server_omits_it() {
     let leaf = ca.leaf(&["mx.example"], Alg::Ecdsa, false);
     for (selector, matching) in [(0, 0), (1, 0)] {
         let good = record(DANE_TA, selector, matching, &ca.cert);
-        let result = run(&[good.clone()], &[&leaf], &["mx.example"]);
+        let result = run(std::slice::from_ref(&good), &[&leaf], &["mx.example"]);
         assert_eq!(result.verified, Some(good), "{selector} {matching}");
     }
     // A digest cannot stand in for the missing anchor.
@@ -110,7 +118,11 @@ fn dane_ta_checks_expiry_and_names() {
     let ca = Ca::new("Test CA");
     let ta = record(DANE_TA, 1, 1, &ca.cert);
     let expired = ca.leaf(&["mx.example"], Alg::Ecdsa, true);
-    let result = run(&[ta.clone()], &[&expired, &ca.cert], &["mx.example"]);
+    let result = run(
+        std::slice::from_ref(&ta),
+        &[&expired, &ca.cert],
+        &["mx.example"],
+    );
     assert_eq!(result.verified, None);
     assert!(matches!(
         result.errors[..],
@@ -121,12 +133,16 @@ fn dane_ta_checks_expiry_and_names() {
     ));
 
     let leaf = ca.leaf(&["mx.example"], Alg::Ecdsa, false);
-    let result = run(&[ta.clone()], &[&leaf, &ca.cert], &["other.example"]);
+    let result = run(
+        std::slice::from_ref(&ta),
+        &[&leaf, &ca.cert],
+        &["other.example"],
+    );
     assert_eq!(result.verified, None);
     assert!(matches!(result.errors[..], [DaneError::Name { .. }]));
     // RFC 7672 §3.2.2: any of the allowed names will do.
     let result = run(
-        &[ta.clone()],
+        std::slice::from_ref(&ta),
         &[&leaf, &ca.cert],
         &["other.example", "mx.example"],
     );
@@ -138,7 +154,7 @@ fn dane_ta_self_signed_leaf_is_its_own_anchor() {
     let leaf = self_signed(&["mx.example"], Alg::Ecdsa, false);
     let ta = record(DANE_TA, 0, 1, &leaf);
     assert_eq!(
-        run(&[ta.clone()], &[&leaf], &["mx.example"]).verified,
+        run(std::slice::from_ref(&ta), &[&leaf], &["mx.example"]).verified,
         Some(ta)
     );
 }
@@ -192,7 +208,9 @@ fn wrong_hash_lengths_are_errors() {
         ]
     ));
     assert_eq!(
-        crate::tls::failure::Failure::dane(&result).reason.as_deref(),
+        crate::tls::failure::Failure::dane(&result)
+            .reason
+            .as_deref(),
         Some("dane-no-match+errors")
     );
 }

@@ -82,7 +82,9 @@ impl Failure {
             PkixError::NoName | PkixError::NameMismatch(_) => {
                 Self::new(CERTIFICATE_HOST_MISMATCH, None)
             }
-            PkixError::NoCertificate => Self::new(VALIDATION_FAILURE, Some("no-server-certificate")),
+            PkixError::NoCertificate => {
+                Self::new(VALIDATION_FAILURE, Some("no-server-certificate"))
+            }
             PkixError::Webpki(error) => match error {
                 W::CertExpired { .. } | W::CertNotValidYet { .. } => {
                     Self::new(CERTIFICATE_EXPIRED, None)
@@ -97,9 +99,10 @@ impl Failure {
                 W::CaUsedAsEndEntity | W::EndEntityUsedAsCa => {
                     Self::new(CERTIFICATE_NOT_TRUSTED, Some("not-authorized-to-sign"))
                 }
-                W::NameConstraintViolation => {
-                    Self::new(CERTIFICATE_NOT_TRUSTED, Some("ca-not-authorized-for-this-name"))
-                }
+                W::NameConstraintViolation => Self::new(
+                    CERTIFICATE_NOT_TRUSTED,
+                    Some("ca-not-authorized-for-this-name"),
+                ),
                 W::MaximumPathDepthExceeded
                 | W::MaximumPathBuildCallsExceeded
                 | W::PathLenConstraintViolated => {
@@ -128,12 +131,13 @@ impl Failure {
                 Some("tls-record-header-error".to_string())
             }
             // The alerts rustls sends for these (Go's local alerts).
-            R::PeerIncompatible(_) => {
-                Some(alert_reason("tls-local-", AlertDescription::HandshakeFailure))
-            }
-            R::InappropriateMessage { .. } | R::InappropriateHandshakeMessage { .. } => {
-                Some(alert_reason("tls-local-", AlertDescription::UnexpectedMessage))
-            }
+            R::PeerIncompatible(_) => Some(alert_reason(
+                "tls-local-",
+                AlertDescription::HandshakeFailure,
+            )),
+            R::InappropriateMessage { .. } | R::InappropriateHandshakeMessage { .. } => Some(
+                alert_reason("tls-local-", AlertDescription::UnexpectedMessage),
+            ),
             R::DecryptError => Some(alert_reason("tls-local-", AlertDescription::BadRecordMac)),
             _ => None,
         };
@@ -152,7 +156,10 @@ impl Failure {
     /// The connection failed or closed during the handshake (spec §4.5 item 8).
     #[must_use]
     pub fn handshake_closed() -> Self {
-        Self::new(VALIDATION_FAILURE, Some("connection-closed-during-handshake"))
+        Self::new(
+            VALIDATION_FAILURE,
+            Some("connection-closed-during-handshake"),
+        )
     }
 }
 

@@ -59,7 +59,10 @@ fn failures_in_go_order() {
     );
     // Spec §13.23: without a name nothing passes.
     assert_eq!(run(&[&leaf], "", &[&ca.cert]), Err(PkixError::NoName));
-    assert_eq!(run(&[], "mx.example", &[&ca.cert]), Err(PkixError::NoCertificate));
+    assert_eq!(
+        run(&[], "mx.example", &[&ca.cert]),
+        Err(PkixError::NoCertificate)
+    );
 }
 
 #[test]

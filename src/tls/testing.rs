@@ -109,3 +109,24 @@ pub(crate) fn self_signed(names: &[&str], alg: Alg, expired: bool) -> Cert {
         .clone();
     Cert { der, key }
 }
+
+/// A self-signed X.509 version 1 certificate (no extensions, so no names), which webpki
+/// refuses to parse as an end entity: rcgen's v3 certificate, rewritten and signed again.
+pub(crate) fn v1_self_signed(alg: Alg) -> Cert {
+    use rcgen::SigningKey;
+    use x509_cert::Certificate;
+    use x509_cert::certificate::Version;
+    use x509_cert::der::asn1::BitString;
+    use x509_cert::der::{Decode, Encode};
+    let v3 = self_signed(&["v1.example"], alg, false);
+    let mut cert = Certificate::from_der(v3.der.as_ref()).expect("parse");
+    cert.tbs_certificate.version = Version::V1;
+    cert.tbs_certificate.extensions = None;
+    let tbs = cert.tbs_certificate.to_der().expect("tbs");
+    let signature = v3.key.sign(&tbs).expect("sign");
+    cert.signature = BitString::from_bytes(&signature).expect("bits");
+    Cert {
+        der: CertificateDer::from(cert.to_der().expect("der")),
+        key: v3.key,
+    }
+}

@@ -71,7 +71,11 @@ impl Tlsa {
 /// `"%d %d %d %x"`, lower-case hex.
 impl fmt::Display for Tlsa {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {} {} ", self.usage, self.selector, self.matching_type)?;
+        write!(
+            f,
+            "{} {} {} ",
+            self.usage, self.selector, self.matching_type
+        )?;
         self.data.iter().try_for_each(|b| write!(f, "{b:02x}"))
     }
 }
@@ -94,7 +98,15 @@ mod tests {
         assert_eq!(record.matching_type, MATCH_SHA256);
         assert_eq!(record.data, [0x0d, 0x6f, 0xa0]);
         assert_eq!(record.to_string(), "3 1 1 0d6fa0");
-        for bad in ["", "3 1", "3 1 1", "3 1 1 abc", "3 1 1 zz", "300 1 1 00", "3 x 1 00"] {
+        for bad in [
+            "",
+            "3 1",
+            "3 1 1",
+            "3 1 1 abc",
+            "3 1 1 zz",
+            "300 1 1 00",
+            "3 x 1 00",
+        ] {
             assert!(Tlsa::parse(bad).is_err(), "{bad:?}");
         }
     }

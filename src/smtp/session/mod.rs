@@ -577,3 +577,5 @@ fn valid_ehlo_hostname(name: &str) -> bool {
 mod api_tests;
 #[cfg(test)]
 mod transcript_tests;
+#[cfg(test)]
+mod tls_tests;

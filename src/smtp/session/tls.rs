@@ -171,7 +171,9 @@ impl Session {
                 Some(v) if rejected && v.dane_failed() => Error::Dane {
                     detail: dane_detail(&v),
                 },
-                Some(Verification { pkix: Err(pkix), .. }) if rejected => Error::Tls {
+                Some(Verification {
+                    pkix: Err(pkix), ..
+                }) if rejected => Error::Tls {
                     command,
                     detail: format!("certificate verification failed: {pkix}"),
                 },
