@@ -696,3 +696,63 @@ fn queue_of_events_is_drained() {
     pair.ehlo_after_tls();
     assert_eq!(VecDeque::from(pair.events()), VecDeque::new());
 }
+
+#[test]
+fn mox_c2_required_starttls_pkix_and_requiretls_transaction() {
+    // Spec §12.1 C2: the self-signed mox.example certificate is its own root (§13.30); the
+    // EHLO over TLS announces REQUIRETLS; MAIL, RCPT and DATA are pipelined.
+    let leaf = testing::self_signed(&["mox.example"], Alg::Ecdsa, false);
+    let tls = TlsConfig {
+        verify_pkix: true,
+        extra_roots: vec![leaf.der.to_vec()],
+        ..tls_config("mox.example")
+    };
+    let mut pair = Pair::new(TlsMode::RequiredStartTls, tls);
+    pair.send(&["220 mox.example ESMTP test"]);
+    pair.expect("EHLO client.example");
+    pair.send(&["250-mox.example", "250-PIPELINING", "250 STARTTLS"]);
+    pair.expect("STARTTLS");
+    pair.send(&["220 go"]);
+    pair.start_tls(server_config(TLS13, &[&leaf], &leaf, None));
+    pair.expect("EHLO client.example");
+    pair.send(&[
+        "250-mox.example",
+        "250-PIPELINING",
+        "250-SIZE 512",
+        "250-ENHANCEDSTATUSCODES",
+        "250-8BITMIME",
+        "250-SMTPUTF8",
+        "250-REQUIRETLS",
+        "250 LIMITS MAILMAX=10 RCPTMAX=100 RCPTDOMAINMAX=1",
+    ]);
+    assert_eq!(pair.events(), [Event::Ready]);
+    let message =
+        b"From: <postmaster@mox.example>\r\nTo: <mjl@mox.example>\r\nSubject: test\r\n\r\ntest\r\n";
+    let tx = Transaction {
+        mail_from: "postmaster@mox.example".into(),
+        recipients: vec!["mjl@mox.example".into()],
+        size: Some(78),
+        require_8bitmime: true,
+        require_smtputf8: true,
+        require_tls: true,
+        ..Transaction::default()
+    };
+    pair.session.start_transaction(pair.now, tx).unwrap();
+    pair.expect("MAIL FROM:<postmaster@mox.example> SIZE=78 BODY=8BITMIME SMTPUTF8 REQUIRETLS");
+    pair.expect("RCPT TO:<mjl@mox.example>");
+    pair.expect("DATA");
+    pair.send(&["250 2.1.0 ok", "250 2.1.5 ok", "354 continue"]);
+    pair.session.push_message_data(pair.now, message).unwrap();
+    pair.session.finish_message(pair.now).unwrap();
+    pair.pump();
+    let data: Vec<u8> = pair.received.drain(..).collect();
+    assert_eq!(data, [&message[..], b".\r\n"].concat());
+    pair.send(&["250 2.0.0 ok"]);
+    match &pair.events()[..] {
+        [Event::TransactionDone(Ok(outcome))] => {
+            assert_eq!(outcome.reply.code, ReplyCode::OK);
+            assert!(outcome.recipients[0].accepted);
+        }
+        other => panic!("{other:?}"),
+    }
+}
