@@ -8,6 +8,7 @@
 use std::fmt;
 
 use crate::dns::{DnsError, Domain, Fqdn};
+use crate::sasl::SaslError;
 use crate::smtp::{AddressError, CommandKind, DataError, ProtocolError, Reply, ReplyCode};
 
 /// What went wrong, as the WIT `error-kind` enum has it.
@@ -241,10 +242,30 @@ pub enum Error {
     /// A DNS lookup failed or answered with a bad name.
     #[error("dns: {0}")]
     Dns(#[from] DnsError),
+    /// Authentication failed (RFC 4954): no usable mechanism, the server refused, or the
+    /// exchange broke down.
+    #[error("authentication failed: {error}{}", auth_reply(.reply))]
+    Auth {
+        /// What went wrong.
+        error: SaslError,
+        /// The server reply that ended the exchange, if any.
+        reply: Option<Reply>,
+    },
 }
 
 fn during(command: &Option<CommandKind>) -> String {
     command.map(|c| format!(" during {c}")).unwrap_or_default()
+}
+
+fn auth_reply(reply: &Option<Reply>) -> String {
+    reply.as_ref().map(|r| format!(": {r}")).unwrap_or_default()
+}
+
+impl From<SaslError> for Error {
+    /// An authentication failure without a server reply (e.g. no mechanism in common).
+    fn from(error: SaslError) -> Self {
+        Self::Auth { error, reply: None }
+    }
 }
 
 impl Error {
@@ -301,6 +322,7 @@ impl Error {
             Self::Usage(_) => ErrorKind::Usage,
             Self::Unsupported(_) => ErrorKind::Unsupported,
             Self::Internal(_) => ErrorKind::Internal,
+            Self::Auth { .. } => ErrorKind::Auth,
             Self::StartTls { .. } | Self::Tls { .. } => ErrorKind::Tls,
             Self::Dane { .. } => ErrorKind::Dane,
             Self::EhloAfterTls { .. } => ErrorKind::Protocol,
@@ -340,6 +362,15 @@ impl Error {
             | Self::Usage(_)
             | Self::NoMail { .. } => true,
             Self::Dns(error) => error.is_permanent(),
+            // A refusal is permanent iff 5xx (535 bad credentials, 534 mechanism too weak);
+            // client-side failures are permanent only when they are configuration problems.
+            Self::Auth {
+                error: SaslError::Rejected,
+                reply,
+            } => reply
+                .as_ref()
+                .is_some_and(|r| r.code.is_permanent_negative()),
+            Self::Auth { error, .. } => error.is_permanent(),
             Self::SmtpUtf8Unsupported
             | Self::RequireTlsUnsupported
             | Self::NoRecipients
@@ -363,6 +394,7 @@ impl Error {
             Self::Status { reply, .. }
             | Self::StartTls { reply }
             | Self::EhloAfterTls { reply } => Some(reply),
+            Self::Auth { reply, .. } => reply.as_ref(),
             _ => None,
         }
     }
@@ -373,6 +405,7 @@ impl Error {
         match self {
             Self::Status { command, .. } | Self::Address { command, .. } => Some(*command),
             Self::Message(_) => Some(CommandKind::Data),
+            Self::Auth { .. } => Some(CommandKind::Auth),
             Self::StartTls { .. } => Some(CommandKind::StartTls),
             Self::EhloAfterTls { .. } => Some(CommandKind::Ehlo),
             Self::Tls { command, .. } => *command,

@@ -25,6 +25,7 @@
 pub mod dial;
 pub mod dns;
 pub mod error;
+pub mod sasl;
 pub mod smtp;
 pub mod tls;
 

@@ -1,5 +1,6 @@
 //! SMTP commands and their wire encoding (RFC 5321 §4.1.1), with the MAIL parameters of
-//! SIZE (RFC 1870), 8BITMIME (RFC 6152), SMTPUTF8 (RFC 6531) and REQUIRETLS (RFC 8689).
+//! SIZE (RFC 1870), 8BITMIME (RFC 6152), SMTPUTF8 (RFC 6531) and REQUIRETLS (RFC 8689), and
+//! the DSN parameters of MAIL and RCPT (RFC 3461, see [`crate::smtp::dsn`]).
 //!
 //! Encoding appends to a caller-owned buffer and never fails. Callers validate what they put in
 //! (see [`crate::smtp::address`]): this module does not escape anything.
@@ -8,6 +9,8 @@ use std::fmt;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+
+use super::dsn::{MailDsn, RcptDsn};
 
 /// Which command a reply or an error belongs to. The names are those of the WIT
 /// `smtp-command` enum and of the JSON reports.
@@ -109,8 +112,30 @@ pub enum Command<'a> {
         /// The ESMTP parameters.
         params: MailParams,
     },
+    /// "MAIL FROM:<reverse-path> [parameters] [RET=...] [ENVID=...]": MAIL with DSN
+    /// parameters (RFC 3461 §4.3, §4.4) after those of `params`.
+    MailFromDsn {
+        /// The reverse path, without angle brackets.
+        path: &'a str,
+        /// The ESMTP parameters other than DSN.
+        params: MailParams,
+        /// The DSN parameters.
+        dsn: &'a MailDsn,
+        /// Whether the server announced DSN. RFC 3461 §4: the parameters may only be used
+        /// with a server that did; without it they are left out.
+        offered: bool,
+    },
     /// "RCPT TO:<forward-path>".
     RcptTo(&'a str),
+    /// "RCPT TO:<forward-path> [NOTIFY=...] [ORCPT=...]" (RFC 3461 §4.1, §4.2).
+    RcptToDsn {
+        /// The forward path, without angle brackets.
+        path: &'a str,
+        /// The DSN parameters.
+        dsn: &'a RcptDsn,
+        /// Whether the server announced DSN; without it the parameters are left out.
+        offered: bool,
+    },
     /// "DATA".
     Data,
     /// "BDAT <size> [LAST]" (RFC 3030 §2).
@@ -135,8 +160,8 @@ impl Command<'_> {
             Self::Helo(_) => CommandKind::Helo,
             Self::StartTls => CommandKind::StartTls,
             Self::Auth { .. } => CommandKind::Auth,
-            Self::MailFrom { .. } => CommandKind::MailFrom,
-            Self::RcptTo(_) => CommandKind::RcptTo,
+            Self::MailFrom { .. } | Self::MailFromDsn { .. } => CommandKind::MailFrom,
+            Self::RcptTo(_) | Self::RcptToDsn { .. } => CommandKind::RcptTo,
             Self::Data => CommandKind::Data,
             Self::Bdat { .. } => CommandKind::Bdat,
             Self::Rset => CommandKind::Rset,
@@ -167,28 +192,26 @@ impl Command<'_> {
                     }
                 }
             }
-            // RFC 5321 §4.1.1.2: "MAIL FROM:" Reverse-path [SP Mail-parameters] CRLF
-            Self::MailFrom { path, params } => {
-                push(out, &["MAIL FROM:<", path, ">"]);
-                if let Some(size) = params.size {
-                    // RFC 1870 §6: "SIZE=" size-value
-                    push(out, &[" SIZE=", &size.to_string()]);
-                }
-                match params.body {
-                    None => {}
-                    // RFC 6152 §2: "BODY=7BIT" / "BODY=8BITMIME"
-                    Some(Body::SevenBit) => out.extend_from_slice(b" BODY=7BIT"),
-                    Some(Body::EightBitMime) => out.extend_from_slice(b" BODY=8BITMIME"),
-                }
-                if params.smtputf8 {
-                    out.extend_from_slice(b" SMTPUTF8");
-                }
-                if params.require_tls {
-                    out.extend_from_slice(b" REQUIRETLS");
+            Self::MailFrom { path, params } => encode_mail(out, path, params),
+            Self::MailFromDsn {
+                path,
+                params,
+                dsn,
+                offered,
+            } => {
+                encode_mail(out, path, params);
+                if *offered {
+                    dsn.encode(out);
                 }
             }
-            // RFC 5321 §4.1.1.3: "RCPT TO:" Forward-path CRLF
+            // RFC 5321 §4.1.1.3: "RCPT TO:" Forward-path [SP Rcpt-parameters] CRLF
             Self::RcptTo(path) => push(out, &["RCPT TO:<", path, ">"]),
+            Self::RcptToDsn { path, dsn, offered } => {
+                push(out, &["RCPT TO:<", path, ">"]);
+                if *offered {
+                    dsn.encode(out);
+                }
+            }
             Self::Data => out.extend_from_slice(b"DATA"),
             // RFC 3030 §2: bdat-cmd ::= "BDAT" SP chunk-size [ SP end-marker ] CR LF
             Self::Bdat { size, last } => {
@@ -201,6 +224,27 @@ impl Command<'_> {
             Self::Quit => out.extend_from_slice(b"QUIT"),
         }
         out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// RFC 5321 §4.1.1.2: "MAIL FROM:" Reverse-path [SP Mail-parameters] CRLF, without CRLF.
+fn encode_mail(out: &mut Vec<u8>, path: &str, params: &MailParams) {
+    push(out, &["MAIL FROM:<", path, ">"]);
+    if let Some(size) = params.size {
+        // RFC 1870 §6: "SIZE=" size-value
+        push(out, &[" SIZE=", &size.to_string()]);
+    }
+    match params.body {
+        None => {}
+        // RFC 6152 §2: "BODY=7BIT" / "BODY=8BITMIME"
+        Some(Body::SevenBit) => out.extend_from_slice(b" BODY=7BIT"),
+        Some(Body::EightBitMime) => out.extend_from_slice(b" BODY=8BITMIME"),
+    }
+    if params.smtputf8 {
+        out.extend_from_slice(b" SMTPUTF8");
+    }
+    if params.require_tls {
+        out.extend_from_slice(b" REQUIRETLS");
     }
 }
 
@@ -309,6 +353,78 @@ mod tests {
         for (command, want) in cases {
             assert_eq!(encoded(command), want);
         }
+    }
+
+    #[test]
+    fn dsn_parameters() {
+        use crate::smtp::dsn::{MailDsn, Notify, RcptDsn, Ret};
+        let mail = MailDsn::new(Some(Ret::Full), Some("id+1")).unwrap();
+        let params = MailParams {
+            size: Some(10),
+            ..MailParams::default()
+        };
+        let rcpt = RcptDsn::new(Some(Notify::NEVER), Some(("rfc822", "a@b"))).unwrap();
+        let cases = [
+            (
+                Command::MailFromDsn {
+                    path: "a@b",
+                    params,
+                    dsn: &mail,
+                    offered: true,
+                },
+                "MAIL FROM:<a@b> SIZE=10 RET=FULL ENVID=id+2B1\r\n",
+            ),
+            (
+                Command::MailFromDsn {
+                    path: "a@b",
+                    params,
+                    dsn: &mail,
+                    offered: false,
+                },
+                "MAIL FROM:<a@b> SIZE=10\r\n",
+            ),
+            (
+                Command::RcptToDsn {
+                    path: "c@d",
+                    dsn: &rcpt,
+                    offered: true,
+                },
+                "RCPT TO:<c@d> NOTIFY=NEVER ORCPT=rfc822;a@b\r\n",
+            ),
+            (
+                Command::RcptToDsn {
+                    path: "c@d",
+                    dsn: &rcpt,
+                    offered: false,
+                },
+                "RCPT TO:<c@d>\r\n",
+            ),
+            (
+                Command::RcptToDsn {
+                    path: "c@d",
+                    dsn: &RcptDsn::default(),
+                    offered: true,
+                },
+                "RCPT TO:<c@d>\r\n",
+            ),
+        ];
+        for (command, want) in cases {
+            assert_eq!(encoded(command), want);
+        }
+        let dsn = RcptDsn::default();
+        let rcpt_dsn = Command::RcptToDsn {
+            path: "x",
+            dsn: &dsn,
+            offered: true,
+        };
+        assert_eq!(rcpt_dsn.kind(), CommandKind::RcptTo);
+        let mail_dsn = Command::MailFromDsn {
+            path: "",
+            params,
+            dsn: &mail,
+            offered: true,
+        };
+        assert_eq!(mail_dsn.kind(), CommandKind::MailFrom);
     }
 
     #[test]
