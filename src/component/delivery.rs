@@ -1,53 +1,158 @@
-//! The `delivery` export. Destination gathering and dialing come with issue 5, whole
-//! delivery attempts with issue 6; until then every function answers a typed
-//! `unsupported` error. `gather-tlsa-names` is pure logic and already complete.
+//! The `delivery` export: destination gathering and dialing over the `resolver` and `tcp`
+//! imports (the logic is in [`crate::dns`] and [`crate::dial`]). Whole delivery attempts
+//! come with issue 6; until then `deliver` answers a typed `unsupported` error.
+
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
+use std::net::IpAddr;
 
 use super::Component;
+use super::convert::tcp_error;
 use super::exports::smtp::client::delivery::{
     Addresses, DeliveryReport, DeliveryRequest, Destinations, DialFailure, Dialed, DialedIps,
-    GatherFailure, Guest, TlsaNamesInput, TlsaPolicy,
+    GatherFailure, Guest, HostPreference, TlsaNamesInput, TlsaPolicy,
 };
+use super::resolver::{ImportResolver, core_family};
 use super::smtp::client::resolver::IpFamily;
+use super::smtp::client::tcp::{self, SocketAddress};
 use super::smtp::client::types::{Domain, IpAddress, IpDomain, SmtpError};
 use super::wasi::io::streams::InputStream;
-use crate::dns::tlsa_names::tlsa_names;
+use crate::dial::{self, DialError};
+use crate::dns::{self, tlsa_names};
 use crate::error::Error;
 
 fn unsupported(what: &str) -> SmtpError {
     Error::unsupported(what).into()
 }
 
-fn gather_unsupported(what: &str) -> GatherFailure {
+/// A failure before any lookup: nothing is authentic.
+fn early_failure(error: Error) -> GatherFailure {
     GatherFailure {
-        error: unsupported(what),
+        error: error.into(),
         original_authentic: false,
         expanded_authentic: false,
     }
 }
 
+fn gather_failure(failure: dns::GatherFailure) -> GatherFailure {
+    GatherFailure {
+        error: failure.error.into(),
+        original_authentic: failure.original_authentic,
+        expanded_authentic: failure.expanded_authentic,
+    }
+}
+
+/// A domain from the caller, checked and normalised (underscores allowed, as in MX hosts).
+fn core_domain(domain: &Domain) -> Result<dns::Domain, Error> {
+    dns::Domain::parse_lax(&domain.ascii).map_err(|_| Error::Usage("invalid domain name"))
+}
+
+fn core_ip_domain(host: &IpDomain) -> Result<dns::IpDomain, Error> {
+    Ok(match host {
+        IpDomain::Ip(ip) => dns::IpDomain::Ip(IpAddr::from(*ip)),
+        IpDomain::Domain(domain) => dns::IpDomain::Domain(core_domain(domain)?),
+    })
+}
+
+fn wit_domain(domain: dns::Domain) -> Domain {
+    Domain {
+        ascii: domain.ascii,
+        unicode: domain.unicode,
+    }
+}
+
+fn wit_ip_domain(host: dns::IpDomain) -> IpDomain {
+    match host {
+        dns::IpDomain::Ip(ip) => IpDomain::Ip(ip.into()),
+        dns::IpDomain::Domain(domain) => IpDomain::Domain(wit_domain(domain)),
+    }
+}
+
+fn core_dialed(list: Vec<DialedIps>) -> dial::DialedIps {
+    list.into_iter()
+        .map(|d| (d.host, d.addresses.into_iter().map(IpAddr::from).collect()))
+        .collect()
+}
+
+fn wit_dialed(memory: &dial::DialedIps) -> Vec<DialedIps> {
+    memory
+        .iter()
+        .map(|(host, ips)| DialedIps {
+            host: host.clone(),
+            addresses: ips.iter().map(|ip| IpAddress::from(*ip)).collect(),
+        })
+        .collect()
+}
+
+/// A fresh random seed for the MX shuffle: std's hash keys come from `wasi:random`.
+fn random_seed() -> u64 {
+    RandomState::new().hash_one(0u8)
+}
+
 impl Guest for Component {
-    fn gather_destinations(_next_hop: IpDomain) -> Result<Destinations, GatherFailure> {
-        Err(gather_unsupported("gather-destinations (issue 5)"))
+    fn gather_destinations(next_hop: IpDomain) -> Result<Destinations, GatherFailure> {
+        let next_hop = core_ip_domain(&next_hop).map_err(early_failure)?;
+        let found = dns::gather_destinations(&mut ImportResolver, &next_hop, random_seed())
+            .map_err(gather_failure)?;
+        Ok(Destinations {
+            have_mx: found.have_mx,
+            original_authentic: found.original_authentic,
+            expanded_authentic: found.expanded_authentic,
+            expanded_next_hop: found.expanded_next_hop.map(wit_domain),
+            hosts: found
+                .hosts
+                .into_iter()
+                .map(|h| HostPreference {
+                    host: wit_ip_domain(h.host),
+                    preference: h.preference,
+                })
+                .collect(),
+        })
     }
 
     fn gather_ips(
-        _host: IpDomain,
-        _family: IpFamily,
-        _dialed_ips: Vec<DialedIps>,
+        host: IpDomain,
+        family: IpFamily,
+        dialed_ips: Vec<DialedIps>,
     ) -> Result<Addresses, GatherFailure> {
-        Err(gather_unsupported("gather-ips (issue 5)"))
+        let host = core_ip_domain(&host).map_err(early_failure)?;
+        let dialed = core_dialed(dialed_ips);
+        let found = dns::gather_ips(&mut ImportResolver, &host, core_family(family), &dialed)
+            .map_err(gather_failure)?;
+        Ok(Addresses {
+            authentic: found.authentic,
+            expanded_authentic: found.expanded_authentic,
+            expanded_host: found.expanded_host.map(wit_domain),
+            addresses: found.addresses.into_iter().map(IpAddress::from).collect(),
+            dualstack: found.dualstack,
+        })
     }
 
+    /// A failure's authentic flags carry no meaning here: a failed TLSA lookup means DANE
+    /// is required and delivery to this host fails (RFC 7672 §2.1.1).
     fn gather_tlsa(
-        _host: Domain,
-        _expanded_authentic: bool,
-        _expanded_host: Domain,
+        host: Domain,
+        expanded_authentic: bool,
+        expanded_host: Domain,
     ) -> Result<TlsaPolicy, GatherFailure> {
-        Err(gather_unsupported("gather-tlsa (issue 5)"))
+        let host = core_domain(&host).map_err(early_failure)?;
+        let expanded_host = core_domain(&expanded_host).map_err(early_failure)?;
+        let policy = dns::gather_tlsa(
+            &mut ImportResolver,
+            &host,
+            expanded_authentic,
+            &expanded_host,
+        )
+        .map_err(early_failure)?;
+        Ok(TlsaPolicy {
+            dane_required: policy.dane_required,
+            records: policy.records.into_iter().map(Into::into).collect(),
+            base_domain: wit_domain(policy.base_domain),
+        })
     }
 
     fn gather_tlsa_names(input: TlsaNamesInput) -> Vec<Domain> {
-        tlsa_names(&crate::dns::tlsa_names::TlsaNamesInput {
+        tlsa_names(&dns::TlsaNamesInput {
             have_mx: input.have_mx,
             expanded_next_hop_authentic: input.expanded_next_hop_authentic,
             expanded_base_domain_authentic: input.expanded_base_domain_authentic,
@@ -59,18 +164,50 @@ impl Guest for Component {
     }
 
     fn dial(
-        _host: IpDomain,
-        _addresses: Vec<IpAddress>,
-        _port: u16,
+        host: IpDomain,
+        addresses: Vec<IpAddress>,
+        port: u16,
         dialed_ips: Vec<DialedIps>,
-        _local_addresses: Vec<IpAddress>,
-        _timeout_ms: u32,
+        local_addresses: Vec<IpAddress>,
+        timeout_ms: u32,
     ) -> Result<Dialed, DialFailure> {
-        Err(DialFailure {
-            error: unsupported("dial (issue 5)"),
-            address: None,
-            dialed_ips,
-        })
+        let host = match core_ip_domain(&host) {
+            Ok(host) => host,
+            Err(error) => {
+                return Err(DialFailure {
+                    error: error.into(),
+                    address: None,
+                    dialed_ips,
+                });
+            }
+        };
+        let mut memory = core_dialed(dialed_ips);
+        let ips: Vec<IpAddr> = addresses.into_iter().map(IpAddr::from).collect();
+        let locals: Vec<IpAddr> = local_addresses.into_iter().map(IpAddr::from).collect();
+        let result = dial::dial(&host, &ips, &locals, &mut memory, |ip, local| {
+            let remote = SocketAddress {
+                address: ip.into(),
+                port,
+            };
+            tcp::connect(remote, local.map(IpAddress::from), timeout_ms)
+        });
+        match result {
+            Ok((connection, ip)) => Ok(Dialed {
+                connection,
+                address: ip.into(),
+                dialed_ips: wit_dialed(&memory),
+            }),
+            Err(DialError::NoAddresses) => Err(DialFailure {
+                error: Error::Usage("no addresses to dial").into(),
+                address: None,
+                dialed_ips: wit_dialed(&memory),
+            }),
+            Err(DialError::Failed { address, error }) => Err(DialFailure {
+                error: tcp_error(&error, None).into(),
+                address: Some(address.into()),
+                dialed_ips: wit_dialed(&memory),
+            }),
+        }
     }
 
     fn deliver(request: DeliveryRequest, _message: &InputStream) -> DeliveryReport {

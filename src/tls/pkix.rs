@@ -61,6 +61,16 @@ pub fn verify(
     let name = name.ok_or(PkixError::NoName)?;
     leaf.verify_is_valid_for_subject_name(name)
         .map_err(|_| PkixError::NameMismatch(name.to_str().into_owned()))?;
+    // Spec §4.3 step 4 (Go's rule): a leaf that is itself a trusted root is the whole chain,
+    // CA or not, e.g. a self-signed server certificate given as an extra root.
+    if let Ok(anchor) = webpki::anchor_from_trusted_cert(leaf_der)
+        && roots.iter().any(|root| {
+            root.subject == anchor.subject
+                && root.subject_public_key_info == anchor.subject_public_key_info
+        })
+    {
+        return Ok(());
+    }
     leaf.verify_for_usage(
         algorithms,
         roots,

@@ -71,3 +71,16 @@ fn self_signed_leaf_in_the_roots_verifies() {
     let leaf = self_signed(&["mox.example"], Alg::Ecdsa, false);
     assert_eq!(run(&[&leaf], "mox.example", &[&leaf]), Ok(()));
 }
+
+#[test]
+fn self_signed_ca_leaf_in_the_roots_verifies() {
+    // What `openssl req -x509` makes: a self-signed CA certificate serving as the leaf.
+    let ca = Ca::with_names("mx.example", &["mx.example"]);
+    assert_eq!(run(&[&ca.cert], "mx.example", &[&ca.cert]), Ok(()));
+    assert_eq!(
+        run(&[&ca.cert], "other.example", &[&ca.cert]),
+        Err(PkixError::NameMismatch("other.example".into()))
+    );
+    let other = Ca::new("Other CA");
+    assert!(run(&[&ca.cert], "mx.example", &[&other.cert]).is_err());
+}

@@ -73,7 +73,12 @@ fn params(names: &[&str], cn: &str, expired: bool) -> CertificateParams {
 
 impl Ca {
     pub(crate) fn new(cn: &str) -> Self {
-        let mut params = params(&[], cn, false);
+        Self::with_names(cn, &[])
+    }
+
+    /// A CA whose certificate also carries `names` (as `openssl req -x509` makes them).
+    pub(crate) fn with_names(cn: &str, names: &[&str]) -> Self {
+        let mut params = params(names, cn, false);
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         let key = key(Alg::Ecdsa);
         let der = params.self_signed(&key).expect("ca").der().clone();
