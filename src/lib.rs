@@ -17,9 +17,12 @@
 //! | 9422 | LIMITS | parsed | `smtp::extensions` |
 //! | 3463, 2034 | enhanced status codes | yes | `smtp::reply` |
 //! | 8460 | TLS reporting | result types and JSON | `tls::report` |
-//! | 3207, 8314 | STARTTLS, implicit TLS | issue 4 | |
+//! | 3207, 8314 | STARTTLS, implicit TLS | yes | `smtp::session`, `tls` |
+//! | 8446, 8996 | TLS 1.3, 1.2 minimum (rustls, `rustls-rustcrypto`) | yes | `tls` |
+//! | 5280, 6125 | PKIX, host names (webpki) | yes | `tls::pkix` |
+//! | 9266 | tls-exporter channel binding | TLS 1.3 | `tls` |
 //! | 4954 | AUTH | issue 3 | |
-//! | 7672, 6698 | DANE | issue 4 | |
+//! | 7672, 7671, 6698 | DANE (DANE-TA, DANE-EE) | yes | `tls::dane` |
 //! | 8461 | MTA-STS | issue 6 | |
 
 pub mod dial;

@@ -43,11 +43,15 @@ impl TlsLayer {
         plain: &mut Vec<u8>,
     ) -> Result<(), rustls::Error> {
         while !bytes.is_empty() && !self.closed {
-            self.conn
+            let n = self
+                .conn
                 .read_tls(&mut bytes)
                 .map_err(|e| rustls::Error::General(e.to_string()))?;
             self.conn.process_new_packets()?;
             self.drain(plain);
+            if n == 0 {
+                break;
+            }
         }
         Ok(())
     }
