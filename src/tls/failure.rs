@@ -7,8 +7,8 @@
 //! |---|---|---|
 //! | `CertificateInvalidError{Expired}` | leaf validity check, `CertExpired`, `CertNotValidYet` | `certificate-expired` |
 //! | `HostnameError` | [`PkixError::NoName`], [`PkixError::NameMismatch`], `CertNotValidForName` | `certificate-host-mismatch` |
-//! | `UnknownAuthorityError` | `UnknownIssuer`, bad signatures, unsupported signature algorithms | `certificate-not-trusted` |
-//! | `NotAuthorizedToSign` | `CaUsedAsEndEntity`, `EndEntityUsedAsCa` | `certificate-not-trusted`, `not-authorized-to-sign` |
+//! | `UnknownAuthorityError` | `UnknownIssuer`, bad signatures, unsupported signature algorithms, `CaUsedAsEndEntity` (Go takes a CA as leaf and then finds no issuer) | `certificate-not-trusted` |
+//! | `NotAuthorizedToSign` | `EndEntityUsedAsCa` | `certificate-not-trusted`, `not-authorized-to-sign` |
 //! | `CANotAuthorizedForThisName` | `NameConstraintViolation` | `certificate-not-trusted`, `ca-not-authorized-for-this-name` |
 //! | `TooManyIntermediates` | `MaximumPathDepthExceeded`, `MaximumPathBuildCallsExceeded`, `PathLenConstraintViolated` | `certificate-not-trusted`, `too-many-intermediates` |
 //! | `IncompatibleUsage` | `RequiredEkuNotFound*` | `certificate-not-trusted`, `incompatible-key-usage` |
@@ -91,12 +91,13 @@ impl Failure {
                 }
                 W::CertNotValidForName(_) => Self::new(CERTIFICATE_HOST_MISMATCH, None),
                 W::UnknownIssuer
+                | W::CaUsedAsEndEntity
                 | W::InvalidSignatureForPublicKey
                 | W::UnsupportedSignatureAlgorithmContext(_)
                 | W::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => {
                     Self::new(CERTIFICATE_NOT_TRUSTED, None)
                 }
-                W::CaUsedAsEndEntity | W::EndEntityUsedAsCa => {
+                W::EndEntityUsedAsCa => {
                     Self::new(CERTIFICATE_NOT_TRUSTED, Some("not-authorized-to-sign"))
                 }
                 W::NameConstraintViolation => Self::new(
@@ -261,9 +262,14 @@ mod tests {
                 None,
             ),
             (
-                PkixError::Webpki(webpki::Error::CaUsedAsEndEntity),
+                PkixError::Webpki(webpki::Error::EndEntityUsedAsCa),
                 CERTIFICATE_NOT_TRUSTED,
                 Some("not-authorized-to-sign"),
+            ),
+            (
+                PkixError::Webpki(webpki::Error::CaUsedAsEndEntity),
+                CERTIFICATE_NOT_TRUSTED,
+                None,
             ),
             (
                 PkixError::Webpki(webpki::Error::MaximumPathDepthExceeded),
