@@ -145,7 +145,7 @@ fn name(domain: &Option<Domain>) -> Option<&str> {
 fn ips(addresses: &[IpAddress]) -> Vec<String> {
     addresses
         .iter()
-        .map(|ip| match ip.clone() {
+        .map(|ip| match *ip {
             IpAddress::Ipv4((a, b, c, d)) => Ipv4Addr::new(a, b, c, d).to_string(),
             IpAddress::Ipv6((a, b, c, d, e, f, g, h)) => {
                 Ipv6Addr::new(a, b, c, d, e, f, g, h).to_string()
@@ -167,7 +167,7 @@ fn hosts(found: &Destinations) -> Vec<(String, Option<u16>)> {
         .iter()
         .map(|h| match &h.host {
             IpDomain::Domain(d) => (d.ascii.clone(), h.preference),
-            IpDomain::Ip(ip) => (ips(&[ip.clone()]).join(""), h.preference),
+            IpDomain::Ip(ip) => (ips(std::slice::from_ref(ip)).join(""), h.preference),
         })
         .collect()
 }
@@ -471,7 +471,7 @@ async fn dnssec_tlsa() {
         .await
         .expect("tlsa");
     assert!(policy.dane_required);
-    assert_eq!(records(&policy.records), [expected.clone()]);
+    assert_eq!(records(&policy.records), std::slice::from_ref(&expected));
     assert_eq!(policy.base_domain.ascii, "mx.example.test");
 
     // RFC 7672 §2.2.2: the secure CNAME target is the base domain.
