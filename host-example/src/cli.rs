@@ -1,6 +1,6 @@
 //! The command line: flags, exit codes and output as DESIGN.md "The command line" states.
 
-use crate::bindings::types::TlsMode;
+use crate::bindings::types::{TlsMode, Tlsa};
 use crate::dns::{DnsResolver, Resolver, ZoneResolver};
 use crate::host::{EMBEDDED_COMPONENT, Host, HostConfig};
 use crate::log_impl::{Logger, Silent, Stderr};
@@ -49,6 +49,13 @@ struct SendArgs {
     /// Do not verify the server's certificate (PKIX).
     #[arg(long)]
     no_verify: bool,
+    /// Trust the certificates of this PEM file for PKIX, besides the built-in Mozilla roots.
+    #[arg(long, value_name = "FILE.pem")]
+    ca: Vec<PathBuf>,
+    /// Require DANE with this TLSA record, "USAGE SELECTOR MATCHING-TYPE HEX" (RFC 6698
+    /// §2.2), like `openssl s_client -dane_tlsa_rrdata`; repeat for more.
+    #[arg(long, value_name = "U S M HEX")]
+    tlsa: Vec<String>,
     /// The name announced in EHLO.
     #[arg(long, default_value = "localhost")]
     ehlo: String,
@@ -172,6 +179,14 @@ async fn run_send(component: Option<&std::path::Path>, args: SendArgs) -> u8 {
             MessageSource::File(path.clone())
         }
     };
+    let extra_root_cas = match read_roots(&args.ca) {
+        Ok(roots) => roots,
+        Err(code) => return code,
+    };
+    let dane_records = match parse_tlsa(&args.tlsa) {
+        Ok(records) => records,
+        Err(message) => return fail(exit::USAGE, &message),
+    };
     let resolver = match resolver(args.dns.as_deref(), args.zone.as_deref()) {
         Ok(resolver) => resolver,
         Err(message) => return fail(exit::USAGE, &message),
@@ -214,6 +229,8 @@ async fn run_send(component: Option<&std::path::Path>, args: SendArgs) -> u8 {
         require_tls: args.requiretls,
         normalize_line_endings: args.normalize,
         timeout: args.timeout.map(Duration::from_secs),
+        extra_root_cas,
+        dane_records,
     };
     match send(&host, &request).await {
         Ok(report) => print_report(&report, args.json),
@@ -234,6 +251,68 @@ pub fn print_report(report: &Report, json: bool) -> u8 {
         print!("{}", report.to_text());
     }
     report.exit_code()
+}
+
+/// The certificates of the `--ca` files, DER; a missing file exits 66, a file without a
+/// certificate 64.
+fn read_roots(files: &[PathBuf]) -> Result<Vec<Vec<u8>>, u8> {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+    let mut roots = Vec::new();
+    for path in files {
+        let pem = std::fs::read(path).map_err(|e| {
+            fail(
+                exit::NOINPUT,
+                &format!("cannot read ca file {}: {e}", path.display()),
+            )
+        })?;
+        let before = roots.len();
+        for cert in CertificateDer::pem_slice_iter(&pem) {
+            let cert = cert
+                .map_err(|e| fail(exit::USAGE, &format!("bad pem in {}: {e}", path.display())))?;
+            roots.push(cert.to_vec());
+        }
+        if roots.len() == before {
+            return Err(fail(
+                exit::USAGE,
+                &format!("no certificate in ca file {}", path.display()),
+            ));
+        }
+    }
+    Ok(roots)
+}
+
+/// The `--tlsa` records; none given means no DANE.
+fn parse_tlsa(records: &[String]) -> Result<Option<Vec<Tlsa>>, String> {
+    if records.is_empty() {
+        return Ok(None);
+    }
+    records
+        .iter()
+        .map(|text| {
+            let bad = || format!("--tlsa wants \"USAGE SELECTOR MATCHING-TYPE HEX\", got {text:?}");
+            let mut fields = text.split_ascii_whitespace();
+            let mut number = || -> Result<u8, String> {
+                fields.next().and_then(|f| f.parse().ok()).ok_or_else(bad)
+            };
+            let (usage, selector, matching_type) = (number()?, number()?, number()?);
+            let hex: String = fields.collect();
+            if hex.is_empty() || !hex.len().is_multiple_of(2) {
+                return Err(bad());
+            }
+            let data = (0..hex.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).map_err(|_| bad()))
+                .collect::<Result<Vec<u8>, String>>()?;
+            Ok(Tlsa {
+                usage,
+                selector,
+                matching_type,
+                data,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
 }
 
 /// The resolver from `--dns` or `--zone`, else the system's.
@@ -307,5 +386,26 @@ mod tests {
         );
         assert!(split_server("mail.example.org:x", 587).is_err());
         assert!(split_server("", 587).is_err());
+    }
+
+    #[test]
+    fn tlsa_forms() {
+        assert_eq!(parse_tlsa(&[]).unwrap(), None);
+        let records = parse_tlsa(&["3 1 1 0A0b".into(), "2 0 1  ab cd".into()])
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (
+                records[0].usage,
+                records[0].selector,
+                records[0].matching_type
+            ),
+            (3, 1, 1)
+        );
+        assert_eq!(records[0].data, [0x0a, 0x0b]);
+        assert_eq!(records[1].data, [0xab, 0xcd]);
+        for bad in ["3 1 1", "3 1 1 abc", "3 1 x ab", "3 1 1 zz", "é 1 1 ab"] {
+            assert!(parse_tlsa(&[bad.into()]).is_err(), "{bad}");
+        }
     }
 }

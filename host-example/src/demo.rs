@@ -65,6 +65,8 @@ pub async fn run(component: Option<&Path>) -> u8 {
         require_tls: false,
         normalize_line_endings: false,
         timeout: None,
+        extra_root_cas: Vec::new(),
+        dane_records: None,
     };
     let report = match send(&host, &request).await {
         Ok(report) => report,

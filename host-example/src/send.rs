@@ -3,10 +3,11 @@
 use crate::bindings::client::{
     Envelope, LineEndings, OpenOptions, Recipient, Timeouts, TransactionFailure, TransactionSuccess,
 };
-use crate::bindings::types::{Domain, ErrorKind, SmtpError, TlsMode};
+use crate::bindings::exports::smtp::client::tls_report::TlsResults;
+use crate::bindings::types::{Domain, ErrorKind, SmtpError, TlsMode, Tlsa};
 use crate::dns::IpFamily;
 use crate::host::{Host, HostError, Instance};
-use crate::report::{AttemptReport, ErrorReport, RecipientReport, Report, ServerReport};
+use crate::report::{AttemptReport, ErrorReport, RecipientReport, Report, ServerReport, TlsReport};
 use crate::tcp_impl::{TcpConnection, open_stream};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -46,6 +47,10 @@ pub struct SendRequest {
     pub normalize_line_endings: bool,
     /// Replaces every per-phase deadline when set.
     pub timeout: Option<Duration>,
+    /// Roots trusted for PKIX besides the compiled-in Mozilla set, DER (`--ca`).
+    pub extra_root_cas: Vec<Vec<u8>>,
+    /// DANE records the server must match (`--tlsa`); none: no DANE.
+    pub dane_records: Option<Vec<Tlsa>>,
 }
 
 /// The default connect timeout (RFC 5321 §4.5.3.2 has none; 30 s as common MTAs use).
@@ -142,13 +147,13 @@ async fn submit(
     let session = match opened {
         Ok(session) => session,
         Err(failure) => {
-            return Ok(with_server(
-                Report::failed(&request.to, ErrorReport::from(&failure.error)),
-                request,
-                Vec::new(),
-            ));
+            let mut report = Report::failed(&request.to, ErrorReport::from(&failure.error));
+            report.tlsrpt = tlsrpt_json(instance, &failure.tls_results).await?;
+            return Ok(with_server(report, request, Vec::new()));
         }
     };
+    let (tls, tlsrpt) = tls_details(instance, session).await?;
+    let client = instance.bindings.smtp_client_client();
     let extensions = client
         .session()
         .call_extensions(&mut instance.store, session)
@@ -172,11 +177,60 @@ async fn submit(
         .await
         .map_err(trap)?;
     close(instance, session).await?;
-    let report = match delivered {
+    let mut report = match delivered {
         Ok(success) => success_report(&success),
         Err(failure) => failure_report(request, &failure),
     };
+    report.tls = tls;
+    report.tlsrpt = tlsrpt;
     Ok(with_server(report, request, extensions))
+}
+
+/// The TLS state and the TLS-reporting results of an open session.
+async fn tls_details(
+    instance: &mut Instance,
+    session: ResourceAny,
+) -> Result<(Option<TlsReport>, Vec<serde_json::Value>), HostError> {
+    let trap = |e: wasmtime::Error| HostError::Trap(format!("{e:#}"));
+    let client = instance.bindings.smtp_client_client();
+    let state = client
+        .session()
+        .call_tls_state(&mut instance.store, session)
+        .await
+        .map_err(trap)?;
+    let results = client
+        .session()
+        .call_tls_results(&mut instance.store, session)
+        .await
+        .map_err(trap)?;
+    let tls = state.map(|state| TlsReport {
+        version: state.version,
+        cipher: state.cipher_suite,
+        dane_verified_record: state.dane_verified_record.map(|r| {
+            let hex: String = r.data.iter().map(|b| format!("{b:02x}")).collect();
+            format!("{} {} {} {hex}", r.usage, r.selector, r.matching_type)
+        }),
+        pkix_valid: state.pkix_valid,
+    });
+    Ok((tls, tlsrpt_json(instance, &results).await?))
+}
+
+/// The RFC 8460 JSON objects of `results`, from the component's `tls-report` export.
+async fn tlsrpt_json(
+    instance: &mut Instance,
+    results: &TlsResults,
+) -> Result<Vec<serde_json::Value>, HostError> {
+    let trap = |e: wasmtime::Error| HostError::Trap(format!("{e:#}"));
+    let objects = instance
+        .bindings
+        .smtp_client_tls_report()
+        .call_to_json(&mut instance.store, results)
+        .await
+        .map_err(trap)?;
+    Ok(objects
+        .iter()
+        .filter_map(|text| serde_json::from_str(text).ok())
+        .collect())
 }
 
 /// QUIT and drop the session; a failing QUIT does not change the outcome.
@@ -290,10 +344,10 @@ fn open_options(request: &SendRequest) -> OpenOptions {
         ehlo_hostname: ascii_domain(&request.ehlo),
         remote_hostname: Some(ascii_domain(&request.server)),
         auth: None,
-        dane_records: None,
+        dane_records: request.dane_records.clone(),
         dane_more_hostnames: Vec::new(),
         ignore_tls_verify_errors: false,
-        extra_root_cas: Vec::new(),
+        extra_root_cas: request.extra_root_cas.clone(),
         client_certificate: None,
         timeouts: request.timeout.map(uniform_timeouts),
         tls_results: None,
