@@ -576,6 +576,6 @@ fn valid_ehlo_hostname(name: &str) -> bool {
 #[cfg(test)]
 mod api_tests;
 #[cfg(test)]
-mod transcript_tests;
-#[cfg(test)]
 mod tls_tests;
+#[cfg(test)]
+mod transcript_tests;
