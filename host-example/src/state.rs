@@ -17,6 +17,14 @@ pub struct HostState {
     pub(crate) limits: StoreLimits,
 }
 
+impl HostState {
+    /// The resource table, where an embedder puts the connections and message streams it
+    /// passes to the component's exports.
+    pub fn table(&mut self) -> &mut ResourceTable {
+        &mut self.table
+    }
+}
+
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiCtxView {
