@@ -40,6 +40,7 @@ fn native(addr: SocketAddr, message: &[u8], count: usize) -> Duration {
         tls_mode: TlsMode::Skip,
         timeouts: Timeouts::default(),
         tls: Default::default(),
+        auth: None,
     };
     let mut session = Session::new(config, Instant::now());
     let mut out = Vec::new();

@@ -62,6 +62,7 @@ impl GuestSession for SmtpSession {
             tls_mode: tls_mode(options.tls_mode),
             timeouts: options.timeouts.map(timeouts).unwrap_or_default(),
             tls,
+            auth: None,
         };
         let mut driver = Driver::new(Session::new(config, Instant::now()), conn);
         let opened = driver.run_until(None, |event| match event {

@@ -11,6 +11,7 @@ fn ready_session(now: Instant, ehlo: &[u8]) -> Session {
         tls_mode: TlsMode::Skip,
         timeouts: Timeouts::default(),
         tls: crate::tls::TlsConfig::default(),
+        auth: None,
     };
     let mut session = Session::new(config, now);
     assert_eq!(session.greeting(), None);

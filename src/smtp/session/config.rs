@@ -1,7 +1,9 @@
-//! How a session is opened: the EHLO name, the TLS mode and settings, and the deadlines.
+//! How a session is opened: the EHLO name, the TLS mode and settings, authentication and the
+//! deadlines.
 
 use std::time::Duration;
 
+use crate::sasl::Credentials;
 use crate::tls::TlsConfig;
 
 /// The configuration of one session.
@@ -16,6 +18,24 @@ pub struct SessionConfig {
     pub timeouts: Timeouts,
     /// Verification, client certificate and TLS reporting, when TLS is used.
     pub tls: TlsConfig,
+    /// Authenticate after EHLO (after TLS when it is used), RFC 4954; `None`: no AUTH.
+    pub auth: Option<AuthConfig>,
+}
+
+/// Credentials and the choice of SASL mechanism for AUTH (RFC 4954). `Debug` never shows the
+/// secret (see [`Credentials`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthConfig {
+    /// The user name and password, token, or EXTERNAL identity.
+    pub credentials: Credentials,
+    /// Mechanism names, most preferred first; empty: the strongest offered one
+    /// (see [`crate::sasl::choose`]).
+    pub mechanisms: Vec<String>,
+    /// Allow PLAIN, LOGIN, XOAUTH2 and OAUTHBEARER without TLS (refused by default).
+    pub allow_cleartext_without_tls: bool,
+    /// Fresh random bytes for the SCRAM client nonce (RFC 5802 §5.1), 12 or more: the core
+    /// has no random number generator, the driver supplies them.
+    pub client_nonce: Vec<u8>,
 }
 
 /// How TLS is used on the connection.

@@ -14,7 +14,8 @@
 //!
 //! The dialogue follows the reference (spec §2) with the fixes of spec §13: greeting, EHLO
 //! with HELO fallback (RFC 5321 §4.1.1.1), STARTTLS (RFC 3207) or implicit TLS (RFC 8314)
-//! with EHLO again after it, transactions pipelined when offered (RFC 2920), RSET before a
+//! with EHLO again after it, AUTH when configured (RFC 4954, the `auth` module of the
+//! session), transactions pipelined when offered (RFC 2920), RSET before a
 //! transaction that follows a failed one, QUIT. Time only comes in as `now` arguments, which
 //! must not decrease. TLS: see [`Session::tls_state`] and the `tls` module of the session.
 //!
@@ -23,6 +24,7 @@
 //! [`Event::Closed`] tells the driver to close the socket, and later commands fail with
 //! [`Error::Botched`].
 
+mod auth;
 mod config;
 mod tls;
 mod transaction;
@@ -31,12 +33,13 @@ mod transport;
 use std::collections::VecDeque;
 use std::time::Instant;
 
-pub use config::{SessionConfig, Timeouts, TlsMode};
+pub use config::{AuthConfig, SessionConfig, Timeouts, TlsMode};
 pub use transaction::{RecipientResult, Transaction, TransactionFailure, TransactionOutcome};
 
 use self::transaction::Txn;
 use self::transport::Transport;
 use crate::error::Error;
+use crate::smtp::auth::AuthExchange;
 use crate::smtp::command::{Command, CommandKind};
 use crate::smtp::extensions::Extensions;
 use crate::smtp::reply::{ProtocolError, Reply, ReplyCode};
@@ -48,9 +51,10 @@ pub const MESSAGE_DATA_HIGH_WATER: usize = 64 * 1024;
 /// What the session reports to the driver.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
-    /// Greeting and EHLO (or HELO) are done: transactions may start.
+    /// Greeting, EHLO (or HELO), TLS and AUTH are done: transactions may start.
     Ready,
-    /// Opening failed: greeting, EHLO or HELO refused, TLS needed, or the connection failed.
+    /// Opening failed: greeting, EHLO or HELO refused, TLS needed, authentication failed
+    /// ([`Error::Auth`]), or the connection failed.
     /// After a refusal the session is not botched, and [`Session::quit`] sends QUIT.
     OpenFailed(Error),
     /// The transaction started with [`Session::start_transaction`] ended.
@@ -71,6 +75,8 @@ enum Expect {
     StartTls,
     /// The TLS handshake (after STARTTLS, or first with implicit TLS).
     Handshake,
+    /// A reply during the AUTH exchange (RFC 4954 §4).
+    Auth,
     Rset,
     MailFrom,
     RcptTo,
@@ -88,6 +94,7 @@ impl Expect {
             Self::Ehlo => CommandKind::Ehlo,
             Self::Helo => CommandKind::Helo,
             Self::StartTls | Self::Handshake => CommandKind::StartTls,
+            Self::Auth => CommandKind::Auth,
             Self::Rset => CommandKind::Rset,
             Self::MailFrom => CommandKind::MailFrom,
             Self::RcptTo => CommandKind::RcptTo,
@@ -138,6 +145,10 @@ pub struct Session {
     report: ReportContext,
     /// A TLS handshake finished and no reply was read since (spec §2.10).
     first_read_after_handshake: bool,
+    /// The AUTH exchange in progress.
+    auth: Option<AuthExchange>,
+    /// The mechanism of a successful AUTH.
+    authenticated: Option<&'static str>,
 }
 
 impl Session {
@@ -169,6 +180,8 @@ impl Session {
             results,
             report,
             first_read_after_handshake: false,
+            auth: None,
+            authenticated: None,
         };
         if !valid_ehlo_hostname(&session.config.ehlo_hostname) {
             session.fail(Error::Usage("invalid ehlo hostname"));
@@ -368,7 +381,9 @@ impl Session {
         let timeout = match (self.expect.front(), &self.op) {
             _ if self.closed => None,
             (Some(Expect::Greeting), _) => Some(t.greeting),
-            (Some(Expect::Ehlo | Expect::Helo | Expect::StartTls), _) => Some(t.ehlo),
+            (Some(Expect::Ehlo | Expect::Helo | Expect::StartTls | Expect::Auth), _) => {
+                Some(t.ehlo)
+            }
             (Some(Expect::Handshake), _) => Some(t.tls_handshake),
             (Some(Expect::Rset), _) => Some(t.rset),
             (Some(Expect::MailFrom), _) => Some(t.mail),
@@ -512,6 +527,7 @@ impl Session {
                 }
             }
             Expect::StartTls => self.starttls_reply(now, reply),
+            Expect::Auth => self.auth_reply(&reply),
             Expect::Helo if reply.code == ReplyCode::OK => {
                 self.extensions = Some(Extensions::default());
                 self.hello_done();
@@ -526,15 +542,23 @@ impl Session {
         }
     }
 
-    /// EHLO or HELO succeeded: STARTTLS next if the mode wants it, else ready.
+    /// EHLO or HELO succeeded: STARTTLS next if the mode wants it, else AUTH when
+    /// configured, else ready.
     fn hello_done(&mut self) {
         if self.wants_starttls() {
             self.send_starttls();
+        } else if self.config.auth.is_some() {
+            self.start_auth();
         } else {
-            self.op = Op::Idle;
-            self.ready = true;
-            self.events.push_back(Event::Ready);
+            self.open_done();
         }
+    }
+
+    /// Opening succeeded.
+    fn open_done(&mut self) {
+        self.op = Op::Idle;
+        self.ready = true;
+        self.events.push_back(Event::Ready);
     }
 
     /// A fatal error: the operation in progress fails with `error`, the connection is given up.

@@ -98,6 +98,7 @@ impl Pair {
             tls_mode: mode,
             timeouts: Timeouts::default(),
             tls,
+            auth: None,
         };
         Pair {
             session: Session::new(config, now),

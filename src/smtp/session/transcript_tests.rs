@@ -7,6 +7,7 @@
 //! ```text
 //! === name                 starts a case
 //! config: tls=skip ehlo=localhost timeout=SECONDS split=whole   (whole: only unsplit input)
+//! config: auth=USER:PASSWORD mechs=A,B cleartext nonce=BASE64    (AUTH, RFC 4954)
 //! S: text                  server line; CRLF is appended   (escapes: \r \n \t \\ \xHH)
 //! S~ text                  server bytes as they are
 //! C: text                  what the client must have sent (consecutive lines concatenated)
@@ -15,7 +16,7 @@
 //! > finish | reset | quit | eof | io-error
 //! @ +Ns                    advance the clock, then handle_timeout
 //! expect: TYPE key=value…  the next event or synchronous error; listed keys must match
-//! state: key=value…        botched= closed= read= data=
+//! state: key=value…        botched= closed= read= data= auth=MECHANISM|-
 //! deadline: +Ns | none     poll_timeout relative to now
 //! ```
 //!
@@ -24,7 +25,11 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+
 use super::*;
+use crate::sasl::Credentials;
 use crate::smtp::data::LineEndings;
 
 #[derive(Debug, Clone, Copy)]
@@ -282,11 +287,12 @@ impl Runner {
     fn state(&mut self, want: &str) {
         let s = self.session();
         let got = format!(
-            "botched={} closed={} read={} data={}",
+            "botched={} closed={} read={} data={} auth={}",
             s.is_botched(),
             s.is_closed(),
             s.wants_read(),
-            s.wants_message_data()
+            s.wants_message_data(),
+            s.authenticated().unwrap_or("-")
         );
         let tokens: Vec<&str> = got.split_whitespace().collect();
         if want.split_whitespace().any(|t| !tokens.contains(&t)) {
@@ -328,9 +334,26 @@ impl Runner {
                 }
                 "timeout" => self.config.timeouts = Timeouts::uniform(parse_duration(value)),
                 "split" if value == "whole" => self.whole_only = true,
+                "auth" => {
+                    let (user, password) = value.split_once(':').expect("auth=USER:PASSWORD");
+                    self.auth().credentials = Credentials::password(user, password);
+                }
+                "mechs" => self.auth().mechanisms = value.split(',').map(Into::into).collect(),
+                "cleartext" => self.auth().allow_cleartext_without_tls = true,
+                "nonce" => self.auth().client_nonce = STANDARD.decode(value).expect("base64"),
                 _ => self.fail(&format!("unknown config {key}")),
             }
         }
+    }
+
+    /// The AUTH configuration, created on first use.
+    fn auth(&mut self) -> &mut AuthConfig {
+        self.config.auth.get_or_insert_with(|| AuthConfig {
+            credentials: Credentials::password("", ""),
+            mechanisms: Vec::new(),
+            allow_cleartext_without_tls: false,
+            client_nonce: Vec::new(),
+        })
     }
 
     fn run(&mut self, lines: &[(usize, &str)]) {
@@ -452,6 +475,7 @@ fn run_file(file: &str, text: &str) {
                     tls_mode: TlsMode::Opportunistic,
                     timeouts: Timeouts::default(),
                     tls: crate::tls::TlsConfig::default(),
+                    auth: None,
                 },
                 session: None,
                 server: Vec::new(),
@@ -487,5 +511,6 @@ transcript_tests!(
     data,
     timeouts,
     mox_errors,
-    mox_client
+    mox_client,
+    auth
 );

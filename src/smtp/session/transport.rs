@@ -56,6 +56,17 @@ impl Transport {
         }
     }
 
+    /// Sends a line that is already encoded, CRLF included (the AUTH exchange, RFC 4954 §4).
+    pub(super) fn send_line(&mut self, line: &[u8]) {
+        match &mut self.tls {
+            Some(tls) => {
+                tls.write(line);
+                tls.transmit(&mut self.out);
+            }
+            None => self.out.extend_from_slice(line),
+        }
+    }
+
     /// Writes message data produced by `write` into the output.
     pub(super) fn write_data<T>(&mut self, write: impl FnOnce(&mut Vec<u8>) -> T) -> T {
         match &mut self.tls {
