@@ -5,7 +5,7 @@ use crate::dns::{DnsResolver, Resolver, ZoneResolver};
 use crate::host::{EMBEDDED_COMPONENT, Host, HostConfig};
 use crate::log_impl::{Logger, Silent, Stderr};
 use crate::report::{Report, exit};
-use crate::send::{MessageSource, SendRequest, send};
+use crate::send::{MessageSource, SendAuth, SendRequest, send};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::ffi::OsString;
 use std::net::SocketAddr;
@@ -35,7 +35,7 @@ enum Command {
     /// Offline demo: send a message through the component to an SMTP server of ours.
     Demo,
     /// Submit a message to a server (msmtp-style).
-    Send(SendArgs),
+    Send(Box<SendArgs>),
 }
 
 #[derive(Args, Debug)]
@@ -56,6 +56,22 @@ struct SendArgs {
     /// §2.2), like `openssl s_client -dane_tlsa_rrdata`; repeat for more.
     #[arg(long, value_name = "U S M HEX")]
     tlsa: Vec<String>,
+    /// Authenticate as this user (RFC 4954); the password comes from --password-file or
+    /// the SMTP_PASSWORD environment variable, never from a flag.
+    #[arg(long, value_name = "NAME")]
+    user: Option<String>,
+    /// The file whose first line is the password for --user.
+    #[arg(long, value_name = "FILE", requires = "user")]
+    password_file: Option<PathBuf>,
+    /// SASL mechanisms to consider, most preferred first (e.g. SCRAM-SHA-256,PLAIN); by
+    /// default the strongest the server offers.
+    #[arg(
+        long,
+        value_name = "MECH[,MECH...]",
+        value_delimiter = ',',
+        requires = "user"
+    )]
+    auth: Vec<String>,
     /// The name announced in EHLO.
     #[arg(long, default_value = "localhost")]
     ehlo: String,
@@ -131,7 +147,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
     runtime.block_on(async move {
         match cli.command {
             Command::Demo => crate::demo::run(cli.component.as_deref()).await,
-            Command::Send(args) => run_send(cli.component.as_deref(), args).await,
+            Command::Send(args) => run_send(cli.component.as_deref(), *args).await,
         }
     })
 }
@@ -187,6 +203,10 @@ async fn run_send(component: Option<&std::path::Path>, args: SendArgs) -> u8 {
         Ok(records) => records,
         Err(message) => return fail(exit::USAGE, &message),
     };
+    let auth = match send_auth(&args) {
+        Ok(auth) => auth,
+        Err(code) => return code,
+    };
     let resolver = match resolver(args.dns.as_deref(), args.zone.as_deref()) {
         Ok(resolver) => resolver,
         Err(message) => return fail(exit::USAGE, &message),
@@ -231,6 +251,7 @@ async fn run_send(component: Option<&std::path::Path>, args: SendArgs) -> u8 {
         timeout: args.timeout.map(Duration::from_secs),
         extra_root_cas,
         dane_records,
+        auth,
     };
     match send(&host, &request).await {
         Ok(report) => print_report(&report, args.json),
@@ -280,6 +301,39 @@ fn read_roots(files: &[PathBuf]) -> Result<Vec<Vec<u8>>, u8> {
         }
     }
     Ok(roots)
+}
+
+/// The AUTH credentials of `--user`: the password from `--password-file` (its first line) or
+/// `SMTP_PASSWORD`; neither is bad usage (64), an unreadable file 66.
+fn send_auth(args: &SendArgs) -> Result<Option<SendAuth>, u8> {
+    let Some(username) = &args.user else {
+        return Ok(None);
+    };
+    let secret = match &args.password_file {
+        Some(path) => match std::fs::read_to_string(path) {
+            Ok(text) => text.lines().next().unwrap_or_default().to_string(),
+            Err(e) => {
+                return Err(fail(
+                    exit::NOINPUT,
+                    &format!("cannot read password file {}: {e}", path.display()),
+                ));
+            }
+        },
+        None => match std::env::var("SMTP_PASSWORD") {
+            Ok(password) => password,
+            Err(_) => {
+                return Err(fail(
+                    exit::USAGE,
+                    "--user needs --password-file or the SMTP_PASSWORD environment variable",
+                ));
+            }
+        },
+    };
+    Ok(Some(SendAuth {
+        username: username.clone(),
+        secret,
+        mechanisms: args.auth.clone(),
+    }))
 }
 
 /// The `--tlsa` records; none given means no DANE.
@@ -390,7 +444,7 @@ mod tests {
 
     #[test]
     fn tlsa_forms() {
-        assert_eq!(parse_tlsa(&[]).unwrap(), None);
+        assert!(parse_tlsa(&[]).unwrap().is_none());
         let records = parse_tlsa(&["3 1 1 0A0b".into(), "2 0 1  ab cd".into()])
             .unwrap()
             .unwrap();

@@ -52,6 +52,7 @@ pub async fn run(component: Option<&Path>) -> u8 {
     eprintln!("demo: SMTP server of ours listening on {}", sink.addr);
     eprintln!("demo: sending through the component (transcript below)");
     let request = SendRequest {
+        auth: None,
         server: sink.addr.ip().to_string(),
         port: sink.addr.port(),
         tls_mode: TlsMode::Skip,

@@ -1,7 +1,8 @@
 //! `send`: submit one message to one server through the component's `client` interface.
 
 use crate::bindings::client::{
-    Envelope, LineEndings, OpenOptions, Recipient, Timeouts, TransactionFailure, TransactionSuccess,
+    AuthOptions, Envelope, LineEndings, OpenOptions, Recipient, Timeouts, TransactionFailure,
+    TransactionSuccess,
 };
 use crate::bindings::exports::smtp::client::tls_report::TlsResults;
 use crate::bindings::types::{Domain, ErrorKind, SmtpError, TlsMode, Tlsa};
@@ -51,6 +52,29 @@ pub struct SendRequest {
     pub extra_root_cas: Vec<Vec<u8>>,
     /// DANE records the server must match (`--tlsa`); none: no DANE.
     pub dane_records: Option<Vec<Tlsa>>,
+    /// Authenticate with these credentials (RFC 4954); none: no AUTH.
+    pub auth: Option<SendAuth>,
+}
+
+/// Credentials for AUTH (`--user`, `--password-file` or `SMTP_PASSWORD`, `--auth`). `Debug`
+/// never shows the password.
+#[derive(Clone)]
+pub struct SendAuth {
+    pub username: String,
+    /// The password (or OAuth 2.0 token for OAUTHBEARER and XOAUTH2).
+    pub secret: String,
+    /// Mechanisms, most preferred first; empty: the strongest the server offers.
+    pub mechanisms: Vec<String>,
+}
+
+impl std::fmt::Debug for SendAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SendAuth")
+            .field("username", &self.username)
+            .field("secret", &"<redacted>")
+            .field("mechanisms", &self.mechanisms)
+            .finish()
+    }
 }
 
 /// The default connect timeout (RFC 5321 §4.5.3.2 has none; 30 s as common MTAs use).
@@ -343,7 +367,13 @@ fn open_options(request: &SendRequest) -> OpenOptions {
         verify_pkix: request.verify_pkix,
         ehlo_hostname: ascii_domain(&request.ehlo),
         remote_hostname: Some(ascii_domain(&request.server)),
-        auth: None,
+        // Cleartext mechanisms stay refused without TLS: the command line has no flag for it.
+        auth: request.auth.as_ref().map(|auth| AuthOptions {
+            username: auth.username.clone(),
+            secret: auth.secret.clone(),
+            mechanisms: auth.mechanisms.clone(),
+            allow_cleartext_without_tls: false,
+        }),
         dane_records: request.dane_records.clone(),
         dane_more_hostnames: Vec::new(),
         ignore_tls_verify_errors: false,

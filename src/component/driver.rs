@@ -163,6 +163,9 @@ struct Transcript {
     in_data: bool,
     data_bytes: u64,
     server_partial: Vec<u8>,
+    /// Inside an AUTH exchange: every client line but "*" carries credentials (RFC 4954 §4)
+    /// until the server's final reply.
+    in_auth: bool,
 }
 
 impl Transcript {
@@ -172,6 +175,7 @@ impl Transcript {
             in_data: false,
             data_bytes: 0,
             server_partial: Vec::new(),
+            in_auth: false,
         }
     }
 
@@ -197,7 +201,15 @@ impl Transcript {
         }
         for line in bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
             let line = line.strip_suffix(b"\r").unwrap_or(line);
-            log::transcript(Direction::Client, &redact(line));
+            let text = if line.len() >= 5 && line[..5].eq_ignore_ascii_case(b"AUTH ") {
+                self.in_auth = true;
+                redact(line)
+            } else if self.in_auth && line != b"*" {
+                "<redacted>".to_string()
+            } else {
+                String::from_utf8_lossy(line).into_owned()
+            };
+            log::transcript(Direction::Client, &text);
         }
     }
 
@@ -210,17 +222,18 @@ impl Transcript {
             let line: Vec<u8> = self.server_partial.drain(..=end).collect();
             let line = line.strip_suffix(b"\n").unwrap_or(&line);
             let line = line.strip_suffix(b"\r").unwrap_or(line);
+            // RFC 4954 §4: any final reply but a 334 continuation ends the exchange.
+            if line.get(3).is_none_or(|&b| b == b' ') && !line.starts_with(b"334") {
+                self.in_auth = false;
+            }
             log::transcript(Direction::Server, &String::from_utf8_lossy(line));
         }
     }
 }
 
-/// A client line for the transcript; AUTH arguments are never shown (RFC 4954 secrets).
+/// An AUTH line for the transcript: its initial response is never shown (RFC 4954 secrets).
 fn redact(line: &[u8]) -> String {
     let text = String::from_utf8_lossy(line);
-    if text.len() >= 5 && text[..5].eq_ignore_ascii_case("AUTH ") {
-        let mechanism = text[5..].split(' ').next().unwrap_or("");
-        return format!("AUTH {mechanism} <redacted>");
-    }
-    text.into_owned()
+    let mechanism = text[5..].split(' ').next().unwrap_or("");
+    format!("AUTH {mechanism} <redacted>")
 }

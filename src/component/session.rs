@@ -3,8 +3,8 @@
 use super::Component;
 use super::driver::Driver;
 use super::exports::smtp::client::client::{
-    Envelope, Extensions, Guest, GuestSession, Limits, LineEndings as WitLineEndings, OpenFailure,
-    OpenOptions, RecipientResult, Session as WitSession, TlsState, TransactionFailure,
+    AuthOptions, Envelope, Extensions, Guest, GuestSession, Limits, LineEndings as WitLineEndings,
+    OpenFailure, OpenOptions, RecipientResult, Session as WitSession, TlsState, TransactionFailure,
     TransactionSuccess,
 };
 use super::exports::smtp::client::tls_report::TlsResults;
@@ -12,10 +12,15 @@ use super::smtp::client::tcp::{Connection, SocketAddress};
 use super::smtp::client::types::{Reply, SmtpError, TlsMode as WitTlsMode, Tlsa as WitTlsa};
 use super::wasi::io::streams::InputStream;
 use crate::error::Error;
+use crate::sasl::{Credentials, MechanismName};
 use crate::smtp::data::LineEndings;
-use crate::smtp::session::{Event, Session, SessionConfig, Timeouts, TlsMode, Transaction};
+use crate::smtp::session::{
+    AuthConfig, Event, Session, SessionConfig, Timeouts, TlsMode, Transaction,
+};
 use crate::tls::{ClientCertificate, ReportContext, TlsConfig, Tlsa};
 use std::cell::RefCell;
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
 use std::net::IpAddr;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -39,12 +44,6 @@ impl GuestSession for SmtpSession {
             error: error.into(),
             tls_results: results.into(),
         };
-        if options.auth.is_some() {
-            return Err(fail(
-                Error::unsupported("authentication (issue 3)"),
-                &tls.results,
-            ));
-        }
         if let Some(cert) = &options.client_certificate {
             match ClientCertificate::from_pem(&cert.chain_pem, &cert.key_pem) {
                 Ok(cert) => tls.client_certificate = Some(cert),
@@ -62,7 +61,7 @@ impl GuestSession for SmtpSession {
             tls_mode: tls_mode(options.tls_mode),
             timeouts: options.timeouts.map(timeouts).unwrap_or_default(),
             tls,
-            auth: None,
+            auth: options.auth.map(auth_config),
         };
         let mut driver = Driver::new(Session::new(config, Instant::now()), conn);
         let opened = driver.run_until(None, |event| match event {
@@ -286,6 +285,42 @@ fn tls_config(options: &OpenOptions, conn: &Connection) -> TlsConfig {
         remote_hostname,
         results,
     }
+}
+
+/// The session's AUTH settings. The secret is a token when every mechanism named is a token
+/// mechanism (OAUTHBEARER, XOAUTH2), nothing but an identity when only EXTERNAL is named,
+/// and a password otherwise.
+fn auth_config(auth: AuthOptions) -> AuthConfig {
+    let named = |pick: fn(MechanismName) -> bool| {
+        !auth.mechanisms.is_empty()
+            && auth
+                .mechanisms
+                .iter()
+                .all(|m| m.parse::<MechanismName>().is_ok_and(pick))
+    };
+    let credentials = if named(|m| matches!(m, MechanismName::OAuthBearer | MechanismName::XOAuth2))
+    {
+        Credentials::token(auth.username, auth.secret)
+    } else if named(|m| m == MechanismName::External) {
+        Credentials::external(auth.username)
+    } else {
+        Credentials::password(auth.username, auth.secret)
+    };
+    AuthConfig {
+        credentials,
+        mechanisms: auth.mechanisms,
+        allow_cleartext_without_tls: auth.allow_cleartext_without_tls,
+        client_nonce: client_nonce(),
+    }
+}
+
+/// 24 fresh random bytes for the SCRAM client nonce (RFC 5802 §5.1). std seeds its hash keys
+/// from `wasi:random` (`get-random-bytes`); each `RandomState` hashes with a fresh key, so
+/// the bytes are keyed SipHash outputs nobody outside the component can predict.
+fn client_nonce() -> Vec<u8> {
+    (0u8..3)
+        .flat_map(|i| RandomState::new().hash_one(i).to_le_bytes())
+        .collect()
 }
 
 fn tls_mode(mode: WitTlsMode) -> TlsMode {
