@@ -7,6 +7,7 @@ use super::smtp::client::log::{self, Direction, Level};
 use super::smtp::client::tcp::Connection;
 use super::wasi::io::streams::{InputStream, StreamError};
 use crate::error::Error;
+use crate::smtp::session::Direction as CoreDirection;
 use crate::smtp::session::{Event, Session};
 use std::time::{Duration, Instant};
 
@@ -22,16 +23,35 @@ pub struct Driver {
     pub session: Session,
     pub conn: Connection,
     out: Vec<u8>,
-    transcript: Transcript,
+    /// The host wants the SMTP transcript.
+    transcript: bool,
 }
 
 impl Driver {
-    pub fn new(session: Session, conn: Connection) -> Self {
+    pub fn new(mut session: Session, conn: Connection) -> Self {
+        let transcript = log::enabled(Level::Info);
+        if transcript {
+            session.enable_transcript();
+        }
         Driver {
             session,
             conn,
             out: Vec::new(),
-            transcript: Transcript::new(),
+            transcript,
+        }
+    }
+
+    /// Hand the session's transcript lines to the host's `log` import.
+    fn log_transcript(&mut self) {
+        if !self.transcript {
+            return;
+        }
+        while let Some(line) = self.session.poll_transcript() {
+            let direction = match line.direction {
+                CoreDirection::Client => Direction::Client,
+                CoreDirection::Server => Direction::Server,
+            };
+            log::transcript(direction, &line.text);
         }
     }
 
@@ -45,6 +65,7 @@ impl Driver {
         mut select: impl FnMut(Event) -> Option<T>,
     ) -> T {
         loop {
+            self.log_transcript();
             while let Some(event) = self.session.poll_event() {
                 if let Some(done) = select(event) {
                     return done;
@@ -83,7 +104,6 @@ impl Driver {
         if self.session.poll_transmit(&mut self.out) == 0 {
             return false;
         }
-        self.transcript.client(&self.out);
         let timeout = self.timeout_ms(DEFAULT_WRITE_TIMEOUT);
         if let Err(error) = self.conn.write(&self.out, timeout) {
             let error = tcp_error(&error, None);
@@ -106,10 +126,7 @@ impl Driver {
         }
         match self.conn.read(READ_CHUNK, millis(deadline - now)) {
             Ok(bytes) if bytes.is_empty() => self.session.handle_eof(Instant::now()),
-            Ok(bytes) => {
-                self.transcript.server(&bytes);
-                self.session.handle_input(Instant::now(), &bytes);
-            }
+            Ok(bytes) => self.session.handle_input(Instant::now(), &bytes),
             Err(super::smtp::client::tcp::TcpError::Timeout) => {
                 self.session.handle_timeout(Instant::now())
             }
@@ -123,7 +140,6 @@ impl Driver {
     /// Give the session the next chunk of the message, or tell it the message ended.
     /// Errors from the session (a bare LF, say) surface as its transaction event.
     fn feed_message(&mut self, message: &InputStream) {
-        self.transcript.data_follows();
         let now = Instant::now();
         let fed = match message.blocking_read(MESSAGE_CHUNK) {
             Ok(chunk) => self.session.push_message_data(now, &chunk),
@@ -154,86 +170,4 @@ fn millis(duration: Duration) -> u32 {
     u32::try_from(duration.as_millis())
         .unwrap_or(u32::MAX)
         .max(1)
-}
-
-/// Sends the SMTP conversation to the host's `log` import, line by line, with message data
-/// summarised instead of copied.
-struct Transcript {
-    enabled: bool,
-    in_data: bool,
-    data_bytes: u64,
-    server_partial: Vec<u8>,
-    /// Inside an AUTH exchange: every client line but "*" carries credentials (RFC 4954 §4)
-    /// until the server's final reply.
-    in_auth: bool,
-}
-
-impl Transcript {
-    fn new() -> Self {
-        Transcript {
-            enabled: log::enabled(Level::Info),
-            in_data: false,
-            data_bytes: 0,
-            server_partial: Vec::new(),
-            in_auth: false,
-        }
-    }
-
-    fn data_follows(&mut self) {
-        self.in_data = true;
-    }
-
-    fn client(&mut self, bytes: &[u8]) {
-        if !self.enabled {
-            return;
-        }
-        if self.in_data {
-            self.data_bytes += bytes.len() as u64;
-            if bytes.ends_with(b"\r\n.\r\n") || bytes == b".\r\n" {
-                log::transcript(
-                    Direction::Client,
-                    &format!("({} bytes of message data, then \".\")", self.data_bytes),
-                );
-                self.in_data = false;
-                self.data_bytes = 0;
-            }
-            return;
-        }
-        for line in bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            let text = if line.len() >= 5 && line[..5].eq_ignore_ascii_case(b"AUTH ") {
-                self.in_auth = true;
-                redact(line)
-            } else if self.in_auth && line != b"*" {
-                "<redacted>".to_string()
-            } else {
-                String::from_utf8_lossy(line).into_owned()
-            };
-            log::transcript(Direction::Client, &text);
-        }
-    }
-
-    fn server(&mut self, bytes: &[u8]) {
-        if !self.enabled {
-            return;
-        }
-        self.server_partial.extend_from_slice(bytes);
-        while let Some(end) = self.server_partial.iter().position(|&b| b == b'\n') {
-            let line: Vec<u8> = self.server_partial.drain(..=end).collect();
-            let line = line.strip_suffix(b"\n").unwrap_or(&line);
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            // RFC 4954 §4: any final reply but a 334 continuation ends the exchange.
-            if line.get(3).is_none_or(|&b| b == b' ') && !line.starts_with(b"334") {
-                self.in_auth = false;
-            }
-            log::transcript(Direction::Server, &String::from_utf8_lossy(line));
-        }
-    }
-}
-
-/// An AUTH line for the transcript: its initial response is never shown (RFC 4954 secrets).
-fn redact(line: &[u8]) -> String {
-    let text = String::from_utf8_lossy(line);
-    let mechanism = text[5..].split(' ').next().unwrap_or("");
-    format!("AUTH {mechanism} <redacted>")
 }

@@ -28,6 +28,7 @@ mod auth;
 mod config;
 mod tls;
 mod transaction;
+mod transcript;
 mod transport;
 
 use std::collections::VecDeque;
@@ -35,6 +36,7 @@ use std::time::Instant;
 
 pub use config::{AuthConfig, SessionConfig, Timeouts, TlsMode};
 pub use transaction::{RecipientResult, Transaction, TransactionFailure, TransactionOutcome};
+pub use transcript::{Direction, TranscriptLine};
 
 use self::transaction::Txn;
 use self::transport::Transport;
@@ -199,6 +201,18 @@ impl Session {
             session.arm(now);
         }
         session
+    }
+
+    /// Records the conversation from now on, for [`Session::poll_transcript`]: commands and
+    /// replies as inside TLS, message data as a byte count, AUTH arguments redacted.
+    pub fn enable_transcript(&mut self) {
+        self.transport.transcript.enable();
+    }
+
+    /// The next transcript line, once [`Session::enable_transcript`] was called.
+    #[must_use]
+    pub fn poll_transcript(&mut self) -> Option<TranscriptLine> {
+        self.transport.transcript.next()
     }
 
     /// The extensions of the last EHLO; empty after HELO; `None` before.

@@ -55,6 +55,24 @@ impl Transcript {
         self.push(Direction::Client, text);
     }
 
+    /// A line of the AUTH exchange (RFC 4954 §4): the command shows its mechanism, the cancel
+    /// "*" shows as itself, every other line carries credentials and is redacted.
+    pub(super) fn auth_line(&mut self, line: &[u8]) {
+        if !self.enabled {
+            return;
+        }
+        let line = line.strip_suffix(b"\r\n").unwrap_or(line);
+        let text = if line.len() > 5 && line[..5].eq_ignore_ascii_case(b"AUTH ") {
+            let mechanism = line[5..].split(|&b| b == b' ').next().unwrap_or_default();
+            format!("AUTH {} <redacted>", String::from_utf8_lossy(mechanism))
+        } else if line == b"*" {
+            "*".to_string()
+        } else {
+            "<redacted>".to_string()
+        };
+        self.push(Direction::Client, text);
+    }
+
     /// Message data we send: counted, shown as one summary line.
     pub(super) fn data(&mut self, bytes: usize) {
         if self.enabled {
@@ -123,6 +141,9 @@ mod tests {
             mechanism: "PLAIN",
             initial_response: Some(b"\0user\0secret"),
         });
+        t.auth_line(b"AUTH SCRAM-SHA-256 biwsbj11c2Vy\r\n");
+        t.auth_line(b"Yz1iaXdzLHI9cmVzdA==\r\n");
+        t.auth_line(b"*\r\n");
         t.command(&Command::Data);
         t.data(1000);
         t.data(24);
@@ -135,6 +156,9 @@ mod tests {
                 (server, "220 mx.example ESMTP".to_string()),
                 (server, "250-a".to_string()),
                 (client, "AUTH PLAIN <redacted>".to_string()),
+                (client, "AUTH SCRAM-SHA-256 <redacted>".to_string()),
+                (client, "<redacted>".to_string()),
+                (client, "*".to_string()),
                 (client, "DATA".to_string()),
                 (client, "<1024 bytes of message data>".to_string()),
                 (server, "250 queued".to_string()),

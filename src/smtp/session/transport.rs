@@ -7,6 +7,8 @@ use crate::tls::TlsState;
 use crate::tls::layer::TlsLayer;
 use crate::tls::verifier::Verification;
 
+use super::transcript::Transcript;
+
 #[derive(Debug, Default)]
 pub(super) struct Transport {
     /// Bytes for the driver to write to the socket (ciphertext once TLS is on).
@@ -15,6 +17,8 @@ pub(super) struct Transport {
     tls: Option<TlsLayer>,
     /// Plaintext on its way into or out of TLS.
     scratch: Vec<u8>,
+    /// The conversation as lines, when the caller asked for it.
+    pub(super) transcript: Transcript,
 }
 
 impl Transport {
@@ -24,10 +28,12 @@ impl Transport {
     /// A TLS error; the connection is unusable afterwards.
     pub(super) fn receive(&mut self, bytes: &[u8]) -> Result<(), rustls::Error> {
         let Some(tls) = &mut self.tls else {
+            self.transcript.received(bytes);
             self.parser.push(bytes);
             return Ok(());
         };
         let received = tls.receive(bytes, &mut self.scratch);
+        self.transcript.received(&self.scratch);
         self.parser.push(&self.scratch);
         self.scratch.clear();
         // Handshake messages, or the alert for an error.
@@ -45,6 +51,7 @@ impl Transport {
     }
 
     pub(super) fn send(&mut self, command: &Command<'_>) {
+        self.transcript.command(command);
         match &mut self.tls {
             Some(tls) => {
                 command.encode(&mut self.scratch);
@@ -58,6 +65,7 @@ impl Transport {
 
     /// Sends a line that is already encoded, CRLF included (the AUTH exchange, RFC 4954 §4).
     pub(super) fn send_line(&mut self, line: &[u8]) {
+        self.transcript.auth_line(line);
         match &mut self.tls {
             Some(tls) => {
                 tls.write(line);
@@ -72,12 +80,18 @@ impl Transport {
         match &mut self.tls {
             Some(tls) => {
                 let result = write(&mut self.scratch);
+                self.transcript.data(self.scratch.len());
                 tls.write(&self.scratch);
                 self.scratch.clear();
                 tls.transmit(&mut self.out);
                 result
             }
-            None => write(&mut self.out),
+            None => {
+                let before = self.out.len();
+                let result = write(&mut self.out);
+                self.transcript.data(self.out.len() - before);
+                result
+            }
         }
     }
 
