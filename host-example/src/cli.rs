@@ -31,10 +31,6 @@ struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
-#[allow(
-    clippy::large_enum_variant,
-    reason = "parsed once per process; boxing would only complicate clap's derive"
-)]
 enum Command {
     /// Offline demo: send a message through the component to an SMTP server of ours.
     Demo,
