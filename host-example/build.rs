@@ -1,4 +1,4 @@
-//! Builds the smtpclient component (release, `wasm32-wasip2`) so that the host embeds it:
+//! Builds the smtpclient component (profile `component`, `wasm32-wasip2`) so that the host embeds it:
 //! `cargo run -p host-example` needs no manual step. The component is built by a nested
 //! cargo in its own target directory, so it never contends with the outer build's lock.
 
@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const TARGET: &str = "wasm32-wasip2";
+/// The workspace's profile for the component (Cargo.toml: `[profile.component]`).
+const PROFILE: &str = "component";
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
@@ -38,7 +40,8 @@ fn build_component(root: &Path) -> PathBuf {
         .current_dir(root)
         .args([
             "build",
-            "--release",
+            "--profile",
+            PROFILE,
             "--lib",
             "-p",
             "smtpclient",
@@ -68,7 +71,7 @@ fn build_component(root: &Path) -> PathBuf {
     }
     target_dir
         .join(TARGET)
-        .join("release")
+        .join(PROFILE)
         .join("smtpclient.wasm")
 }
 

@@ -58,7 +58,7 @@ step "cargo clippy (release, all targets, -D warnings)" \
   cargo clippy --release --workspace --all-targets -- -D warnings
 step "rustup target add wasm32-wasip2" rustup target add wasm32-wasip2
 step "cargo clippy (the component, wasm32-wasip2, -D warnings)" \
-  cargo clippy --release -p smtpclient --lib --target wasm32-wasip2 \
+  cargo clippy --profile component -p smtpclient --lib --target wasm32-wasip2 \
   --target-dir target/component -- -D warnings
 step "cargo build (release, all targets)" cargo build --release --workspace --all-targets
 

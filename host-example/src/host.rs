@@ -9,7 +9,7 @@ use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Cache, Config, Engine, Store, StoreLimitsBuilder};
 use wasmtime_wasi::WasiCtx;
 
-/// The component built with this host (release, `wasm32-wasip2`), embedded at build time.
+/// The component built with this host (profile `component`, `wasm32-wasip2`), embedded at build time.
 pub const EMBEDDED_COMPONENT: &[u8] = include_bytes!(env!("SMTPCLIENT_COMPONENT_WASM"));
 
 /// Why the host could not load or run the component.
