@@ -66,13 +66,15 @@ impl Driver {
     ) -> T {
         loop {
             self.log_transcript();
+            // Bytes before events (the core's poll order): a failure's TLS alert reaches the
+            // server before the event that ends the wait drops the connection.
+            if self.flush() {
+                continue;
+            }
             while let Some(event) = self.session.poll_event() {
                 if let Some(done) = select(event) {
                     return done;
                 }
-            }
-            if self.flush() {
-                continue;
             }
             if self.session.wants_message_data()
                 && let Some(message) = message

@@ -154,8 +154,18 @@ impl Session {
     }
 
     /// rustls reported an error: during the handshake a failed handshake, after it a broken
-    /// connection (and a rejection, when it is an alert on the first read, spec §2.10).
+    /// connection (and a rejection, when it is an alert on the first read, spec §2.10). The
+    /// session gives the connection up and sends the fatal alert rustls prepared, e.g.
+    /// `bad_certificate` or `unknown_ca` when the verifier rejected the server (RFC 8446 §6.2:
+    /// "it SHOULD send an appropriate fatal alert and MUST close the connection").
     pub(super) fn tls_error(&mut self, error: rustls::Error) {
+        let error = self.tls_failure(error);
+        self.botch(error);
+        self.transport.send_alert();
+    }
+
+    /// Records a TLS error in the TLS-reporting results and says how the operation fails.
+    fn tls_failure(&mut self, error: rustls::Error) -> Error {
         let command = self.current_command();
         if self.expect.front() == Some(&Expect::Handshake) {
             let verification = self.transport.verification();
@@ -167,7 +177,7 @@ impl Session {
             // A rejection by the verifier is described by its details already.
             let details = (!rejected).then(|| self.report.details(&Failure::handshake(&error)));
             self.results.add(0, 1, details);
-            let error = match verification {
+            return match verification {
                 Some(v) if rejected && v.dane_failed() => Error::Dane {
                     detail: dane_detail(&v),
                 },
@@ -182,8 +192,6 @@ impl Session {
                     detail: format!("handshake: {error}"),
                 },
             };
-            self.botch(error);
-            return;
         }
         if self.first_read_after_handshake
             && let rustls::Error::AlertReceived(alert) = &error
@@ -192,10 +200,10 @@ impl Session {
             let details = self.report.details(&Failure::handshake(&error));
             self.results.success_to_failure(details);
         }
-        self.botch(Error::Tls {
+        Error::Tls {
             command,
             detail: error.to_string(),
-        });
+        }
     }
 
     /// The transport failed during the handshake (spec §4.5 item 8).

@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 use rustls::pki_types::CertificateDer;
 use rustls::server::{ClientHello, ResolvesServerCert, WebPkiClientVerifier};
 use rustls::sign::CertifiedKey;
-use rustls::{RootCertStore, ServerConfig, ServerConnection, SupportedProtocolVersion};
+use rustls::{
+    AlertDescription, RootCertStore, ServerConfig, ServerConnection, SupportedProtocolVersion,
+};
 use sha2::{Digest, Sha256};
 
 use super::*;
@@ -587,6 +589,77 @@ fn alert_on_the_first_read_after_the_handshake_turns_success_into_failure() {
                 Some("tls-remote-alert-116-certificate-required")
             )]
         );
+    }
+}
+
+#[test]
+fn rejected_server_receives_the_fatal_alert() {
+    // RFC 8446 §6.2: the client sends the alert rustls makes of the verifier's error, then
+    // gives the connection up.
+    let ca = Ca::new("Test CA");
+    let other_ca = Ca::new("Other CA");
+    let good = ca.leaf(&["mx.example"], Alg::Ecdsa, false);
+    let wrong_name = ca.leaf(&["other.example"], Alg::Rsa, false);
+    let expired = ca.leaf(&["mx.example"], Alg::Ecdsa, true);
+    let thief = testing::self_signed(&["mx.example"], Alg::Ecdsa, false);
+    let dane = |record: Tlsa| TlsConfig {
+        dane_records: Some(vec![record]),
+        ..tls_config("mx.example")
+    };
+    let cases = [
+        (
+            "unknown issuer",
+            pkix_tls(&other_ca),
+            &good,
+            &good,
+            AlertDescription::UnknownCA,
+        ),
+        (
+            "wrong name",
+            pkix_tls(&ca),
+            &wrong_name,
+            &wrong_name,
+            AlertDescription::BadCertificate,
+        ),
+        (
+            "expired",
+            pkix_tls(&ca),
+            &expired,
+            &expired,
+            AlertDescription::CertificateExpired,
+        ),
+        (
+            "dane mismatch",
+            dane(ee_record(&thief)),
+            &good,
+            &good,
+            AlertDescription::AccessDenied,
+        ),
+        (
+            "replayed certificate",
+            dane(ee_record(&good)),
+            &good,
+            &thief,
+            AlertDescription::DecryptError,
+        ),
+    ];
+    for (name, tls, chain, key, alert) in cases {
+        for version in [TLS13, TLS12] {
+            let mut pair = Pair::new(TlsMode::RequiredStartTls, tls.clone());
+            pair.starttls(server_config(version, &[chain], key, None));
+            let error = pair.open_error();
+            assert!(
+                matches!(error.kind(), ErrorKind::Tls | ErrorKind::Dane),
+                "{name}: {error}"
+            );
+            assert!(pair.session.is_closed(), "{name}");
+            assert_eq!(
+                pair.server_error,
+                Some(rustls::Error::AlertReceived(alert)),
+                "{name}, {:?}",
+                version.version
+            );
+        }
     }
 }
 

@@ -36,9 +36,19 @@ impl Transport {
         self.transcript.received(&self.scratch);
         self.parser.push(&self.scratch);
         self.scratch.clear();
-        // Handshake messages, or the alert for an error.
-        tls.transmit(&mut self.out);
+        // Handshake messages; after an error, its alert waits for `send_alert`.
+        if received.is_ok() {
+            tls.transmit(&mut self.out);
+        }
         received
+    }
+
+    /// Queues the fatal alert rustls prepared for a TLS error (RFC 8446 §6.2, RFC 5246
+    /// §7.2.2), after the session discarded its other output: the last bytes sent.
+    pub(super) fn send_alert(&mut self) {
+        if let Some(tls) = &mut self.tls {
+            tls.transmit(&mut self.out);
+        }
     }
 
     pub(super) fn next_reply(&mut self, enhanced: bool) -> Option<Result<Reply, ProtocolError>> {
