@@ -251,6 +251,9 @@ pub enum Error {
         /// The server reply that ended the exchange, if any.
         reply: Option<Reply>,
     },
+    /// MTA-STS policy discovery or its fetch failed (RFC 8461); the kind is the cause's.
+    #[error("mta-sts: {0}")]
+    MtaSts(#[from] crate::mtasts::StsError),
 }
 
 fn during(command: &Option<CommandKind>) -> String {
@@ -330,6 +333,7 @@ impl Error {
             Self::CnameLoop { .. } => ErrorKind::CnameLoop,
             Self::CnameLimit { .. } => ErrorKind::CnameLimit,
             Self::Dns(_) => ErrorKind::Dns,
+            Self::MtaSts(error) => error.kind(),
         }
     }
 
@@ -383,7 +387,8 @@ impl Error {
             | Self::Unsupported(_)
             | Self::Internal(_)
             | Self::CnameLoop { .. }
-            | Self::CnameLimit { .. } => false,
+            | Self::CnameLimit { .. }
+            | Self::MtaSts(_) => false,
         }
     }
 

@@ -28,6 +28,7 @@
 pub mod dial;
 pub mod dns;
 pub mod error;
+pub mod mtasts;
 pub mod sasl;
 pub mod smtp;
 pub mod tls;

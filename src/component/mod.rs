@@ -5,6 +5,7 @@
 mod convert;
 mod delivery;
 mod driver;
+mod mta_sts;
 mod resolver;
 mod session;
 mod tls_report;

@@ -1,0 +1,201 @@
+//! Why MTA-STS policy discovery or the policy fetch failed, kept structured: the kind for the
+//! caller's error, the RFC 8460 §4.3.2.2 result type for TLS reports.
+
+use crate::dns::LookupError;
+use crate::error::ErrorKind;
+use crate::tls::Failure;
+
+use super::policy::PolicyError;
+use super::record::RecordError;
+
+/// RFC 8460 §4.3.2.2 "sts-policy-fetch-error".
+pub const STS_POLICY_FETCH_ERROR: &str = "sts-policy-fetch-error";
+/// RFC 8460 §4.3.2.2 "sts-policy-invalid".
+pub const STS_POLICY_INVALID: &str = "sts-policy-invalid";
+/// RFC 8460 §4.3.2.2 "sts-webpki-invalid".
+pub const STS_WEBPKI_INVALID: &str = "sts-webpki-invalid";
+
+/// A failed HTTPS fetch of the policy (RFC 8461 §3.3).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FetchError {
+    /// The TLS handshake or the connection failed; `failure` is set when the certificate
+    /// did not verify with PKIX for `mta-sts.<domain>` (RFC 8461 §3.3).
+    #[error("tls: {detail}")]
+    Tls {
+        /// What rustls reported.
+        detail: String,
+        /// The PKIX failure, for TLS reports.
+        failure: Option<Failure>,
+    },
+    /// Reading or writing the connection failed.
+    #[error("i/o: {detail}")]
+    Io {
+        /// What the transport reported.
+        detail: String,
+    },
+    /// The server closed the connection before the whole response arrived.
+    #[error("connection closed before the end of the response")]
+    Closed,
+    /// The deadline of the whole fetch passed.
+    #[error("timed out")]
+    Timeout,
+    /// RFC 8461 §3.3: "HTTP 3xx redirects MUST NOT be followed".
+    #[error("http redirect {code} to {location:?} not followed")]
+    Redirect {
+        /// The status code.
+        code: u16,
+        /// The Location header, if any.
+        location: Option<String>,
+    },
+    /// RFC 8461 §3.3: only "HTTP 200" responses are valid.
+    #[error("http status {code}, expected 200")]
+    Status {
+        /// The status code.
+        code: u16,
+    },
+    /// RFC 8461 §3.2: the media type must be "text/plain".
+    #[error("content type {found:?}, expected text/plain")]
+    ContentType {
+        /// The Content-Type header, if any.
+        found: Option<String>,
+    },
+    /// The response header or body exceeds its cap.
+    #[error("{what} larger than {max} bytes")]
+    TooBig {
+        /// "body" or "header".
+        what: &'static str,
+        /// The limit.
+        max: usize,
+    },
+    /// The response is not valid HTTP/1.1.
+    #[error("invalid http response: {detail}")]
+    Http {
+        /// What is wrong.
+        detail: String,
+    },
+    /// The body is not a valid policy.
+    #[error("invalid policy: {0}")]
+    PolicyInvalid(#[from] PolicyError),
+}
+
+impl FetchError {
+    /// The RFC 8460 §4.3.2.2 result type.
+    #[must_use]
+    pub fn result_type(&self) -> &'static str {
+        match self {
+            Self::Tls {
+                failure: Some(_), ..
+            } => STS_WEBPKI_INVALID,
+            Self::PolicyInvalid(_) => STS_POLICY_INVALID,
+            _ => STS_POLICY_FETCH_ERROR,
+        }
+    }
+}
+
+/// A failure of MTA-STS policy discovery (RFC 8461 §3, §5.1).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StsError {
+    /// The `_mta-sts` TXT lookup failed (not a not-found: that means no policy).
+    #[error("txt lookup for {name}: {error}")]
+    TxtLookup {
+        /// The name looked up, `_mta-sts.<domain>.`.
+        name: String,
+        /// How it failed.
+        #[source]
+        error: LookupError,
+    },
+    /// The TXT records hold several STSv1 records or an invalid one (RFC 8461 §3.1).
+    #[error("txt record at {name}: {error}")]
+    Record {
+        /// The name looked up.
+        name: String,
+        /// What is wrong.
+        #[source]
+        error: RecordError,
+    },
+    /// `mta-sts.<domain>` has no address or its lookup failed (the gathering error of
+    /// [`crate::dns::gather_ips`]: a lookup, a CNAME limit).
+    #[error("address lookup for {host}: {error}")]
+    Resolve {
+        /// The policy host.
+        host: String,
+        /// How it failed.
+        #[source]
+        error: Box<crate::error::Error>,
+    },
+    /// No address of the policy host accepted a connection on port 443.
+    #[error("connecting to {host} port 443: {detail}")]
+    Connect {
+        /// The policy host.
+        host: String,
+        /// What the transport reported for the last address.
+        detail: String,
+        /// The transport reported a timeout.
+        timeout: bool,
+    },
+    /// The HTTPS fetch failed.
+    #[error("fetching https://{host}/.well-known/mta-sts.txt: {error}")]
+    Fetch {
+        /// The policy host.
+        host: String,
+        /// What went wrong.
+        #[source]
+        error: FetchError,
+    },
+}
+
+impl StsError {
+    /// The kind of the crate's error: `dns` for lookups, `io` and `timeout` for the transport,
+    /// `tls`, and `protocol` for HTTP, policy and record errors.
+    #[must_use]
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::TxtLookup { .. } | Self::Resolve { .. } => ErrorKind::Dns,
+            Self::Connect { timeout: true, .. }
+            | Self::Fetch {
+                error: FetchError::Timeout,
+                ..
+            } => ErrorKind::Timeout,
+            Self::Connect { .. }
+            | Self::Fetch {
+                error: FetchError::Io { .. } | FetchError::Closed,
+                ..
+            } => ErrorKind::Io,
+            Self::Fetch {
+                error: FetchError::Tls { .. },
+                ..
+            } => ErrorKind::Tls,
+            Self::Record { .. } | Self::Fetch { .. } => ErrorKind::Protocol,
+        }
+    }
+
+    /// The RFC 8460 §4.3.2.2 result type when the policy could not be fetched; `None` for
+    /// discovery errors (TXT), which leave the domain without a policy.
+    #[must_use]
+    pub fn result_type(&self) -> Option<&'static str> {
+        match self {
+            Self::TxtLookup { .. } | Self::Record { .. } => None,
+            Self::Resolve { .. } | Self::Connect { .. } => Some(STS_POLICY_FETCH_ERROR),
+            Self::Fetch { error, .. } => Some(error.result_type()),
+        }
+    }
+
+    /// The TLS failure's reason code for a certificate failure (spec §4.5), for the report.
+    #[must_use]
+    pub fn failure_reason(&self) -> Option<String> {
+        match self {
+            Self::Fetch {
+                error:
+                    FetchError::Tls {
+                        failure: Some(failure),
+                        ..
+                    },
+                ..
+            } => Some(match &failure.reason {
+                Some(reason) => format!("{}+{reason}", failure.result_type),
+                None => failure.result_type.to_string(),
+            }),
+            _ => None,
+        }
+    }
+}
