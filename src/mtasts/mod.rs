@@ -13,6 +13,7 @@ pub mod matching;
 pub mod policy;
 pub mod record;
 pub mod report;
+pub mod response;
 
 pub use cache::{CachedPolicy, Decision};
 pub use error::{FetchError, StsError};
@@ -153,3 +154,6 @@ fn outcome(
         error: error.map(Error::from),
     }
 }
+
+#[cfg(test)]
+mod tests;

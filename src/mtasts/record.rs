@@ -184,12 +184,8 @@ mod tests {
                 RecordError::BadId { id: "a".repeat(33) },
             ),
             ("v=STSv1; id=a; id=b", RecordError::DuplicateId),
-            (
-                "v=STSv1; ID=a",
-                RecordError::BadField {
-                    field: "ID=a".into(),
-                },
-            ),
+            // Names are case-sensitive (%s): "ID" is an extension field.
+            ("v=STSv1; ID=a", RecordError::MissingId),
         ] {
             assert_eq!(one(text), Err(want), "{text}");
         }
