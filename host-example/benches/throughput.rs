@@ -88,6 +88,7 @@ fn native(addr: SocketAddr, message: &[u8], count: usize) -> Duration {
             require_smtputf8: false,
             require_tls: false,
             line_endings: CoreLineEndings::Strict,
+            ..Transaction::default()
         };
         session
             .start_transaction(Instant::now(), transaction)

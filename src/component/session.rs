@@ -4,8 +4,8 @@ use super::Component;
 use super::driver::Driver;
 use super::exports::smtp::client::client::{
     AuthOptions, Envelope, Extensions, Guest, GuestSession, Limits, LineEndings as WitLineEndings,
-    OpenFailure, OpenOptions, RecipientResult, Session as WitSession, TlsState, TransactionFailure,
-    TransactionSuccess,
+    OpenFailure, OpenOptions, Recipient, RecipientResult, Session as WitSession, TlsState,
+    TransactionFailure, TransactionSuccess,
 };
 use super::exports::smtp::client::tls_report::TlsResults;
 use super::smtp::client::tcp::{Connection, SocketAddress};
@@ -14,6 +14,7 @@ use super::wasi::io::streams::InputStream;
 use crate::error::Error;
 use crate::sasl::{Credentials, MechanismName};
 use crate::smtp::data::LineEndings;
+use crate::smtp::dsn::{MailDsn, Notify, RcptDsn, Ret};
 use crate::smtp::session::{
     AuthConfig, Event, Session, SessionConfig, Timeouts, TlsMode, Transaction,
 };
@@ -348,17 +349,29 @@ fn timeouts(t: super::exports::smtp::client::client::Timeouts) -> Timeouts {
     }
 }
 
-/// The core transaction for a WIT envelope. DSN parameters (RFC 3461) come with issue 3.
+/// The core transaction for a WIT envelope, with its DSN parameters (RFC 3461 §4); the session
+/// sends them only to a server that announces DSN.
 fn transaction(envelope: Envelope) -> Result<Transaction, Error> {
-    let has_dsn = envelope.dsn.is_some()
-        || envelope
-            .recipients
-            .iter()
-            .any(|r| !r.notify.is_empty() || r.original_recipient.is_some());
-    if has_dsn {
-        return Err(Error::unsupported("dsn parameters (issue 3)"));
-    }
+    let dsn = match &envelope.dsn {
+        None => MailDsn::default(),
+        Some(options) => {
+            // RFC 3461 §4.3: RET=FULL or RET=HDRS.
+            let ret = options
+                .return_full
+                .map(|full| if full { Ret::Full } else { Ret::Hdrs });
+            MailDsn::new(ret, options.envelope_id.as_deref()).map_err(|_| {
+                Error::Usage("invalid envelope id: printable us-ascii, at most 100 characters")
+            })?
+        }
+    };
+    let recipient_dsn = envelope
+        .recipients
+        .iter()
+        .map(recipient_dsn)
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Transaction {
+        dsn,
+        recipient_dsn,
         mail_from: envelope.mail_from,
         recipients: envelope.recipients.into_iter().map(|r| r.address).collect(),
         size: envelope.size,
@@ -369,5 +382,31 @@ fn transaction(envelope: Envelope) -> Result<Transaction, Error> {
             WitLineEndings::Strict => LineEndings::Strict,
             WitLineEndings::Normalize => LineEndings::Normalize,
         },
+    })
+}
+
+/// NOTIFY (RFC 3461 §4.1: NEVER alone, or SUCCESS, FAILURE, DELAY) and ORCPT ("type;address",
+/// RFC 3461 §4.2) of one recipient.
+fn recipient_dsn(recipient: &Recipient) -> Result<RcptDsn, Error> {
+    let notify = if recipient.notify.is_empty() {
+        None
+    } else {
+        let notify = recipient.notify.join(",").parse::<Notify>().map_err(|_| {
+            Error::Usage("invalid notify: never alone, or a list of success, failure, delay")
+        })?;
+        Some(notify)
+    };
+    let orcpt = match &recipient.original_recipient {
+        None => None,
+        Some(value) => Some(
+            value
+                .split_once(';')
+                .ok_or(Error::Usage("original recipient is not type;address"))?,
+        ),
+    };
+    RcptDsn::new(notify, orcpt).map_err(|_| {
+        Error::Usage(
+            "invalid original recipient: an atom type, printable us-ascii, at most 500 characters",
+        )
     })
 }

@@ -30,6 +30,10 @@ use crate::smtp::reply::{EnhancedCode, Reply, ReplyCode};
 /// The most 334 continuations accepted in one exchange; SCRAM needs two.
 pub const MAX_ROUND_TRIPS: u32 = 10;
 
+/// The longest AUTH command line, CRLF included (RFC 4954 §4: 12288 octets). A longer initial
+/// response (a large OAuth token, say) goes after an empty 334 instead.
+pub const MAX_AUTH_LINE: usize = 12288;
+
 /// What the transcript shows instead of secret data.
 const REDACTED: &str = "<redacted>";
 
@@ -70,8 +74,10 @@ enum State {
 /// One AUTH exchange.
 pub struct AuthExchange {
     mechanism: Box<dyn Mechanism>,
-    /// The mechanism sent its last message: the verdict comes next.
+    /// The mechanism sent its last message: the verdict comes next (once `deferred` is sent).
     last: bool,
+    /// An initial response too long for the AUTH line, sent after the first 334.
+    deferred: Option<Vec<u8>>,
     round_trips: u32,
     state: State,
     botched: bool,
@@ -96,7 +102,7 @@ impl AuthExchange {
     /// [`Error::Auth`] when the mechanism fails before anything is sent.
     pub fn start(mut mechanism: Box<dyn Mechanism>) -> Result<(Self, AuthLine), Error> {
         let name = mechanism.name();
-        let (initial, last) = match mechanism.step(None).map_err(Error::from)? {
+        let (mut initial, last) = match mechanism.step(None).map_err(Error::from)? {
             Step::NoInitialResponse => (None, false),
             Step::Respond(data) => (Some(data), false),
             Step::Last(data) => (Some(data), true),
@@ -107,6 +113,20 @@ impl AuthExchange {
             initial_response: initial.as_deref(),
         }
         .encode(&mut bytes);
+        let mut deferred = None;
+        if bytes.len() > MAX_AUTH_LINE {
+            // RFC 4954 §4: "If use of the initial response argument would cause the AUTH
+            // command to exceed this length, the client MUST NOT use the initial response
+            // parameter (and instead MUST proceed as defined in Section 5.1 of [SASL])": the
+            // response follows the server's empty challenge.
+            bytes.clear();
+            Command::Auth {
+                mechanism: name,
+                initial_response: None,
+            }
+            .encode(&mut bytes);
+            deferred = initial.take();
+        }
         let (secret, shown) = match &initial {
             None => (false, format!("AUTH {name}")),
             Some(data) if data.is_empty() => (false, format!("AUTH {name} =")),
@@ -115,6 +135,7 @@ impl AuthExchange {
         let exchange = Self {
             mechanism,
             last,
+            deferred,
             round_trips: 0,
             state: State::Awaiting,
             botched: false,
@@ -174,7 +195,7 @@ impl AuthExchange {
     fn continue_with(&mut self, reply: &Reply) -> AuthStep {
         match reply.code.0 {
             // RFC 4954 §4: "235 2.7.0 Authentication Succeeded".
-            235 if self.last => AuthStep::Done,
+            235 if self.last && self.deferred.is_none() => AuthStep::Done,
             235 => fail(SaslError::EarlySuccess, reply),
             // RFC 4954 §4: "334 SP [base64]" continuation.
             334 => {
@@ -186,6 +207,12 @@ impl AuthExchange {
                 }
                 if reply.lines.len() != 1 {
                     return self.cancel(SaslError::MultilineChallenge);
+                }
+                if let Some(data) = self.deferred.take() {
+                    // RFC 4422 §5.1: the server's challenge here is empty; the initial
+                    // response is the answer.
+                    self.state = State::Awaiting;
+                    return AuthStep::Send(response_line(&data));
                 }
                 let text = reply.texts().next().unwrap_or_default();
                 let Ok(challenge) = STANDARD.decode(text) else {
@@ -203,13 +230,7 @@ impl AuthExchange {
                     }
                 };
                 self.state = State::Awaiting;
-                let mut bytes = STANDARD.encode(&data).into_bytes();
-                bytes.extend_from_slice(b"\r\n");
-                AuthStep::Send(AuthLine {
-                    bytes,
-                    secret: !data.is_empty(),
-                    shown: if data.is_empty() { "" } else { REDACTED }.to_string(),
-                })
+                AuthStep::Send(response_line(&data))
             }
             400..=599 => fail(SaslError::Rejected, reply),
             _ => fail(SaslError::UnexpectedReply, reply),
@@ -224,6 +245,17 @@ impl AuthExchange {
             secret: false,
             shown: "*".to_string(),
         })
+    }
+}
+
+/// A mechanism response as a line of base64 (RFC 4954 §4), redacted unless empty.
+fn response_line(data: &[u8]) -> AuthLine {
+    let mut bytes = STANDARD.encode(data).into_bytes();
+    bytes.extend_from_slice(b"\r\n");
+    AuthLine {
+        bytes,
+        secret: !data.is_empty(),
+        shown: if data.is_empty() { "" } else { REDACTED }.to_string(),
     }
 }
 

@@ -535,3 +535,35 @@ fn start_failure_sends_nothing() {
         "authentication failed: no mechanism in common: server offers none, we allow PLAIN"
     );
 }
+
+#[test]
+fn initial_response_too_long_for_the_auth_line_follows_an_empty_334() {
+    // RFC 4954 §4: the AUTH line, CRLF included, is at most 12288 octets. "\0test\0" and a
+    // 9198-byte password are 9204 bytes, 12272 in base64: a line of 12285 octets.
+    let fits = Credentials::password("test", "p".repeat(9198));
+    let run_fits = run(
+        Box::new(Plain::new(&fits).unwrap()),
+        &["235 2.7.0 Authentication successful"],
+    );
+    assert_eq!(run_fits.sent.len(), 1);
+    assert_eq!(run_fits.sent[0].len() + 2, 12285);
+    assert_eq!(run_fits.result, Ok(()));
+
+    // One byte more: 12276 base64 characters, a line of 12289 octets.
+    let long = Credentials::password("test", "p".repeat(9199));
+    let expected = b64(format!("\0test\0{}", "p".repeat(9199)).as_bytes());
+    let run_long = run(
+        Box::new(Plain::new(&long).unwrap()),
+        &["334 ", "235 2.7.0 Authentication successful"],
+    );
+    assert_eq!(run_long.sent, ["AUTH PLAIN".to_string(), expected]);
+    assert_eq!(run_long.shown, ["AUTH PLAIN", "<redacted>"]);
+    assert_eq!(run_long.result, Ok(()));
+
+    // A 235 before the deferred response was sent is not success.
+    let early = run(
+        Box::new(Plain::new(&long).unwrap()),
+        &["235 2.7.0 Authentication successful"],
+    );
+    assert_eq!(sasl_error(&early), &SaslError::EarlySuccess);
+}

@@ -1,4 +1,5 @@
-//! Streaming encoder for the message data after DATA: dot-stuffing and line-ending checks.
+//! Streaming encoder for the message data after DATA (dot-stuffing and line-ending checks) or
+//! in BDAT chunks (RFC 3030 §2: the same line-ending checks, no dot-stuffing, no final ".").
 //!
 //! RFC 5321 §4.5.2: "Before sending a line of mail text, the SMTP client checks the first
 //! character of the line. If it is a period, one additional period is inserted at the
@@ -47,6 +48,8 @@ pub enum DataError {
 #[derive(Debug)]
 pub struct DataEncoder {
     line_endings: LineEndings,
+    /// DATA: dot-stuffing and the final ".\r\n"; BDAT: neither.
+    dot_stuffing: bool,
     /// The output is at the start of a line (true at the start of the message).
     at_line_start: bool,
     /// The offset of a CR just read whose LF has not been seen yet.
@@ -56,11 +59,22 @@ pub struct DataEncoder {
 }
 
 impl DataEncoder {
-    /// An encoder at the start of a message.
+    /// An encoder at the start of a message sent after DATA.
     #[must_use]
     pub fn new(line_endings: LineEndings) -> Self {
         Self {
+            dot_stuffing: true,
+            ..Self::chunked(line_endings)
+        }
+    }
+
+    /// An encoder at the start of a message sent in BDAT chunks. RFC 3030 §2: "the data
+    /// sent ... does not need to be ... dot-stuffed", and the end is marked by LAST, not ".".
+    #[must_use]
+    pub fn chunked(line_endings: LineEndings) -> Self {
+        Self {
             line_endings,
+            dot_stuffing: false,
             at_line_start: true,
             pending_cr: None,
             bytes_in: 0,
@@ -110,7 +124,7 @@ impl DataEncoder {
                         .position(|&b| b == b'\r' || b == b'\n')
                         .map_or(chunk.len(), |p| i + p);
                     // RFC 5321 §4.5.2: a period at the start of a line gets one more.
-                    if self.at_line_start && first == b'.' {
+                    if self.dot_stuffing && self.at_line_start && first == b'.' {
                         out.push(b'.');
                     }
                     out.extend_from_slice(&chunk[i..end]);
@@ -123,7 +137,7 @@ impl DataEncoder {
         Ok(())
     }
 
-    /// Ends the message: checks the final line ending and appends ".\r\n".
+    /// Ends the message: checks the final line ending and, after DATA, appends ".\r\n".
     ///
     /// # Errors
     /// With [`LineEndings::Strict`], a bare CR at the end or [`DataError::MissingFinalCrlf`].
@@ -139,7 +153,9 @@ impl DataEncoder {
             // with CRLF itself.
             self.bare(DataError::MissingFinalCrlf, out)?;
         }
-        out.extend_from_slice(b".\r\n");
+        if self.dot_stuffing {
+            out.extend_from_slice(b".\r\n");
+        }
         Ok(())
     }
 

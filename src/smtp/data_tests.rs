@@ -127,3 +127,37 @@ fn messages() {
         "missing crlf at end of message"
     );
 }
+
+/// Input, mode and the expected BDAT bytes.
+type ChunkedCase<'a> = (&'a [u8], LineEndings, Result<&'a [u8], DataError>);
+
+#[test]
+fn chunked_has_no_dot_stuffing_and_no_final_dot() {
+    let cases: &[ChunkedCase<'_>] = &[
+        (b"", LineEndings::Strict, Ok(b"")),
+        (b".\r\n..x\r\n", LineEndings::Strict, Ok(b".\r\n..x\r\n")),
+        (b"a\nb", LineEndings::Normalize, Ok(b"a\r\nb\r\n")),
+        (
+            b"a\r\nb\nc\r\n",
+            LineEndings::Strict,
+            Err(DataError::BareLineFeed { offset: 4 }),
+        ),
+        (b"x", LineEndings::Strict, Err(DataError::MissingFinalCrlf)),
+    ];
+    for (input, mode, want) in cases {
+        for cut in 0..=input.len() {
+            let mut encoder = DataEncoder::chunked(*mode);
+            let mut out = Vec::new();
+            let got = encoder
+                .encode(&input[..cut], &mut out)
+                .and_then(|()| encoder.encode(&input[cut..], &mut out))
+                .and_then(|()| encoder.finish(&mut out))
+                .map(|()| out);
+            assert_eq!(
+                got.as_deref().map_err(Clone::clone),
+                want.clone(),
+                "{input:?} cut {cut}"
+            );
+        }
+    }
+}

@@ -15,7 +15,8 @@
 //! The dialogue follows the reference (spec §2) with the fixes of spec §13: greeting, EHLO
 //! with HELO fallback (RFC 5321 §4.1.1.1), STARTTLS (RFC 3207) or implicit TLS (RFC 8314)
 //! with EHLO again after it, AUTH when configured (RFC 4954, the `auth` module of the
-//! session), transactions pipelined when offered (RFC 2920), RSET before a
+//! session), transactions pipelined when offered (RFC 2920) with BDAT instead of DATA when
+//! CHUNKING is offered (RFC 3030, the `bdat` module), RSET before a
 //! transaction that follows a failed one, QUIT. Time only comes in as `now` arguments, which
 //! must not decrease. TLS: see [`Session::tls_state`] and the `tls` module of the session.
 //!
@@ -25,6 +26,7 @@
 //! [`Error::Botched`].
 
 mod auth;
+mod bdat;
 mod config;
 mod tls;
 mod transaction;
@@ -86,6 +88,10 @@ enum Expect {
     Data,
     /// The reply after the final ".".
     DataEnd,
+    /// The reply to a BDAT chunk (RFC 3030 §2), the one with LAST or another.
+    Bdat {
+        last: bool,
+    },
     Quit,
 }
 
@@ -101,6 +107,7 @@ impl Expect {
             Self::MailFrom => CommandKind::MailFrom,
             Self::RcptTo => CommandKind::RcptTo,
             Self::Data | Self::DataEnd => CommandKind::Data,
+            Self::Bdat { .. } => CommandKind::Bdat,
             Self::Quit => CommandKind::Quit,
         }
     }
@@ -246,13 +253,14 @@ impl Session {
     }
 
     /// True in the message-data phase while less than [`MESSAGE_DATA_HIGH_WATER`] bytes wait
-    /// to be written: the driver reads the next chunk of the message and calls
+    /// to be written (with BDAT and no PIPELINING: and no BDAT reply is awaited): the driver
+    /// reads the next chunk of the message and calls
     /// [`Session::push_message_data`], or [`Session::finish_message`] at its end.
     #[must_use]
     pub fn wants_message_data(&self) -> bool {
         !self.closed
             && self.transport.pending() < MESSAGE_DATA_HIGH_WATER
-            && matches!(&self.op, Op::Transaction(txn) if txn.in_body())
+            && matches!(&self.op, Op::Transaction(txn) if txn.wants_data(self.expect.is_empty()))
     }
 
     /// Bytes read from the socket.
@@ -384,7 +392,7 @@ impl Session {
             // Implicit TLS: no command yet.
             (Some(Expect::Handshake), _) if self.config.tls_mode == TlsMode::Immediate => None,
             (Some(expect), _) => Some(expect.kind()),
-            (None, Op::Transaction(txn)) if txn.in_body() => Some(CommandKind::Data),
+            (None, Op::Transaction(txn)) if txn.in_body() => Some(txn.data_command()),
             _ => None,
         }
     }
@@ -403,7 +411,8 @@ impl Session {
             (Some(Expect::MailFrom), _) => Some(t.mail),
             (Some(Expect::RcptTo), _) => Some(t.rcpt),
             (Some(Expect::Data), _) => Some(t.data_init),
-            (Some(Expect::DataEnd), _) => Some(t.data_end),
+            (Some(Expect::DataEnd | Expect::Bdat { last: true }), _) => Some(t.data_end),
+            (Some(Expect::Bdat { last: false }), _) => Some(t.data_block),
             (Some(Expect::Quit), _) => Some(t.quit),
             (None, Op::Transaction(txn)) if txn.in_body() => Some(t.data_block),
             (None, _) => None,
@@ -495,14 +504,13 @@ impl Session {
         }
     }
 
-    /// A reply nobody asked for. During the message data it is the server's verdict (e.g. a
-    /// 421 or 554 before the end); otherwise the reply stream is out of sync.
+    /// A reply nobody asked for. During the message data (DATA or BDAT) it is the server's
+    /// verdict (e.g. a 421 or 554 before the end); otherwise the reply stream is out of sync.
     fn unsolicited(&mut self, reply: Reply) {
-        let error = if self.current_command() == Some(CommandKind::Data) {
-            Error::Status {
-                command: CommandKind::Data,
-                reply,
-            }
+        let error = if let Some(command @ (CommandKind::Data | CommandKind::Bdat)) =
+            self.current_command()
+        {
+            Error::Status { command, reply }
         } else {
             Error::Protocol {
                 command: None,

@@ -1,5 +1,14 @@
 //! One mail transaction (RFC 5321 §3.3): MAIL, RCPT, DATA and the message data, pipelined
-//! when the server offers PIPELINING (RFC 2920).
+//! when the server offers PIPELINING (RFC 2920); BDAT instead of DATA when it offers CHUNKING
+//! (RFC 3030, the `bdat` module of the session).
+//!
+//! DSN parameters (RFC 3461): RET and ENVID on MAIL, NOTIFY and ORCPT on RCPT are sent only
+//! when the server announces DSN. When it does not, they are dropped and the transaction goes
+//! on, as an MTA relaying to a server without DSN does (RFC 3461 §4: the parameters "MUST
+//! NOT" be used with a server that did not announce DSN; §5.2.2: the message is still
+//! relayed, and a SUCCESS notification becomes "relayed"). A typed error would make every
+//! delivery to such a server fail for a request that is only advisory; mox sends no DSN
+//! parameters at all.
 //!
 //! Changes from mox (spec §2.7-§2.8, §13):
 //! - Preconditions (8BITMIME, SMTPUTF8, REQUIRETLS, SIZE) are checked before the automatic
@@ -15,11 +24,13 @@
 
 use std::time::Instant;
 
+use super::bdat::Chunks;
 use super::{Event, Expect, Op, Session};
 use crate::error::Error;
 use crate::smtp::address::{validate_forward_path, validate_reverse_path};
 use crate::smtp::command::{Body, Command, CommandKind, MailParams};
 use crate::smtp::data::{DataEncoder, LineEndings};
+use crate::smtp::dsn::{MailDsn, RcptDsn};
 use crate::smtp::extensions::Extensions;
 use crate::smtp::reply::{Reply, ReplyCode};
 
@@ -40,6 +51,11 @@ pub struct Transaction {
     pub require_tls: bool,
     /// What to do with bare CR and LF in the message.
     pub line_endings: LineEndings,
+    /// RET and ENVID (RFC 3461 §4.3, §4.4); sent only when the server announces DSN.
+    pub dsn: MailDsn,
+    /// NOTIFY and ORCPT of each recipient, by index in `recipients` (RFC 3461 §4.1, §4.2);
+    /// recipients without an entry have none. Sent only when the server announces DSN.
+    pub recipient_dsn: Vec<RcptDsn>,
 }
 
 /// The server's verdict on one recipient.
@@ -76,15 +92,20 @@ pub struct TransactionFailure {
 }
 
 #[derive(Debug)]
-enum Stage {
+pub(super) enum Stage {
     /// Waiting for the automatic RSET.
     Rset,
     /// MAIL, RCPT and DATA.
     Envelope,
     /// The caller pushes message data.
     Body(DataEncoder),
-    /// Waiting for the reply to the final ".".
+    /// The caller pushes message data, sent in BDAT chunks (RFC 3030).
+    Chunks(Chunks),
+    /// Waiting for the reply to the final "." or to BDAT LAST.
     DataEnd,
+    /// BDAT: the transaction failed with this error (an envelope refused, a BDAT refused);
+    /// the replies to BDAT commands already sent are read, then it ends (RFC 3030 §2).
+    Draining(Error),
     /// A failed pipelined envelope got 354 to DATA: "." was sent to end the empty message
     /// (RFC 2920 §3.1); its reply is awaited, then the transaction fails with this error.
     Abandoned(Error),
@@ -93,9 +114,11 @@ enum Stage {
 /// The state of a transaction in progress.
 #[derive(Debug)]
 pub(super) struct Txn {
-    tx: Transaction,
-    pipelined: bool,
-    stage: Stage,
+    pub(super) tx: Transaction,
+    pub(super) pipelined: bool,
+    /// BDAT replaces DATA (RFC 3030 §2).
+    pub(super) chunking: bool,
+    pub(super) stage: Stage,
     /// The MAIL reply, when read.
     mail: Option<Reply>,
     /// RCPT results so far; `reply` is set as replies arrive.
@@ -107,15 +130,35 @@ pub(super) struct Txn {
 
 impl Txn {
     pub(super) fn in_body(&self) -> bool {
-        matches!(self.stage, Stage::Body(_))
+        matches!(self.stage, Stage::Body(_) | Stage::Chunks(_))
+    }
+
+    /// Whether the caller may push message data now; `idle`: no reply is awaited. Without
+    /// PIPELINING each BDAT reply is read before the next chunk goes out (RFC 3030 §4.2).
+    pub(super) fn wants_data(&self, idle: bool) -> bool {
+        match self.stage {
+            Stage::Body(_) => true,
+            Stage::Chunks(_) => self.pipelined || idle,
+            _ => false,
+        }
+    }
+
+    /// The command of the message-data phase: DATA or BDAT.
+    pub(super) fn data_command(&self) -> CommandKind {
+        if self.chunking {
+            CommandKind::Bdat
+        } else {
+            CommandKind::Data
+        }
     }
 
     /// The failure to report: `error`, unless the replies read already decided the outcome
     /// (a pipelined MAIL refused, or every recipient refused) before the connection failed;
     /// mox does the same for E13/E14 (spec §12.2).
     pub(super) fn failure(self, error: Error) -> TransactionFailure {
-        let error = match self.stage {
-            Stage::Envelope => self.envelope_failure().unwrap_or(error),
+        let error = match &self.stage {
+            Stage::Envelope | Stage::Chunks(_) => self.envelope_failure().unwrap_or(error),
+            Stage::Draining(decided) => decided.clone(),
             _ => error,
         };
         self.into_failure(error)
@@ -137,7 +180,7 @@ impl Txn {
     }
 
     /// The error decided by the envelope replies read so far, if any.
-    fn envelope_failure(&self) -> Option<Error> {
+    pub(super) fn envelope_failure(&self) -> Option<Error> {
         if let Some(mail) = &self.mail
             && mail.code != ReplyCode::OK
         {
@@ -189,7 +232,8 @@ impl Session {
     /// Starts a transaction: checks it, then sends RSET if the previous one failed, and MAIL,
     /// RCPT and DATA, all at once when the server offers PIPELINING (RFC 2920 §3.1).
     /// [`Event::TransactionDone`] follows; after a 354 the session asks for the message
-    /// ([`Session::wants_message_data`]).
+    /// ([`Session::wants_message_data`]). With CHUNKING there is no DATA: the message goes in
+    /// BDAT chunks, asked for right after the pipelined envelope, or after the RCPT replies.
     ///
     /// # Errors
     /// Synchronously, with nothing sent and the session still usable: [`Error::Usage`] (no
@@ -205,6 +249,7 @@ impl Session {
         let ext = self.extensions.as_ref().unwrap_or(&no_extensions);
         check_preconditions(ext, &tx, self.transport.is_tls())?;
         let pipelined = ext.pipelining;
+        let chunking = ext.chunking;
         validate_reverse_path(&tx.mail_from, tx.require_smtputf8).map_err(|error| {
             Error::Address {
                 command: CommandKind::MailFrom,
@@ -232,6 +277,7 @@ impl Session {
         let txn = Txn {
             tx,
             pipelined,
+            chunking,
             stage: Stage::Envelope,
             mail: None,
             recipients,
@@ -259,6 +305,9 @@ impl Session {
     /// message-data phase, [`Error::Closed`], [`Error::Botched`].
     pub fn push_message_data(&mut self, now: Instant, chunk: &[u8]) -> Result<(), Error> {
         self.check_body()?;
+        if self.chunking() {
+            return self.push_chunk(now, chunk);
+        }
         let max = self.extensions.as_ref().and_then(|e| e.size).unwrap_or(0);
         let encoder = body_encoder(&mut self.op)?;
         let result = self
@@ -288,6 +337,9 @@ impl Session {
     /// [`LineEndings::Strict`] abandons the transaction.
     pub fn finish_message(&mut self, now: Instant) -> Result<(), Error> {
         self.check_body()?;
+        if self.chunking() {
+            return self.finish_chunks(now);
+        }
         let encoder = body_encoder(&mut self.op)?;
         let result = self.transport.write_data(|out| encoder.finish(out));
         if let Err(error) = result {
@@ -311,20 +363,26 @@ impl Session {
         Ok(())
     }
 
-    fn txn(&mut self) -> Option<&mut Txn> {
+    /// The transaction in progress uses BDAT.
+    fn chunking(&self) -> bool {
+        matches!(&self.op, Op::Transaction(txn) if txn.chunking)
+    }
+
+    pub(super) fn txn(&mut self) -> Option<&mut Txn> {
         match &mut self.op {
             Op::Transaction(txn) => Some(txn),
             _ => None,
         }
     }
 
-    fn set_stage(&mut self, stage: Stage) {
+    pub(super) fn set_stage(&mut self, stage: Stage) {
         if let Some(txn) = self.txn() {
             txn.stage = stage;
         }
     }
 
-    /// MAIL, and with PIPELINING all RCPTs and DATA too.
+    /// MAIL, and with PIPELINING all RCPTs and DATA too; with CHUNKING instead of DATA the
+    /// message data is asked for at once, so its BDAT follows in the same flight.
     fn send_envelope(&mut self) {
         let no_extensions = Extensions::default();
         let ext = self.extensions.as_ref().unwrap_or(&no_extensions);
@@ -334,30 +392,48 @@ impl Session {
         txn.stage = Stage::Envelope;
         self.need_rset = true;
         let tx = &txn.tx;
-        self.transport.send(&Command::MailFrom {
+        self.transport.send(&Command::MailFromDsn {
             path: &tx.mail_from,
             params: mail_params(ext, tx),
+            dsn: &tx.dsn,
+            offered: ext.dsn,
         });
         self.expect.push_back(Expect::MailFrom);
         if txn.pipelined {
             // RFC 2920 §3.1: MAIL, RCPT and (as the last command of the group) DATA.
-            for rcpt in &tx.recipients {
-                self.transport.send(&Command::RcptTo(rcpt));
+            let none = RcptDsn::default();
+            for (i, rcpt) in tx.recipients.iter().enumerate() {
+                self.transport.send(&Command::RcptToDsn {
+                    path: rcpt,
+                    dsn: tx.recipient_dsn.get(i).unwrap_or(&none),
+                    offered: ext.dsn,
+                });
                 self.expect.push_back(Expect::RcptTo);
             }
-            self.transport.send(&Command::Data);
-            self.expect.push_back(Expect::Data);
             txn.rcpt_sent = tx.recipients.len();
+            if txn.chunking {
+                // RFC 3030 §4.2: BDAT may be pipelined after RCPT.
+                txn.stage = Stage::Chunks(Chunks::new(tx.line_endings));
+            } else {
+                self.transport.send(&Command::Data);
+                self.expect.push_back(Expect::Data);
+            }
         }
     }
 
     /// Sends the next RCPT (without PIPELINING).
     fn send_next_rcpt(&mut self) {
+        let dsn_offered = self.extensions.as_ref().is_some_and(|e| e.dsn);
         let Op::Transaction(txn) = &mut self.op else {
             return;
         };
-        self.transport
-            .send(&Command::RcptTo(&txn.tx.recipients[txn.rcpt_sent]));
+        let none = RcptDsn::default();
+        let index = txn.rcpt_sent;
+        self.transport.send(&Command::RcptToDsn {
+            path: &txn.tx.recipients[index],
+            dsn: txn.tx.recipient_dsn.get(index).unwrap_or(&none),
+            offered: dsn_offered,
+        });
         self.expect.push_back(Expect::RcptTo);
         txn.rcpt_sent += 1;
     }
@@ -365,6 +441,7 @@ impl Session {
     pub(super) fn transaction_reply(&mut self, expect: Expect, reply: Reply) {
         let Some(txn) = self.txn() else { return };
         let pipelined = txn.pipelined;
+        let chunking = txn.chunking;
         match expect {
             Expect::Rset if reply.code == ReplyCode::OK => {
                 self.need_rset = false;
@@ -389,6 +466,13 @@ impl Session {
                 txn.rcpt_read += 1;
                 txn.record_rcpt(index, &reply);
                 if pipelined {
+                    // With DATA the verdict waits for its reply; BDAT has none of its own.
+                    if chunking
+                        && txn.rcpt_read == txn.recipients.len()
+                        && let Some(error) = txn.envelope_failure()
+                    {
+                        self.drain(error);
+                    }
                     return;
                 }
                 let code = reply.code;
@@ -410,6 +494,8 @@ impl Session {
                     self.send_next_rcpt();
                 } else if let Some(error) = txn.envelope_failure() {
                     self.end_transaction(Err(error));
+                } else if chunking {
+                    txn.stage = Stage::Chunks(Chunks::new(txn.tx.line_endings));
                 } else {
                     self.send(Command::Data, Expect::Data);
                 }
@@ -441,6 +527,7 @@ impl Session {
                     })),
                 }
             }
+            Expect::Bdat { last } => self.bdat_reply(last, reply),
             Expect::DataEnd => {
                 let result = match std::mem::replace(&mut txn.stage, Stage::DataEnd) {
                     Stage::Abandoned(error) => Err(error),
@@ -460,7 +547,7 @@ impl Session {
     }
 
     /// Reports the transaction's end. Success clears the need for RSET.
-    fn end_transaction(&mut self, result: Result<Reply, Error>) {
+    pub(super) fn end_transaction(&mut self, result: Result<Reply, Error>) {
         let Op::Transaction(txn) = std::mem::take(&mut self.op) else {
             return;
         };

@@ -12,7 +12,10 @@
 //! S~ text                  server bytes as they are
 //! C: text                  what the client must have sent (consecutive lines concatenated)
 //! > start from=A to=B to=C size=N 8bitmime smtputf8 requiretls normalize
-//! > data TEXT              message data (escapes as above)
+//!         ret=full|hdrs envid=ID notify=LIST orcpt=TYPE;ADDR   (DSN; notify and orcpt
+//!         apply to the `to` before them, notify before orcpt)
+//! > data TEXT              message data (escapes as above), split like the server input
+//! > chunk TEXT             message data pushed as one chunk, however the input is split
 //! > finish | reset | quit | eof | io-error
 //! @ +Ns                    advance the clock, then handle_timeout
 //! expect: TYPE key=value…  the next event or synchronous error; listed keys must match
@@ -31,6 +34,7 @@ use base64::engine::general_purpose::STANDARD;
 use super::*;
 use crate::sasl::Credentials;
 use crate::smtp::data::LineEndings;
+use crate::smtp::dsn::{MailDsn, RcptDsn};
 
 #[derive(Debug, Clone, Copy)]
 enum Split {
@@ -217,6 +221,7 @@ impl Runner {
         match verb {
             "start" => {
                 let mut tx = Transaction::default();
+                let (mut ret, mut envid) = (None, None);
                 for token in rest.split_whitespace() {
                     let (key, value) = token.split_once('=').unwrap_or((token, ""));
                     let value = String::from_utf8(unescape(value)).expect("utf-8");
@@ -228,9 +233,24 @@ impl Runner {
                         "smtputf8" => tx.require_smtputf8 = true,
                         "requiretls" => tx.require_tls = true,
                         "normalize" => tx.line_endings = LineEndings::Normalize,
+                        "ret" => ret = Some(value.parse().expect("ret")),
+                        "envid" => envid = Some(value),
+                        "notify" | "orcpt" => {
+                            let index = tx.recipients.len().checked_sub(1).expect("to= first");
+                            tx.recipient_dsn.resize_with(index + 1, RcptDsn::default);
+                            let old = &tx.recipient_dsn[index];
+                            let (notify, orcpt) = match key {
+                                "notify" => (Some(value.parse().expect("notify")), None),
+                                _ => (old.notify(), Some(value)),
+                            };
+                            let orcpt = orcpt.as_deref().map(|v| v.split_once(';').expect("T;A"));
+                            tx.recipient_dsn[index] =
+                                RcptDsn::new(notify, orcpt).expect("rcpt dsn");
+                        }
                         _ => self.fail(&format!("unknown start option {key}")),
                     }
                 }
+                tx.dsn = MailDsn::new(ret, envid.as_deref()).expect("mail dsn");
                 let result = self.session().start_transaction(now, tx);
                 self.sync_result(result);
             }
@@ -245,6 +265,10 @@ impl Runner {
                         break;
                     }
                 }
+            }
+            "chunk" => {
+                let result = self.session().push_message_data(now, &unescape(rest));
+                self.sync_result(result);
             }
             "finish" => {
                 let result = self.session().finish_message(now);
@@ -512,5 +536,7 @@ transcript_tests!(
     timeouts,
     mox_errors,
     mox_client,
-    auth
+    auth,
+    dsn,
+    bdat
 );
