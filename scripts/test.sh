@@ -49,6 +49,7 @@ PEER_GROUPS=(
   "aiosmtpd: scripted SMTP server (Python aiosmtpd) -- delivery, replies, TLS, AUTH"
   "postfix:  a real Postfix -- MX, submission with STARTTLS/AUTH (SCRAM), SIZE, SMTPUTF8"
   "dns:      NSD + validating Unbound -- DNSSEC (AD flag), MX/TLSA lookups, DANE"
+  "netns:    privileged ports on loopback in the namespace -- MTA-STS policy server on 443"
 )
 
 # ---- 1. lint and build (with the network) ---------------------------------------------------
