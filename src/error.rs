@@ -54,6 +54,8 @@ pub enum ErrorKind {
     Io,
     /// A deadline passed (RFC 5321 §4.5.3.2).
     Timeout,
+    /// The TLS policy forbids the host (MTA-STS enforce, dane-only, secure).
+    Policy,
     /// The caller used the API wrongly.
     Usage,
     /// Not implemented by this version.
@@ -65,7 +67,7 @@ pub enum ErrorKind {
 impl ErrorKind {
     /// The name used in JSON reports: "status", "protocol", "tls", "dane", "size", "8bitmime",
     /// "smtputf8", "requiretls", "no-recipients", "message", "address", "auth", "botched",
-    /// "closed", "no-mail", "cname-loop", "cname-limit", "dns", "io", "timeout", "usage",
+    /// "closed", "no-mail", "cname-loop", "cname-limit", "dns", "io", "timeout", "policy", "usage",
     /// "unsupported", "internal".
     #[must_use]
     pub fn as_str(self) -> &'static str {
@@ -90,6 +92,7 @@ impl ErrorKind {
             Self::Dns => "dns",
             Self::Io => "io",
             Self::Timeout => "timeout",
+            Self::Policy => "policy",
             Self::Usage => "usage",
             Self::Unsupported => "unsupported",
             Self::Internal => "internal",
@@ -242,6 +245,12 @@ pub enum Error {
     /// A DNS lookup failed or answered with a bad name.
     #[error("dns: {0}")]
     Dns(#[from] DnsError),
+    /// The TLS policy forbids delivery to this host (RFC 8461 §4.2, RFC 7672 §2.2).
+    #[error("tls policy: {detail}")]
+    Policy {
+        /// Which policy and why.
+        detail: String,
+    },
     /// Authentication failed (RFC 4954): no usable mechanism, the server refused, or the
     /// exchange broke down.
     #[error("authentication failed: {error}{}", auth_reply(.reply))]
@@ -299,6 +308,12 @@ impl Error {
         Self::Closed
     }
 
+    /// The TLS policy forbids a host; `detail` says which policy and why.
+    #[must_use]
+    pub fn policy(detail: String) -> Self {
+        Self::Policy { detail }
+    }
+
     /// Not implemented by this version; `what` names it and the issue that brings it.
     #[must_use]
     pub fn unsupported(what: &str) -> Self {
@@ -334,6 +349,7 @@ impl Error {
             Self::CnameLimit { .. } => ErrorKind::CnameLimit,
             Self::Dns(_) => ErrorKind::Dns,
             Self::MtaSts(error) => error.kind(),
+            Self::Policy { .. } => ErrorKind::Policy,
         }
     }
 
@@ -388,7 +404,8 @@ impl Error {
             | Self::Internal(_)
             | Self::CnameLoop { .. }
             | Self::CnameLimit { .. }
-            | Self::MtaSts(_) => false,
+            | Self::MtaSts(_)
+            | Self::Policy { .. } => false,
         }
     }
 

@@ -25,6 +25,7 @@
 //! | 7672, 7671, 6698 | DANE (DANE-TA, DANE-EE) | yes | `tls::dane` |
 //! | 8461 | MTA-STS | issue 6 | |
 
+pub mod delivery;
 pub mod dial;
 pub mod dns;
 pub mod error;

@@ -10,8 +10,9 @@ wasmtime::component::bindgen!({
     with: {
         "wasi": wasmtime_wasi::p2::bindings,
         "smtp:client/tcp.connection": crate::tcp_impl::TcpConnection,
+        "smtp:client/spool.message": crate::spool_impl::SpoolMessage,
     },
 });
 
-pub use exports::smtp::client::client;
-pub use smtp::client::{log, resolver, tcp, types};
+pub use exports::smtp::client::{client, delivery};
+pub use smtp::client::{log, resolver, spool, tcp, types};

@@ -36,6 +36,8 @@ enum Command {
     Demo,
     /// Submit a message to a server (msmtp-style).
     Send(Box<SendArgs>),
+    /// Deliver a message to the MX hosts of its recipients' domains (DANE, MTA-STS).
+    Deliver(Box<crate::cli_deliver::DeliverArgs>),
 }
 
 #[derive(Args, Debug)]
@@ -148,6 +150,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
         match cli.command {
             Command::Demo => crate::demo::run(cli.component.as_deref()).await,
             Command::Send(args) => run_send(cli.component.as_deref(), *args).await,
+            Command::Deliver(args) => {
+                crate::cli_deliver::run_deliver(cli.component.as_deref(), *args).await
+            }
         }
     })
 }
@@ -276,7 +281,7 @@ pub fn print_report(report: &Report, json: bool) -> u8 {
 
 /// The certificates of the `--ca` files, DER; a missing file exits 66, a file without a
 /// certificate 64.
-fn read_roots(files: &[PathBuf]) -> Result<Vec<Vec<u8>>, u8> {
+pub(crate) fn read_roots(files: &[PathBuf]) -> Result<Vec<Vec<u8>>, u8> {
     use rustls_pki_types::CertificateDer;
     use rustls_pki_types::pem::PemObject;
     let mut roots = Vec::new();
@@ -370,7 +375,7 @@ fn parse_tlsa(records: &[String]) -> Result<Option<Vec<Tlsa>>, String> {
 }
 
 /// The resolver from `--dns` or `--zone`, else the system's.
-fn resolver(dns: Option<&str>, zone: Option<&std::path::Path>) -> Result<Resolver, String> {
+pub(crate) fn resolver(dns: Option<&str>, zone: Option<&std::path::Path>) -> Result<Resolver, String> {
     if let Some(path) = zone {
         return ZoneResolver::from_file(path)
             .map(Resolver::Zone)

@@ -53,8 +53,9 @@ pub struct Host {
 
 /// Our own imports; `wasi:*` comes from wasmtime-wasi.
 fn add_imports(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    use crate::bindings::smtp::client::{log, resolver, tcp, types};
+    use crate::bindings::smtp::client::{log, resolver, spool, tcp, types};
     types::add_to_linker::<_, HasSelf<_>>(linker, |state| state)?;
+    spool::add_to_linker::<_, HasSelf<_>>(linker, |state| state)?;
     tcp::add_to_linker::<_, HasSelf<_>>(linker, |state| state)?;
     resolver::add_to_linker::<_, HasSelf<_>>(linker, |state| state)?;
     log::add_to_linker::<_, HasSelf<_>>(linker, |state| state)

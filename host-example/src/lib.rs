@@ -6,6 +6,8 @@
 
 pub mod bindings;
 pub mod cli;
+pub mod cli_deliver;
+pub mod deliver;
 pub mod demo;
 pub mod dns;
 pub mod host;
@@ -14,7 +16,9 @@ pub mod report;
 pub mod resolver_impl;
 pub mod send;
 pub mod sink;
+pub mod spool_impl;
 pub mod state;
+pub mod sts_cache;
 pub mod tcp_impl;
 
 pub use host::{EMBEDDED_COMPONENT, Host, HostConfig, HostError};

@@ -73,6 +73,20 @@ pub struct TlsReport {
     pub pkix_valid: bool,
 }
 
+impl From<&crate::bindings::client::TlsState> for TlsReport {
+    fn from(state: &crate::bindings::client::TlsState) -> Self {
+        TlsReport {
+            version: state.version.clone(),
+            cipher: state.cipher_suite.clone(),
+            dane_verified_record: state.dane_verified_record.as_ref().map(|r| {
+                let hex: String = r.data.iter().map(|b| format!("{b:02x}")).collect();
+                format!("{} {} {} {hex}", r.usage, r.selector, r.matching_type)
+            }),
+            pkix_valid: state.pkix_valid,
+        }
+    }
+}
+
 /// One host/address tried.
 #[derive(Debug, Clone, Serialize)]
 pub struct AttemptReport {
@@ -272,6 +286,7 @@ pub fn kind_name(kind: ErrorKind) -> &'static str {
         ErrorKind::Dns => "dns",
         ErrorKind::Io => "io",
         ErrorKind::Timeout => "timeout",
+        ErrorKind::Policy => "policy",
         ErrorKind::Usage => "usage",
         ErrorKind::Unsupported => "unsupported",
         ErrorKind::Internal => "internal",

@@ -227,20 +227,12 @@ async fn tls_details(
         .call_tls_results(&mut instance.store, session)
         .await
         .map_err(trap)?;
-    let tls = state.map(|state| TlsReport {
-        version: state.version,
-        cipher: state.cipher_suite,
-        dane_verified_record: state.dane_verified_record.map(|r| {
-            let hex: String = r.data.iter().map(|b| format!("{b:02x}")).collect();
-            format!("{} {} {} {hex}", r.usage, r.selector, r.matching_type)
-        }),
-        pkix_valid: state.pkix_valid,
-    });
+    let tls = state.as_ref().map(TlsReport::from);
     Ok((tls, tlsrpt_json(instance, &results).await?))
 }
 
 /// The RFC 8460 JSON objects of `results`, from the component's `tls-report` export.
-async fn tlsrpt_json(
+pub(crate) async fn tlsrpt_json(
     instance: &mut Instance,
     results: &TlsResults,
 ) -> Result<Vec<serde_json::Value>, HostError> {

@@ -71,6 +71,7 @@ impl From<ErrorKind> for WitErrorKind {
             ErrorKind::Dns => WitErrorKind::Dns,
             ErrorKind::Io => WitErrorKind::Io,
             ErrorKind::Timeout => WitErrorKind::Timeout,
+            ErrorKind::Policy => WitErrorKind::Policy,
             ErrorKind::Usage => WitErrorKind::Usage,
             ErrorKind::Unsupported => WitErrorKind::Unsupported,
             ErrorKind::Internal => WitErrorKind::Internal,
@@ -260,6 +261,18 @@ impl From<&crate::tls::TlsResults> for wit_report::TlsResults {
         wit_report::TlsResults {
             recipient_domain: (&results.recipient_domain).into(),
             host: (&results.host).into(),
+        }
+    }
+}
+
+impl From<crate::tls::TlsState> for super::exports::smtp::client::client::TlsState {
+    fn from(state: crate::tls::TlsState) -> Self {
+        Self {
+            version: state.version.to_string(),
+            cipher_suite: state.cipher_suite.to_string(),
+            peer_certificates: state.peer_certificates,
+            dane_verified_record: state.dane_verified_record.map(Into::into),
+            pkix_valid: state.pkix_valid,
         }
     }
 }

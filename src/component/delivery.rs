@@ -1,6 +1,6 @@
 //! The `delivery` export: destination gathering and dialing over the `resolver` and `tcp`
-//! imports (the logic is in [`crate::dns`] and [`crate::dial`]). Whole delivery attempts
-//! come with issue 6; until then `deliver` answers a typed `unsupported` error.
+//! imports (the logic is in [`crate::dns`] and [`crate::dial`]), and whole delivery attempts
+//! (src/component/deliver.rs).
 
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
@@ -10,20 +10,15 @@ use super::Component;
 use super::convert::tcp_error;
 use super::exports::smtp::client::delivery::{
     Addresses, DeliveryReport, DeliveryRequest, Destinations, DialFailure, Dialed, DialedIps,
-    GatherFailure, Guest, HostPreference, TlsaNamesInput, TlsaPolicy,
+    GatherFailure, Guest, HostPreference, Outgoing, TlsaNamesInput, TlsaPolicy,
 };
 use super::resolver::{ImportResolver, core_family};
 use super::smtp::client::resolver::IpFamily;
 use super::smtp::client::tcp::{self, SocketAddress};
-use super::smtp::client::types::{Domain, IpAddress, IpDomain, SmtpError};
-use super::wasi::io::streams::InputStream;
+use super::smtp::client::types::{Domain, IpAddress, IpDomain};
 use crate::dial::{self, DialError};
 use crate::dns::{self, tlsa_names};
 use crate::error::Error;
-
-fn unsupported(what: &str) -> SmtpError {
-    Error::unsupported(what).into()
-}
 
 /// A failure before any lookup: nothing is authentic.
 fn early_failure(error: Error) -> GatherFailure {
@@ -43,38 +38,38 @@ fn gather_failure(failure: dns::GatherFailure) -> GatherFailure {
 }
 
 /// A domain from the caller, checked and normalised (underscores allowed, as in MX hosts).
-fn core_domain(domain: &Domain) -> Result<dns::Domain, Error> {
+pub(super) fn core_domain(domain: &Domain) -> Result<dns::Domain, Error> {
     dns::Domain::parse_lax(&domain.ascii).map_err(|_| Error::Usage("invalid domain name"))
 }
 
-fn core_ip_domain(host: &IpDomain) -> Result<dns::IpDomain, Error> {
+pub(super) fn core_ip_domain(host: &IpDomain) -> Result<dns::IpDomain, Error> {
     Ok(match host {
         IpDomain::Ip(ip) => dns::IpDomain::Ip(IpAddr::from(*ip)),
         IpDomain::Domain(domain) => dns::IpDomain::Domain(core_domain(domain)?),
     })
 }
 
-fn wit_domain(domain: dns::Domain) -> Domain {
+pub(super) fn wit_domain(domain: dns::Domain) -> Domain {
     Domain {
         ascii: domain.ascii,
         unicode: domain.unicode,
     }
 }
 
-fn wit_ip_domain(host: dns::IpDomain) -> IpDomain {
+pub(super) fn wit_ip_domain(host: dns::IpDomain) -> IpDomain {
     match host {
         dns::IpDomain::Ip(ip) => IpDomain::Ip(ip.into()),
         dns::IpDomain::Domain(domain) => IpDomain::Domain(wit_domain(domain)),
     }
 }
 
-fn core_dialed(list: Vec<DialedIps>) -> dial::DialedIps {
+pub(super) fn core_dialed(list: Vec<DialedIps>) -> dial::DialedIps {
     list.into_iter()
         .map(|d| (d.host, d.addresses.into_iter().map(IpAddr::from).collect()))
         .collect()
 }
 
-fn wit_dialed(memory: &dial::DialedIps) -> Vec<DialedIps> {
+pub(super) fn wit_dialed(memory: &dial::DialedIps) -> Vec<DialedIps> {
     memory
         .iter()
         .map(|(host, ips)| DialedIps {
@@ -85,7 +80,7 @@ fn wit_dialed(memory: &dial::DialedIps) -> Vec<DialedIps> {
 }
 
 /// A fresh random seed for the MX shuffle: std's hash keys come from `wasi:random`.
-fn random_seed() -> u64 {
+pub(super) fn random_seed() -> u64 {
     RandomState::new().hash_one(0u8)
 }
 
@@ -210,15 +205,7 @@ impl Guest for Component {
         }
     }
 
-    fn deliver(request: DeliveryRequest, _message: &InputStream) -> DeliveryReport {
-        DeliveryReport {
-            recipients: Vec::new(),
-            reply: None,
-            error: Some(unsupported("deliver (issue 6)")),
-            attempts: Vec::new(),
-            tls_results: Vec::new(),
-            sts_policy: None,
-            dialed_ips: request.dialed_ips,
-        }
+    fn deliver(request: DeliveryRequest, messages: Vec<Outgoing>) -> DeliveryReport {
+        super::deliver::deliver(request, messages)
     }
 }

@@ -3,6 +3,7 @@
 //! exports.
 
 mod convert;
+mod deliver;
 mod delivery;
 mod driver;
 mod mta_sts;

@@ -9,7 +9,7 @@ use super::exports::smtp::client::client::{
 };
 use super::exports::smtp::client::tls_report::TlsResults;
 use super::smtp::client::tcp::{Connection, SocketAddress};
-use super::smtp::client::types::{Reply, SmtpError, TlsMode as WitTlsMode, Tlsa as WitTlsa};
+use super::smtp::client::types::{Reply, SmtpError, TlsMode as WitTlsMode};
 use super::wasi::io::streams::InputStream;
 use crate::error::Error;
 use crate::sasl::{Credentials, MechanismName};
@@ -180,19 +180,7 @@ impl GuestSession for SmtpSession {
 
     fn tls_state(&self) -> Option<TlsState> {
         let guard = self.driver.borrow();
-        let state = guard.as_ref()?.session.tls_state()?;
-        Some(TlsState {
-            version: state.version.to_string(),
-            cipher_suite: state.cipher_suite.to_string(),
-            peer_certificates: state.peer_certificates,
-            dane_verified_record: state.dane_verified_record.map(|r| WitTlsa {
-                usage: r.usage,
-                selector: r.selector,
-                matching_type: r.matching_type,
-                data: r.data,
-            }),
-            pkix_valid: state.pkix_valid,
-        })
+        Some(guard.as_ref()?.session.tls_state()?.into())
     }
 
     fn tls_results(&self) -> TlsResults {
@@ -253,17 +241,10 @@ fn tls_config(options: &OpenOptions, conn: &Connection) -> TlsConfig {
     };
     TlsConfig {
         verify_pkix: options.verify_pkix,
-        dane_records: options.dane_records.as_ref().map(|records| {
-            records
-                .iter()
-                .map(|r| Tlsa {
-                    usage: r.usage,
-                    selector: r.selector,
-                    matching_type: r.matching_type,
-                    data: r.data.clone(),
-                })
-                .collect()
-        }),
+        dane_records: options
+            .dane_records
+            .as_ref()
+            .map(|records| records.iter().cloned().map(Tlsa::from).collect()),
         dane_more_hostnames: options
             .dane_more_hostnames
             .iter()
@@ -333,7 +314,7 @@ fn tls_mode(mode: WitTlsMode) -> TlsMode {
     }
 }
 
-fn timeouts(t: super::exports::smtp::client::client::Timeouts) -> Timeouts {
+pub(super) fn timeouts(t: super::exports::smtp::client::client::Timeouts) -> Timeouts {
     let ms = |v: u32| Duration::from_millis(u64::from(v));
     Timeouts {
         greeting: ms(t.greeting_ms),
@@ -351,7 +332,7 @@ fn timeouts(t: super::exports::smtp::client::client::Timeouts) -> Timeouts {
 
 /// The core transaction for a WIT envelope, with its DSN parameters (RFC 3461 §4); the session
 /// sends them only to a server that announces DSN.
-fn transaction(envelope: Envelope) -> Result<Transaction, Error> {
+pub(super) fn transaction(envelope: Envelope) -> Result<Transaction, Error> {
     let dsn = match &envelope.dsn {
         None => MailDsn::default(),
         Some(options) => {

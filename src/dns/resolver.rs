@@ -36,18 +36,8 @@ pub struct Mx {
     pub exchange: String,
 }
 
-/// A TLSA record (RFC 6698 §2.1), the numbers as published.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Tlsa {
-    /// 0 PKIX-TA, 1 PKIX-EE, 2 DANE-TA, 3 DANE-EE (RFC 7218 §2.1).
-    pub usage: u8,
-    /// 0 full certificate, 1 SubjectPublicKeyInfo (RFC 6698 §2.1.2).
-    pub selector: u8,
-    /// 0 exact, 1 SHA-256, 2 SHA-512 (RFC 6698 §2.1.3).
-    pub matching_type: u8,
-    /// The certificate association data.
-    pub data: Vec<u8>,
-}
+/// A TLSA record (RFC 6698 §2.1): one type for DNS answers and DANE verification.
+pub use crate::tls::Tlsa;
 
 /// A failed lookup, with its kind kept (spec §13.18) so that callers can tell a missing
 /// record from a failure and see the extended DNS error.

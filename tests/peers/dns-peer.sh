@@ -18,7 +18,8 @@
 #   bogus.test.     signed with a key that does not match the DS in test. -> SERVFAIL
 # example.test names: MX 10 mx; mx A 127.0.0.1 / AAAA ::1; TLSA 3 1 1 at _25._tcp.mx and
 #   _2525._tcp.mx; mxalias CNAME mx; cnamemx MX mxalias; badtlsa MX mxbad (TLSA matching nothing);
-#   mixed MX mx.insecure.test; nullmx MX 0 .; SRV _submission._tcp; TXT _mta-sts.
+#   mixed MX mx.insecure.test; nullmx MX 0 .; SRV _submission._tcp; TXT _mta-sts;
+#   twomx MX 10 mxdown (127.0.0.2, refused) + MX 20 mx; unusable MX mxunusable (TLSA 1 1 1 only).
 #   test. also has xn--exmple-cua (exämple.test) MX 10 mx.example.test.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -52,6 +53,14 @@ _2525._tcp.mxbad TLSA 3 1 1 0000000000000000000000000000000000000000000000000000
 ; secure MX pointing into the insecure zone
 mixed    MX   10 mx.insecure.test.
 nullmx   MX   0 .
+; two MX hosts, the first refusing connections (nothing listens on 127.0.0.2)
+twomx    MX   10 mxdown.example.test.
+twomx    MX   20 mx.example.test.
+mxdown   A    127.0.0.2
+; TLSA records exist but none is usable (PKIX-EE only): TLS without verification
+unusable MX   10 mxunusable.example.test.
+mxunusable A  127.0.0.1
+_25._tcp.mxunusable TLSA 1 1 1 $tlsa
 _submission._tcp SRV 0 1 5870 mx.example.test.
 _mta-sts TXT  "v=STSv1; id=1"
 EOF

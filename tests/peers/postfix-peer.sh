@@ -18,6 +18,7 @@
 #      PF_SUB       127.0.0.1:5870  submission: STARTTLS required, then AUTH; relaying needs AUTH
 #      PF_SUBS      127.0.0.1:4650  submissions: implicit TLS + AUTH
 #      PF_SIZE      10485760        message_size_limit (SIZE is enforced at MAIL: 552 5.3.4)
+#      PF_RCPT_LIMIT 1000           smtpd_recipient_limit (beyond it: 452 4.5.3 too many recipients)
 #      PF_USER / PF_PASS  user@example.test / secret  (Cyrus sasldb: PLAIN LOGIN CRAM-MD5
 #                   SCRAM-SHA-1 SCRAM-SHA-256)
 # Every message lands in ONE Maildir: <dir>/mail/sink/new/ (X-Original-To/Delivered-To name the
@@ -30,7 +31,7 @@ state=${SMTPCLIENT_PEER_STATE:-$repo/target/peers}
 D=${PF_DIR:-$state/postfix}
 SMTP=${PF_SMTP:-127.0.0.1:2525}; SUB=${PF_SUB:-127.0.0.1:5870}; SUBS=${PF_SUBS:-127.0.0.1:4650}
 C=${PEERS_CERTS:-$state/certs}
-SIZE=${PF_SIZE:-10485760}; U=${PF_USER:-user@example.test}; P=${PF_PASS:-secret}
+SIZE=${PF_SIZE:-10485760}; RCPT_LIMIT=${PF_RCPT_LIMIT:-1000}; U=${PF_USER:-user@example.test}; P=${PF_PASS:-secret}
 
 traversable() { # can user $2 reach directory $1 (x on it and on every parent)?
   local p; p=$(realpath -m "$1")
@@ -90,6 +91,7 @@ inet_protocols = all
 mynetworks = 127.0.0.0/8 [::1]/128
 smtputf8_enable = yes
 message_size_limit = $SIZE
+smtpd_recipient_limit = $RCPT_LIMIT
 virtual_mailbox_limit = 0
 mailbox_size_limit = 0
 # catch-all sink: every domain is a virtual mailbox domain

@@ -22,6 +22,8 @@ pub struct PostfixConfig {
     pub ports: Option<(u16, u16, u16)>,
     /// `message_size_limit`; default 10485760.
     pub size: Option<u64>,
+    /// `smtpd_recipient_limit`; default 1000.
+    pub recipient_limit: Option<u32>,
 }
 
 /// A running Postfix instance; stopped (and its directory removed) on drop.
@@ -79,6 +81,9 @@ impl Postfix {
         ];
         if let Some(size) = config.size {
             envs.push(("PF_SIZE", size.to_string()));
+        }
+        if let Some(limit) = config.recipient_limit {
+            envs.push(("PF_RCPT_LIMIT", limit.to_string()));
         }
         // The instance may live elsewhere when the path is not traversable by postfix/nobody.
         let out = run_peer_script("postfix-peer.sh", &["dir"], &envs);

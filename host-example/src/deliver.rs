@@ -1,0 +1,277 @@
+//! `deliver`: direct delivery to the MX hosts of every recipient domain through the
+//! component's `delivery.deliver` (one call per domain), with the MTA-STS policy cache kept
+//! by the host (RFC 8461 §5.1: the component is stateless).
+
+use crate::bindings::client::{Envelope, LineEndings, OpenOptions, Recipient};
+use crate::bindings::delivery::{
+    DeliveryReport, DeliveryRequest, Outgoing, RecipientStatus, StsPolicy, TlsLevel,
+};
+use crate::bindings::resolver::IpFamily;
+use crate::bindings::types::{Domain, IpDomain, TlsMode};
+use crate::host::{Host, HostError, Instance};
+use crate::report::{
+    AttemptReport, ErrorReport, RecipientReport, Report, ServerReport, Status, TlsReport,
+    reply_parts,
+};
+use crate::send::uniform_timeouts;
+use crate::spool_impl::SpoolMessage;
+use crate::sts_cache::StsCache;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// What to deliver, and how.
+#[derive(Debug, Clone)]
+pub struct DeliverRequest {
+    pub from: String,
+    pub to: Vec<String>,
+    pub message: SpoolMessage,
+    /// The message size in bytes, for SIZE (RFC 1870).
+    pub size: Option<u64>,
+    /// The SMTP port of the MX hosts: 25 unless testing.
+    pub port: u16,
+    pub ehlo: String,
+    /// The lowest TLS level accepted.
+    pub tls_level: TlsLevel,
+    /// "TLS-Required: No" (RFC 8689 §5).
+    pub tls_required_no: bool,
+    /// Roots trusted for PKIX besides the Mozilla set, DER.
+    pub extra_roots: Vec<Vec<u8>>,
+    /// Replaces every per-phase deadline, and the per-address connect deadline.
+    pub timeout: Option<Duration>,
+    pub eight_bit_mime: bool,
+    pub smtputf8: bool,
+    pub require_tls: bool,
+    /// Where MTA-STS policies are kept between runs; `None`: not kept.
+    pub sts_cache: Option<StsCache>,
+}
+
+/// Delivers to every recipient domain in turn, one instance per domain, and merges the
+/// reports: recipients in the order given, attempts and TLS-reporting results in order.
+///
+/// # Errors
+/// [`HostError`] when the component cannot be instantiated or traps.
+pub async fn deliver(host: &Host, request: &DeliverRequest) -> Result<Report, HostError> {
+    let mut by_domain: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for address in &request.to {
+        by_domain
+            .entry(domain_of(address).to_ascii_lowercase())
+            .or_default()
+            .push(address.clone());
+    }
+    let mut recipients: BTreeMap<String, RecipientReport> = BTreeMap::new();
+    let mut merged = Report {
+        status: Status::Temporary,
+        recipients: Vec::new(),
+        error: None,
+        server: None,
+        tls: None,
+        tlsrpt: Vec::new(),
+        attempts: Vec::new(),
+    };
+    for (domain, to) in by_domain {
+        let mut instance = host.instantiate().await?;
+        let cached = request.sts_cache.as_ref().and_then(|c| c.get(&domain));
+        let delivery = delivery_request(request, &domain, cached);
+        let envelope = envelope(request, &to);
+        let report = host
+            .deadline(deliver_domain(
+                &mut instance,
+                &delivery,
+                vec![(envelope, request.message.clone())],
+            ))
+            .await?;
+        if let (Some(cache), Some(policy)) = (&request.sts_cache, &report.sts_policy) {
+            cache.put(&domain, policy);
+        }
+        merge(&mut instance, &mut merged, &report).await?;
+        for recipient in report.messages.iter().flat_map(|m| &m.recipients) {
+            recipients.insert(recipient.address.clone(), recipient_report(recipient));
+        }
+    }
+    merged.recipients = request
+        .to
+        .iter()
+        .filter_map(|address| recipients.remove(address))
+        .collect();
+    merged.status = Report::status_of(&merged.recipients);
+    if merged.status == Status::Delivered {
+        merged.error = None;
+    }
+    Ok(merged)
+}
+
+/// One `delivery.deliver` call on `instance`: the messages go into the instance's table as
+/// `spool.message` resources the component may read as often as it needs.
+///
+/// # Errors
+/// [`HostError`] when the component traps.
+pub async fn deliver_domain(
+    instance: &mut Instance,
+    request: &DeliveryRequest,
+    messages: Vec<(Envelope, SpoolMessage)>,
+) -> Result<DeliveryReport, HostError> {
+    let mut outgoing = Vec::with_capacity(messages.len());
+    for (envelope, message) in messages {
+        let message = instance
+            .store
+            .data_mut()
+            .table()
+            .push(message)
+            .map_err(|e| HostError::Trap(e.to_string()))?;
+        outgoing.push(Outgoing { envelope, message });
+    }
+    instance
+        .bindings
+        .smtp_client_delivery()
+        .call_deliver(&mut instance.store, request, &outgoing)
+        .await
+        .map_err(HostError::from_guest)
+}
+
+/// The request for one recipient domain.
+pub fn delivery_request(
+    request: &DeliverRequest,
+    domain: &str,
+    cached_sts_policy: Option<StsPolicy>,
+) -> DeliveryRequest {
+    DeliveryRequest {
+        next_hop: next_hop(domain),
+        port: request.port,
+        tls_level: request.tls_level,
+        tls_required_no: request.tls_required_no,
+        session: OpenOptions {
+            // Decided per host by the component.
+            tls_mode: TlsMode::Opportunistic,
+            verify_pkix: false,
+            ehlo_hostname: ascii(&request.ehlo),
+            remote_hostname: None,
+            auth: None,
+            dane_records: None,
+            dane_more_hostnames: Vec::new(),
+            ignore_tls_verify_errors: false,
+            extra_root_cas: request.extra_roots.clone(),
+            client_certificate: None,
+            timeouts: request.timeout.map(uniform_timeouts),
+            tls_results: None,
+        },
+        dialed_ips: Vec::new(),
+        local_addresses: Vec::new(),
+        cached_sts_policy,
+        ip_family: IpFamily::Any,
+        connect_timeout_ms: request
+            .timeout
+            .map_or(0, |t| u32::try_from(t.as_millis()).unwrap_or(u32::MAX)),
+    }
+}
+
+/// The envelope of `request` for the recipients `to`.
+pub fn envelope(request: &DeliverRequest, to: &[String]) -> Envelope {
+    Envelope {
+        mail_from: request.from.clone(),
+        recipients: to
+            .iter()
+            .map(|address| Recipient {
+                address: address.clone(),
+                notify: Vec::new(),
+                original_recipient: None,
+            })
+            .collect(),
+        size: request.size,
+        require_eightbitmime: request.eight_bit_mime,
+        require_smtputf8: request.smtputf8,
+        require_tls: request.require_tls,
+        dsn: None,
+        line_endings: LineEndings::Strict,
+    }
+}
+
+/// Adds one domain's attempts, TLS details, TLS-reporting results and error to `merged`.
+async fn merge(
+    instance: &mut Instance,
+    merged: &mut Report,
+    report: &DeliveryReport,
+) -> Result<(), HostError> {
+    for attempt in &report.attempts {
+        let host = ip_domain_text(&attempt.host);
+        let ip = attempt
+            .address
+            .map(|a| crate::tcp_impl::ip_addr(a).to_string());
+        if attempt.tls.is_some() || !attempt.extensions.is_empty() {
+            merged.tls = attempt.tls.as_ref().map(TlsReport::from);
+            merged.server = Some(ServerReport {
+                host: host.clone(),
+                ip: ip.clone(),
+                port: attempt.port,
+                extensions: attempt.extensions.clone(),
+            });
+        }
+        merged.attempts.push(AttemptReport {
+            host,
+            ip,
+            port: attempt.port,
+            error: attempt.error.as_ref().map(ErrorReport::from),
+        });
+    }
+    for results in &report.tls_results {
+        merged
+            .tlsrpt
+            .extend(crate::send::tlsrpt_json(instance, results).await?);
+    }
+    if let Some(error) = &report.error {
+        merged.error = Some(ErrorReport::from(error));
+    }
+    Ok(())
+}
+
+fn recipient_report(recipient: &crate::bindings::delivery::RecipientReport) -> RecipientReport {
+    let (code, enhanced, lines) = match (&recipient.reply, &recipient.error) {
+        (Some(reply), _) => reply_parts(Some(reply)),
+        (None, Some(error)) => reply_parts(error.reply.as_ref()),
+        (None, None) => reply_parts(None),
+    };
+    RecipientReport {
+        address: recipient.address.clone(),
+        status: match recipient.status {
+            RecipientStatus::Delivered => Status::Delivered,
+            RecipientStatus::Temporary => Status::Temporary,
+            RecipientStatus::Permanent => Status::Permanent,
+        },
+        code,
+        enhanced,
+        lines,
+    }
+}
+
+/// The domain of an address: after the last "@"; the whole string when there is none (the
+/// component then reports the address as invalid).
+fn domain_of(address: &str) -> &str {
+    address
+        .rsplit_once('@')
+        .map_or(address, |(_, domain)| domain)
+}
+
+/// A next hop: an address literal `[192.0.2.1]` is an IP, anything else a domain.
+fn next_hop(domain: &str) -> IpDomain {
+    let literal = domain
+        .strip_prefix('[')
+        .and_then(|d| d.strip_suffix(']'))
+        .map(|d| d.strip_prefix("IPv6:").unwrap_or(d));
+    match literal.and_then(|ip| ip.parse::<std::net::IpAddr>().ok()) {
+        Some(ip) => IpDomain::Ip(crate::tcp_impl::ip_address(ip)),
+        None => IpDomain::Domain(ascii(domain)),
+    }
+}
+
+fn ascii(name: &str) -> Domain {
+    Domain {
+        ascii: name.to_string(),
+        unicode: None,
+    }
+}
+
+fn ip_domain_text(host: &IpDomain) -> String {
+    match host {
+        IpDomain::Ip(ip) => crate::tcp_impl::ip_addr(*ip).to_string(),
+        IpDomain::Domain(domain) => domain.unicode.clone().unwrap_or(domain.ascii.clone()),
+    }
+}

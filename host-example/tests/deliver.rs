@@ -1,0 +1,488 @@
+//! Whole delivery attempts (`delivery.deliver`) through the component in wasmtime against real
+//! servers: a DNSSEC-signed zone behind a validating Unbound (`tests/peers/dns-peer.sh`) and a
+//! Postfix with STARTTLS whose certificate the zone's TLSA records pin. Every MX name leads to
+//! 127.0.0.1; the port is the test Postfix's (the request's `port`).
+//!
+//! Cases: DANE success; DANE mismatch (temporary, no plaintext retry); TLSA present but
+//! unusable (TLS without verification); an insecure zone (no DANE, opportunistic TLS); the
+//! first MX down and the second used; a recipient-limit split into a second transaction; a
+//! null MX; a failed opportunistic handshake retried without TLS (and not under DANE), against
+//! a scripted server of the test's own.
+
+mod support;
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use host_example::bindings::client::{Envelope, LineEndings, OpenOptions, Recipient};
+use host_example::bindings::delivery::{
+    DeliveryReport, DeliveryRequest, RecipientStatus, TlsLevel,
+};
+use host_example::bindings::resolver::IpFamily;
+use host_example::bindings::types::{Domain, ErrorKind, IpDomain, TlsMode};
+use host_example::deliver::deliver_domain;
+use host_example::dns::{DnsResolver, Resolver};
+use host_example::log_impl::Silent;
+use host_example::spool_impl::SpoolMessage;
+use host_example::{EMBEDDED_COMPONENT, Host, HostConfig};
+use support::{Certs, Dns, DnsConfig, Postfix, PostfixConfig, peers_enabled};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+/// Postfix, the DNS peers sharing its certificate, and a host resolving through them.
+struct Peers {
+    postfix: Postfix,
+    _dns: Dns,
+    _certs: Certs,
+    host: Host,
+}
+
+fn peers() -> &'static Peers {
+    static PEERS: OnceLock<Peers> = OnceLock::new();
+    PEERS.get_or_init(|| {
+        let certs = Certs::generate();
+        let config = PostfixConfig {
+            recipient_limit: Some(2),
+            ..PostfixConfig::default()
+        };
+        let postfix = Postfix::start_with(Some(&certs), &config);
+        let dns = Dns::start_with(Some(&certs), &DnsConfig::default());
+        let resolver = DnsResolver::new(dns.resolver(), true, Duration::from_secs(5));
+        let host = Host::new(
+            EMBEDDED_COMPONENT,
+            HostConfig::command_line(Arc::new(Resolver::Dns(resolver)), Arc::new(Silent)),
+        )
+        .expect("component loads");
+        Peers {
+            postfix,
+            _dns: dns,
+            _certs: certs,
+            host,
+        }
+    })
+}
+
+fn domain(ascii: &str) -> Domain {
+    Domain {
+        ascii: ascii.into(),
+        unicode: None,
+    }
+}
+
+fn request(next_hop: &str, port: u16) -> DeliveryRequest {
+    DeliveryRequest {
+        next_hop: IpDomain::Domain(domain(next_hop)),
+        port,
+        tls_level: TlsLevel::Dane,
+        tls_required_no: false,
+        session: OpenOptions {
+            tls_mode: TlsMode::Opportunistic,
+            verify_pkix: false,
+            ehlo_hostname: domain("client.example.test"),
+            remote_hostname: None,
+            auth: None,
+            dane_records: None,
+            dane_more_hostnames: Vec::new(),
+            ignore_tls_verify_errors: false,
+            extra_root_cas: Vec::new(),
+            client_certificate: None,
+            timeouts: Some(host_example::send::uniform_timeouts(Duration::from_secs(
+                10,
+            ))),
+            tls_results: None,
+        },
+        dialed_ips: Vec::new(),
+        local_addresses: Vec::new(),
+        cached_sts_policy: None,
+        ip_family: IpFamily::Any,
+        connect_timeout_ms: 5_000,
+    }
+}
+
+fn envelope(to: &[String]) -> Envelope {
+    Envelope {
+        mail_from: "sender@client.example.test".into(),
+        recipients: to
+            .iter()
+            .map(|address| Recipient {
+                address: address.clone(),
+                notify: Vec::new(),
+                original_recipient: None,
+            })
+            .collect(),
+        size: None,
+        require_eightbitmime: false,
+        require_smtputf8: false,
+        require_tls: false,
+        dsn: None,
+        line_endings: LineEndings::Strict,
+    }
+}
+
+fn message(token: &str) -> SpoolMessage {
+    let text = format!(
+        "From: sender@client.example.test\r\nTo: someone\r\nSubject: {token}\r\n\r\nbody {token}\r\n.leading dot\r\n"
+    );
+    SpoolMessage::Bytes(text.into_bytes().into())
+}
+
+async fn run(host: &Host, request: DeliveryRequest, to: &[&str], token: &str) -> DeliveryReport {
+    let to: Vec<String> = to.iter().map(|s| s.to_string()).collect();
+    let mut instance = host.instantiate().await.expect("instantiate");
+    deliver_domain(
+        &mut instance,
+        &request,
+        vec![(envelope(&to), message(token))],
+    )
+    .await
+    .expect("no trap")
+}
+
+fn statuses(report: &DeliveryReport) -> Vec<RecipientStatus> {
+    report.messages[0]
+        .recipients
+        .iter()
+        .map(|r| r.status)
+        .collect()
+}
+
+/// Postfix stored a message with `token` for every one of `n` recipients.
+fn assert_stored(token: &str, n: usize) {
+    let found = support::wait_for(Duration::from_secs(10), || {
+        let count = peers()
+            .postfix
+            .messages_now()
+            .iter()
+            .filter(|m| String::from_utf8_lossy(m).contains(token))
+            .count();
+        (count >= n).then_some(count)
+    });
+    assert_eq!(
+        found,
+        Some(n),
+        "postfix should have stored {n} copies of {token}"
+    );
+}
+
+#[tokio::test]
+async fn dane_verified_delivery() {
+    if !(peers_enabled("dns") && peers_enabled("postfix")) {
+        return;
+    }
+    let peers = peers();
+    let token = "dane-ok-7f3a";
+    let report = run(
+        &peers.host,
+        request("example.test", peers.postfix.smtp_port()),
+        &["a@example.test"],
+        token,
+    )
+    .await;
+    assert_eq!(
+        statuses(&report),
+        [RecipientStatus::Delivered],
+        "{report:?}"
+    );
+    assert!(report.error.is_none());
+    let last = report.attempts.last().expect("an attempt");
+    assert_eq!(last.tls_level, TlsLevel::Dane);
+    let tls = last.tls.as_ref().expect("tls");
+    assert!(tls.dane_verified_record.is_some(), "{tls:?}");
+    let host_result = &report.tls_results.last().unwrap().host;
+    assert_eq!(host_result.policy.policy_domain, "mx.example.test");
+    assert_eq!(host_result.total_successful_session_count, 1);
+    assert_stored(token, 1);
+}
+
+#[tokio::test]
+async fn dane_mismatch_is_temporary_and_never_retried_in_plaintext() {
+    if !(peers_enabled("dns") && peers_enabled("postfix")) {
+        return;
+    }
+    let peers = peers();
+    let report = run(
+        &peers.host,
+        request("badtlsa.example.test", peers.postfix.smtp_port()),
+        &["a@badtlsa.example.test"],
+        "dane-bad",
+    )
+    .await;
+    assert_eq!(statuses(&report), [RecipientStatus::Temporary]);
+    assert_eq!(
+        report.attempts.len(),
+        1,
+        "no plaintext retry: {:?}",
+        report.attempts
+    );
+    let error = report.attempts[0].error.as_ref().expect("an error");
+    assert_eq!(error.kind, ErrorKind::Dane, "{error:?}");
+    assert!(!error.permanent);
+    assert_eq!(report.error.as_ref().map(|e| e.kind), Some(ErrorKind::Dane));
+    let host_result = &report.tls_results[0].host;
+    assert_eq!(host_result.total_failure_session_count, 1);
+}
+
+#[tokio::test]
+async fn unusable_tlsa_records_mean_tls_without_verification() {
+    if !(peers_enabled("dns") && peers_enabled("postfix")) {
+        return;
+    }
+    let peers = peers();
+    let token = "unusable-5b2e";
+    let report = run(
+        &peers.host,
+        request("unusable.example.test", peers.postfix.smtp_port()),
+        &["a@unusable.example.test"],
+        token,
+    )
+    .await;
+    assert_eq!(
+        statuses(&report),
+        [RecipientStatus::Delivered],
+        "{report:?}"
+    );
+    let attempt = &report.attempts[0];
+    assert_eq!(attempt.tls_level, TlsLevel::Encrypt);
+    let tls = attempt.tls.as_ref().expect("tls is required");
+    assert!(tls.dane_verified_record.is_none());
+    let details = &report.tls_results[0].host.failure_details;
+    assert!(
+        details.iter().any(|d| d.result_type == "tlsa-invalid"),
+        "{details:?}"
+    );
+    assert_stored(token, 1);
+}
+
+#[tokio::test]
+async fn insecure_zone_gets_opportunistic_tls_without_dane() {
+    if !(peers_enabled("dns") && peers_enabled("postfix")) {
+        return;
+    }
+    let peers = peers();
+    let token = "insecure-91cc";
+    let report = run(
+        &peers.host,
+        request("insecure.test", peers.postfix.smtp_port()),
+        &["a@insecure.test"],
+        token,
+    )
+    .await;
+    assert_eq!(
+        statuses(&report),
+        [RecipientStatus::Delivered],
+        "{report:?}"
+    );
+    let attempt = report.attempts.last().unwrap();
+    assert_eq!(attempt.tls_level, TlsLevel::May);
+    let tls = attempt.tls.as_ref().expect("opportunistic STARTTLS");
+    assert!(tls.dane_verified_record.is_none());
+    assert_stored(token, 1);
+}
+
+#[tokio::test]
+async fn first_mx_down_second_used() {
+    if !(peers_enabled("dns") && peers_enabled("postfix")) {
+        return;
+    }
+    let peers = peers();
+    let token = "twomx-44d0";
+    let report = run(
+        &peers.host,
+        request("twomx.example.test", peers.postfix.smtp_port()),
+        &["a@twomx.example.test"],
+        token,
+    )
+    .await;
+    assert_eq!(
+        statuses(&report),
+        [RecipientStatus::Delivered],
+        "{report:?}"
+    );
+    let hosts: Vec<String> = report
+        .attempts
+        .iter()
+        .map(|a| match &a.host {
+            IpDomain::Domain(d) => d.ascii.clone(),
+            IpDomain::Ip(_) => "ip".into(),
+        })
+        .collect();
+    assert_eq!(hosts, ["mxdown.example.test", "mx.example.test"]);
+    assert_eq!(
+        report.attempts[0].error.as_ref().map(|e| e.kind),
+        Some(ErrorKind::Io)
+    );
+    assert!(report.attempts[1].error.is_none());
+    assert_eq!(report.attempts[1].tls_level, TlsLevel::Dane);
+    // The dialed-IPs memory names both hosts for the next attempt.
+    assert!(
+        report
+            .dialed_ips
+            .iter()
+            .any(|d| d.host == "mxdown.example.test")
+    );
+    assert_stored(token, 1);
+}
+
+#[tokio::test]
+async fn recipients_beyond_the_limit_go_into_a_second_transaction() {
+    if !(peers_enabled("dns") && peers_enabled("postfix")) {
+        return;
+    }
+    let peers = peers();
+    let token = "limit-0e61";
+    let to = ["r1@example.test", "r2@example.test", "r3@example.test"];
+    let report = run(
+        &peers.host,
+        request("example.test", peers.postfix.smtp_port()),
+        &to,
+        token,
+    )
+    .await;
+    assert_eq!(
+        statuses(&report),
+        [RecipientStatus::Delivered; 3],
+        "{report:?}"
+    );
+    // Postfix allows 2 recipients per transaction: the third is refused with 452 and sent
+    // again in a second transaction on the same connection, which Postfix queues apart.
+    let queued = |i: usize| {
+        report.messages[0].recipients[i]
+            .reply
+            .clone()
+            .unwrap()
+            .lines
+    };
+    assert_eq!(queued(0), queued(1));
+    assert_ne!(queued(0), queued(2));
+    assert_eq!(report.attempts.len(), 1);
+    assert_stored(token, 3);
+}
+
+#[tokio::test]
+async fn null_mx_fails_permanently() {
+    if !(peers_enabled("dns") && peers_enabled("postfix")) {
+        return;
+    }
+    let peers = peers();
+    let report = run(
+        &peers.host,
+        request("nullmx.example.test", peers.postfix.smtp_port()),
+        &["a@nullmx.example.test"],
+        "nullmx",
+    )
+    .await;
+    assert_eq!(statuses(&report), [RecipientStatus::Permanent]);
+    let error = report.error.as_ref().expect("error");
+    assert_eq!(error.kind, ErrorKind::NoMail);
+    assert!(report.attempts.is_empty());
+}
+
+/// A server that offers STARTTLS, answers it with 220 and then sends garbage instead of a
+/// handshake; without STARTTLS it takes any message. Returns its port and a counter of
+/// messages accepted.
+async fn broken_tls_server() -> (u16, Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = Arc::clone(&accepted);
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let counter = Arc::clone(&counter);
+            tokio::spawn(async move {
+                let (read, mut write) = stream.into_split();
+                let mut lines = BufReader::new(read).lines();
+                write.write_all(b"220 broken.example ESMTP\r\n").await.ok();
+                let mut in_data = false;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let upper = line.to_ascii_uppercase();
+                    let reply: &[u8] = if in_data {
+                        if line == "." {
+                            in_data = false;
+                            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            b"250 2.0.0 accepted\r\n"
+                        } else {
+                            continue;
+                        }
+                    } else if upper.starts_with("EHLO") {
+                        b"250-broken.example\r\n250-PIPELINING\r\n250 STARTTLS\r\n"
+                    } else if upper.starts_with("STARTTLS") {
+                        write.write_all(b"220 go ahead\r\n").await.ok();
+                        write
+                            .write_all(b"this is not a tls handshake\r\n")
+                            .await
+                            .ok();
+                        return;
+                    } else if upper.starts_with("DATA") {
+                        in_data = true;
+                        b"354 go on\r\n"
+                    } else if upper.starts_with("QUIT") {
+                        write.write_all(b"221 bye\r\n").await.ok();
+                        return;
+                    } else {
+                        b"250 ok\r\n"
+                    };
+                    if write.write_all(reply).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (port, accepted)
+}
+
+#[tokio::test]
+async fn failed_opportunistic_handshake_is_retried_without_tls() {
+    if !(peers_enabled("dns") && peers_enabled("postfix")) {
+        return;
+    }
+    let peers = peers();
+    let (port, accepted) = broken_tls_server().await;
+    let report = run(
+        &peers.host,
+        request("insecure.test", port),
+        &["a@insecure.test"],
+        "retry",
+    )
+    .await;
+    assert_eq!(
+        statuses(&report),
+        [RecipientStatus::Delivered],
+        "{report:?}"
+    );
+    assert_eq!(report.attempts.len(), 2, "{:?}", report.attempts);
+    assert_eq!(
+        report.attempts[0].error.as_ref().map(|e| e.kind),
+        Some(ErrorKind::Tls)
+    );
+    assert!(report.attempts[1].error.is_none());
+    assert!(report.attempts[1].tls.is_none(), "the retry is plaintext");
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn failed_handshake_under_dane_is_not_retried() {
+    if !(peers_enabled("dns") && peers_enabled("postfix")) {
+        return;
+    }
+    let peers = peers();
+    let (port, accepted) = broken_tls_server().await;
+    let report = run(
+        &peers.host,
+        request("example.test", port),
+        &["a@example.test"],
+        "no-retry",
+    )
+    .await;
+    assert_eq!(
+        statuses(&report),
+        [RecipientStatus::Temporary],
+        "{report:?}"
+    );
+    assert_eq!(report.attempts.len(), 1, "{:?}", report.attempts);
+    assert_eq!(report.attempts[0].tls_level, TlsLevel::Dane);
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 0);
+}
