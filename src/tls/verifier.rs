@@ -221,7 +221,11 @@ fn certificate_error(error: &PkixError) -> CertificateError {
     match error {
         PkixError::Expired => CertificateError::Expired,
         PkixError::NoName | PkixError::NameMismatch(_) => CertificateError::NotValidForName,
-        PkixError::Webpki(webpki::Error::UnknownIssuer) => CertificateError::UnknownIssuer,
+        // A self-signed CA certificate as the server's (openssl req -x509) is untrusted too:
+        // unknown_ca, as OpenSSL says for a self-signed certificate it does not trust.
+        PkixError::Webpki(webpki::Error::UnknownIssuer | webpki::Error::CaUsedAsEndEntity) => {
+            CertificateError::UnknownIssuer
+        }
         PkixError::Webpki(webpki::Error::CertExpired { .. }) => CertificateError::Expired,
         PkixError::Webpki(webpki::Error::CertNotValidYet { .. }) => CertificateError::NotValidYet,
         PkixError::NoCertificate | PkixError::Webpki(_) => CertificateError::BadEncoding,

@@ -602,6 +602,8 @@ fn rejected_server_receives_the_fatal_alert() {
     let wrong_name = ca.leaf(&["other.example"], Alg::Rsa, false);
     let expired = ca.leaf(&["mx.example"], Alg::Ecdsa, true);
     let thief = testing::self_signed(&["mx.example"], Alg::Ecdsa, false);
+    // What `openssl req -x509` makes: a self-signed CA certificate as the server's.
+    let self_signed_ca = Ca::with_names("mx.example", &["mx.example"]);
     let dane = |record: Tlsa| TlsConfig {
         dane_records: Some(vec![record]),
         ..tls_config("mx.example")
@@ -612,6 +614,13 @@ fn rejected_server_receives_the_fatal_alert() {
             pkix_tls(&other_ca),
             &good,
             &good,
+            AlertDescription::UnknownCA,
+        ),
+        (
+            "self-signed ca",
+            pkix_tls(&ca),
+            &self_signed_ca.cert,
+            &self_signed_ca.cert,
             AlertDescription::UnknownCA,
         ),
         (
