@@ -839,3 +839,112 @@ fn mox_c2_required_starttls_pkix_and_requiretls_transaction() {
         other => panic!("{other:?}"),
     }
 }
+
+/// The client's next line, whatever it is.
+fn client_line(pair: &mut Pair) -> String {
+    pair.pump();
+    let end = pair
+        .received
+        .windows(2)
+        .position(|w| w == b"\r\n")
+        .expect("a line from the client");
+    let line: Vec<u8> = pair.received.drain(..end + 2).collect();
+    String::from_utf8(line[..end].to_vec()).expect("ascii")
+}
+
+/// The server's side of SCRAM (RFC 5802 §3): the client proof it expects and its own
+/// signature, for `password`, `salt`, `iterations` and the AuthMessage.
+fn scram_server_keys(
+    sha256: bool,
+    password: &[u8],
+    salt: &[u8],
+    iterations: u32,
+    auth_message: &[u8],
+) -> (Vec<u8>, Vec<u8>) {
+    use hmac::{Hmac, Mac};
+    macro_rules! keys {
+        ($d:ty) => {{
+            let mut salted = vec![0u8; <$d as Digest>::output_size()];
+            pbkdf2::pbkdf2_hmac::<$d>(password, salt, iterations, &mut salted);
+            let mac = |key: &[u8], message: &[u8]| {
+                let mut mac = <Hmac<$d> as Mac>::new_from_slice(key).unwrap();
+                Mac::update(&mut mac, message);
+                mac.finalize().into_bytes().to_vec()
+            };
+            let client_key = mac(&salted, b"Client Key");
+            let stored_key = <$d as Digest>::digest(&client_key);
+            let client_signature = mac(&stored_key, auth_message);
+            let proof = client_key
+                .iter()
+                .zip(&client_signature)
+                .map(|(k, s)| k ^ s)
+                .collect();
+            (proof, mac(&mac(&salted, b"Server Key"), auth_message))
+        }};
+    }
+    if sha256 {
+        keys!(Sha256)
+    } else {
+        keys!(sha1::Sha1)
+    }
+}
+
+#[test]
+fn scram_plus_with_tls_exporter_after_starttls() {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    // Spec §12.1 C18 and C20: SCRAM-SHA-1-PLUS (8192 iterations) and SCRAM-SHA-256-PLUS (4096)
+    // after STARTTLS, channel binding tls-exporter on TLS 1.3 (RFC 9266, RFC 5802 §6).
+    let leaf = testing::self_signed(&["mx.example"], Alg::Ecdsa, false);
+    for (mechanism, sha256, iterations) in [
+        ("SCRAM-SHA-1-PLUS", false, 8192),
+        ("SCRAM-SHA-256-PLUS", true, 4096),
+    ] {
+        let mut pair = Pair::new(TlsMode::Opportunistic, tls_config("mx.example"));
+        pair.session.config.auth = Some(AuthConfig {
+            credentials: crate::sasl::Credentials::password("test", "test"),
+            mechanisms: Vec::new(),
+            allow_cleartext_without_tls: false,
+            client_nonce: b"0123456789abcdef".to_vec(),
+        });
+        pair.starttls(server_config(TLS13, &[&leaf], &leaf, None));
+        pair.expect("EHLO client.example");
+        pair.send(&["250-mx.example", &format!("250 AUTH {mechanism}")]);
+        let line = client_line(&mut pair);
+        let first = line
+            .strip_prefix(&format!("AUTH {mechanism} "))
+            .expect("initial response");
+        let first = String::from_utf8(STANDARD.decode(first).unwrap()).unwrap();
+        let (gs2, bare) = first.split_at(first.find(",,").unwrap() + 2);
+        assert_eq!(gs2, "p=tls-exporter,,");
+        let client_nonce = bare.split(',').find_map(|p| p.strip_prefix("r=")).unwrap();
+        let nonce = format!("{client_nonce}server-nonce-part");
+        let salt = b"salt-of-the-test";
+        let server_first = format!("r={nonce},s={},i={iterations}", STANDARD.encode(salt));
+        pair.send(&[&format!("334 {}", STANDARD.encode(&server_first))]);
+        let last = String::from_utf8(STANDARD.decode(client_line(&mut pair)).unwrap()).unwrap();
+        let (without_proof, proof) = last.rsplit_once(",p=").unwrap();
+        let mut exporter = [0u8; 32];
+        pair.server
+            .as_ref()
+            .unwrap()
+            .export_keying_material(&mut exporter, b"EXPORTER-Channel-Binding", Some(&[]))
+            .unwrap();
+        let mut binding = gs2.as_bytes().to_vec();
+        binding.extend_from_slice(&exporter);
+        assert_eq!(
+            without_proof,
+            format!("c={},r={nonce}", STANDARD.encode(&binding))
+        );
+        let auth_message = format!("{bare},{server_first},{without_proof}");
+        let (want_proof, signature) =
+            scram_server_keys(sha256, b"test", salt, iterations, auth_message.as_bytes());
+        assert_eq!(STANDARD.decode(proof).unwrap(), want_proof, "{mechanism}");
+        let server_final = format!("v={}", STANDARD.encode(&signature));
+        pair.send(&[&format!("334 {}", STANDARD.encode(server_final))]);
+        pair.expect("");
+        pair.send(&["235 2.7.0 auth ok"]);
+        assert_eq!(pair.events(), [Event::Ready], "{mechanism}");
+        assert_eq!(pair.session.authenticated(), Some(mechanism));
+    }
+}
