@@ -23,7 +23,7 @@
 //! | 9266 | tls-exporter channel binding | TLS 1.3 | `tls` |
 //! | 4954 | AUTH | issue 3 | |
 //! | 7672, 7671, 6698 | DANE (DANE-TA, DANE-EE) | yes | `tls::dane` |
-//! | 8461 | MTA-STS | issue 6 | |
+//! | 8461 | MTA-STS: TXT record, policy, HTTPS fetch, MX matching, cache decision | yes | `mtasts` |
 
 pub mod delivery;
 pub mod dial;
