@@ -1,7 +1,9 @@
 //! TLS through the component in wasmtime against a real Postfix (STARTTLS on its MX port,
 //! implicit TLS on its submissions port) with a certificate generated for the test: PKIX with
 //! the certificate as a root (`--ca`), DANE-EE with its TLSA record (`--tlsa`), and refusals
-//! with a wrong record or without the root, each with its TLS-reporting results.
+//! with a wrong record or without the root, each with its TLS-reporting results and the fatal
+//! alert Postfix logs. A second Postfix serves a leaf signed by a test CA for DANE-TA (RFC 7672
+//! §3.1.2) over the CA, with the server's name checked against the remote host name.
 
 mod support;
 
@@ -9,7 +11,8 @@ use serde_json::Value;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::OnceLock;
-use support::{Certs, Postfix, PostfixConfig, peers_enabled};
+use std::time::{Duration, Instant};
+use support::{Certs, Postfix, PostfixConfig, TempDir, peers_enabled, wait_for};
 
 /// One Postfix serving one certificate for every test here.
 struct Peer {
@@ -26,6 +29,42 @@ fn peer() -> &'static Peer {
     })
 }
 
+/// A Postfix presenting `mx.example.test` signed by a test CA (the chain, leaf first).
+fn ta_peer() -> &'static Peer {
+    static PEER: OnceLock<Peer> = OnceLock::new();
+    PEER.get_or_init(|| {
+        let certs = Certs::generate_with_ca("mx.example.test");
+        let postfix = Postfix::start_with(Some(&certs), &PostfixConfig::default());
+        Peer { certs, postfix }
+    })
+}
+
+/// A zone file where the server's right and wrong names both lead to 127.0.0.1.
+fn zone_file() -> &'static PathBuf {
+    static ZONE: OnceLock<(TempDir, PathBuf)> = OnceLock::new();
+    &ZONE
+        .get_or_init(|| {
+            let dir = TempDir::new("zone");
+            let path = dir.path().join("example.test.zone");
+            let zone = "$ORIGIN example.test.\nmx A 127.0.0.1\nother A 127.0.0.1\n";
+            std::fs::write(&path, zone).unwrap();
+            (dir, path)
+        })
+        .1
+}
+
+/// Waits until Postfix logged `text` (its log is written asynchronously).
+fn wait_logged(postfix: &Postfix, text: &str) {
+    let found = wait_for(Duration::from_secs(10), || {
+        postfix.log().contains(text).then_some(())
+    });
+    assert!(
+        found.is_some(),
+        "{text:?} not in the log:\n{}",
+        postfix.log()
+    );
+}
+
 fn message_file(token: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("smtpclient-tls-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -37,9 +76,14 @@ fn message_file(token: &str) -> PathBuf {
     path
 }
 
-/// `host-example send` to Postfix's `port` with `tls` and `extra` flags.
+/// `host-example send` to Postfix's `port` on 127.0.0.1 with `tls` and `extra` flags.
 fn send(port: u16, tls: &str, token: &str, extra: &[&str]) -> (Output, Value) {
-    let server = format!("127.0.0.1:{port}");
+    send_to("127.0.0.1", port, tls, token, extra)
+}
+
+/// `host-example send` to `host` (the remote host name for PKIX and DANE-TA).
+fn send_to(host: &str, port: u16, tls: &str, token: &str, extra: &[&str]) -> (Output, Value) {
+    let server = format!("{host}:{port}");
     let message = message_file(token);
     let to = format!("{token}@example.net");
     let mut args = vec![
@@ -74,22 +118,26 @@ fn send(port: u16, tls: &str, token: &str, extra: &[&str]) -> (Output, Value) {
 }
 
 fn stored(token: &str) -> bool {
+    stored_at(&peer().postfix, token)
+}
+
+fn stored_at(postfix: &Postfix, token: &str) -> bool {
     let subject = format!("Subject: {token}");
-    peer()
-        .postfix
+    postfix
         .messages_now()
         .iter()
         .any(|m| String::from_utf8_lossy(m).contains(&subject))
 }
 
 fn wait_stored(token: &str) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while !stored(token) {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{token} not delivered"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(100));
+    wait_stored_at(&peer().postfix, token);
+}
+
+fn wait_stored_at(postfix: &Postfix, token: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !stored_at(postfix, token) {
+        assert!(Instant::now() < deadline, "{token} not delivered");
+        std::thread::sleep(Duration::from_millis(100));
     }
 }
 
@@ -189,6 +237,8 @@ fn wrong_tlsa_record_refuses_the_server() {
         )]
     );
     assert!(!stored("tlswrong"));
+    // RFC 8446 §6.2: the verifier's rejection reaches Postfix as a fatal alert.
+    wait_logged(&peer.postfix, "alert access denied");
 }
 
 #[test]
@@ -207,6 +257,7 @@ fn pkix_without_the_root_is_refused_and_reported() {
         [("certificate-not-trusted".to_string(), String::new())]
     );
     assert!(!stored("tlsnoroot"));
+    wait_logged(&peer.postfix, "alert unknown ca");
 }
 
 #[test]
@@ -225,4 +276,74 @@ fn implicit_tls_on_the_submissions_port() {
     );
     assert_eq!(json["tls"]["version"], "TLSv1.3", "{json}");
     assert_eq!(json["tls"]["pkix_valid"], true);
+}
+
+#[test]
+fn dane_ta_over_the_test_ca_verifies_the_server() {
+    if !peers_enabled("postfix") {
+        return;
+    }
+    let peer = ta_peer();
+    let zone = zone_file().to_str().unwrap();
+    for (selector, matching_type) in [(1, 1), (0, 0), (0, 2)] {
+        let record = peer.certs.ca_tlsa_record(selector, matching_type);
+        let token = format!("tlsta{selector}{matching_type}");
+        let (output, json) = send_to(
+            "mx.example.test",
+            peer.postfix.smtp_port(),
+            "starttls",
+            &token,
+            &["--no-verify", "--tlsa", &record, "--zone", zone],
+        );
+        assert_eq!(output.status.code(), Some(0), "{record}: {json}");
+        assert_eq!(json["tls"]["dane_verified_record"], record.as_str());
+        // The CA is no PKIX root here: PKIX fails, and is reported, but is not required.
+        assert_eq!(json["tls"]["pkix_valid"], false);
+        let host = &json["tlsrpt"][1];
+        assert_eq!(
+            host["summary"]["total-successful-session-count"], 1,
+            "{json}"
+        );
+        assert_eq!(details(host), []);
+        wait_stored_at(&peer.postfix, &token);
+    }
+}
+
+#[test]
+fn dane_ta_refuses_a_server_certificate_without_the_remote_name() {
+    if !peers_enabled("postfix") {
+        return;
+    }
+    let peer = ta_peer();
+    let zone = zone_file().to_str().unwrap();
+    let record = peer.certs.ca_tlsa_record(1, 1);
+    // The chain leads to the anchor, but the leaf names mx.example.test, not other.example.test.
+    let (output, json) = send_to(
+        "other.example.test",
+        peer.postfix.smtp_port(),
+        "starttls",
+        "tlstaname",
+        &["--no-verify", "--tlsa", &record, "--zone", zone],
+    );
+    assert_eq!(output.status.code(), Some(75), "{json}");
+    assert_eq!(json["error"]["kind"], "dane");
+    assert!(
+        json["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("allowed names"),
+        "{json}"
+    );
+    // The record matched but the name check failed: "+errors" (spec §4.2).
+    let host = &json["tlsrpt"][1];
+    assert_eq!(host["summary"]["total-failure-session-count"], 1);
+    assert_eq!(
+        details(host),
+        [(
+            "validation-failure".to_string(),
+            "dane-no-match+errors".to_string()
+        )]
+    );
+    assert!(!stored_at(&peer.postfix, "tlstaname"));
+    wait_logged(&peer.postfix, "alert access denied");
 }
