@@ -175,11 +175,10 @@ fn main() {
     let sink = runtime.block_on(Sink::start()).expect("sink");
     let host = Host::new(
         EMBEDDED_COMPONENT,
-        HostConfig {
-            resolver: Arc::new(Resolver::Zone(ZoneResolver::default())),
-            logger: Arc::new(Silent),
-            max_guest_memory: 64 << 20,
-        },
+        HostConfig::command_line(
+            Arc::new(Resolver::Zone(ZoneResolver::default())),
+            Arc::new(Silent),
+        ),
     )
     .expect("host");
     println!("messages per second, one reused connection, loopback sink, {count} messages each");

@@ -224,9 +224,8 @@ async fn run_send(component: Option<&std::path::Path>, args: SendArgs) -> u8 {
         Arc::new(Silent)
     };
     let config = HostConfig {
-        resolver: Arc::new(resolver),
-        logger,
         max_guest_memory: MAX_GUEST_MEMORY,
+        ..HostConfig::command_line(Arc::new(resolver), logger)
     };
     let host = match load_host(component, config) {
         Ok(host) => host,
@@ -258,7 +257,7 @@ async fn run_send(component: Option<&std::path::Path>, args: SendArgs) -> u8 {
         dane_records,
         auth,
     };
-    match send(&host, &request).await {
+    match host.deadline(send(&host, &request)).await {
         Ok(report) => print_report(&report, args.json),
         Err(error) => fail(exit::SOFTWARE, &error.to_string()),
     }

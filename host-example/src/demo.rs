@@ -40,11 +40,7 @@ pub async fn run(component: Option<&Path>) -> u8 {
         Ok(zone) => Resolver::Zone(zone),
         Err(error) => return fail(exit::SOFTWARE, &format!("demo zone: {error}")),
     };
-    let config = HostConfig {
-        resolver: Arc::new(resolver),
-        logger: Arc::new(Stderr { verbosity: 1 }),
-        max_guest_memory: 64 * 1024 * 1024,
-    };
+    let config = HostConfig::command_line(Arc::new(resolver), Arc::new(Stderr { verbosity: 1 }));
     let host = match load_host(component, config) {
         Ok(host) => host,
         Err(code) => return code,

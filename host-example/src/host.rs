@@ -1,12 +1,21 @@
-//! [`Host`]: the component loaded once, instantiated per delivery from an `InstancePre`.
+//! [`Host`]: the component loaded once, instantiated per delivery from an `InstancePre`, with
+//! the limits a hosting platform needs (see [`limits`](crate::limits) for what the CPU
+//! budget measures).
 
 use crate::bindings::SmtpClientPre;
-use crate::dns::Resolver;
+use crate::dns::DnsBackend;
+use crate::egress::{AddressPolicy, EgressPolicy};
+use crate::limits::{CpuMeter, EPOCH_TICK, LimitExceeded, MemoryLimiter};
 use crate::log_impl::Logger;
 use crate::state::HostState;
+use crate::tcp_impl::{TcpConnection, TcpConnector, TokioConnector};
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 use wasmtime::component::{Component, HasSelf, Linker};
-use wasmtime::{Cache, Config, Engine, Store, StoreLimitsBuilder};
+use wasmtime::{Cache, CallHook, Config, Engine, EngineWeak, Store, UpdateDeadline};
 use wasmtime_wasi::WasiCtx;
 
 /// The component built with this host (profile `component`, `wasm32-wasip2`), embedded at build time.
@@ -24,27 +33,81 @@ pub enum HostError {
     /// The guest trapped or a host call failed fatally; only this delivery is affected.
     #[error("component failed: {0}")]
     Trap(String),
+    /// The guest went over its memory or CPU limit; only this delivery is affected.
+    #[error("component stopped: {0}")]
+    Limit(#[from] LimitExceeded),
+    /// The delivery took longer than [`HostConfig::max_delivery_time`]; its instance is gone.
+    #[error("delivery deadline of {} s passed", .0.as_secs())]
+    Deadline(Duration),
     /// The wasmtime engine could not be set up.
     #[error("wasmtime setup failed: {0}")]
     Engine(String),
 }
 
-/// Settings of a [`Host`].
+impl HostError {
+    /// The error of a failed call into the guest: a [`HostError::Limit`] when a limit
+    /// stopped it, else a [`HostError::Trap`].
+    pub fn from_guest(error: wasmtime::Error) -> HostError {
+        match error.downcast_ref::<LimitExceeded>() {
+            Some(limit) => HostError::Limit(limit.clone()),
+            None => HostError::Trap(format!("{error:#}")),
+        }
+    }
+}
+
+/// Settings of a [`Host`]; [`HostConfig::new`] gives a platform's defaults.
 #[derive(Clone)]
 pub struct HostConfig {
     /// The DNS the component's `resolver` import answers from.
-    pub resolver: Arc<Resolver>,
+    pub resolver: Arc<dyn DnsBackend>,
+    /// Opens the connections of the component's `tcp` import.
+    pub connector: Arc<dyn TcpConnector>,
+    /// Consulted before every connect of the `tcp` import.
+    pub egress: Arc<dyn EgressPolicy>,
     /// Where transcripts and log lines go.
     pub logger: Arc<dyn Logger>,
     /// The most linear memory one instance may have, in bytes.
     pub max_guest_memory: usize,
+    /// The most time one instance may spend executing wasm (host calls not counted).
+    pub max_guest_cpu: Duration,
+    /// The most wall-clock time one delivery may take, see [`Host::deadline`].
+    pub max_delivery_time: Duration,
+}
+
+impl HostConfig {
+    /// 64 MiB of guest memory, 10 s of guest CPU, 10 minutes per delivery, real sockets to
+    /// public addresses only ([`AddressPolicy::public_only`]).
+    pub fn new(resolver: Arc<dyn DnsBackend>, logger: Arc<dyn Logger>) -> HostConfig {
+        HostConfig {
+            resolver,
+            connector: Arc::new(TokioConnector),
+            egress: Arc::new(AddressPolicy::public_only()),
+            logger,
+            max_guest_memory: 64 << 20,
+            max_guest_cpu: Duration::from_secs(10),
+            max_delivery_time: Duration::from_secs(600),
+        }
+    }
+
+    /// For a tool its user runs on their own behalf (the command line): every address and
+    /// port allowed, 60 s of guest CPU (a message of hundreds of MB through TLS), an hour
+    /// per delivery.
+    pub fn command_line(resolver: Arc<dyn DnsBackend>, logger: Arc<dyn Logger>) -> HostConfig {
+        HostConfig {
+            egress: Arc::new(AddressPolicy::allow_all()),
+            max_guest_cpu: Duration::from_secs(60),
+            max_delivery_time: Duration::from_secs(3600),
+            ..HostConfig::new(resolver, logger)
+        }
+    }
 }
 
 /// The loaded component, ready to be instantiated for each delivery.
 ///
 /// Compilation and linking happen once in [`Host::new`]; every [`Host::instantiate`] only
-/// creates a store and an instance (about 0.1 ms), so one `Host` can serve many concurrent
-/// deliveries.
+/// creates a store and an instance (about 0.1 ms), so one `Host` (behind an `Arc`) serves
+/// many concurrent deliveries. A thread advances the engine's epoch every [`EPOCH_TICK`]
+/// for the CPU budget; it ends when the engine is dropped.
 pub struct Host {
     engine: Engine,
     pre: SmtpClientPre<HostState>,
@@ -76,6 +139,7 @@ impl Host {
     pub fn new(component: &[u8], config: HostConfig) -> Result<Host, HostError> {
         let mut wasm_config = Config::new();
         wasm_config.wasm_component_model(true);
+        wasm_config.epoch_interruption(true);
         // The compilation cache turns the ~1 s compile into ~20 ms on later runs; a host
         // without a writable cache directory simply compiles every time.
         if let Ok(cache) = Cache::from_file(None) {
@@ -93,6 +157,7 @@ impl Host {
             .map_err(|e| HostError::WorldMismatch(format!("{e:#}")))?;
         let pre = SmtpClientPre::new(instance_pre)
             .map_err(|e| HostError::WorldMismatch(format!("{e:#}")))?;
+        start_ticker(engine.weak()).map_err(|e| HostError::Engine(e.to_string()))?;
         Ok(Host {
             engine,
             pre,
@@ -100,32 +165,121 @@ impl Host {
         })
     }
 
-    /// The engine, e.g. to drive epoch interruption.
+    /// The same compiled component with other settings (a tenant's own limits, resolver or
+    /// egress policy), without compiling again.
+    #[must_use]
+    pub fn with_config(&self, config: HostConfig) -> Host {
+        Host {
+            engine: self.engine.clone(),
+            pre: self.pre.clone(),
+            config,
+        }
+    }
+
+    /// The engine.
     pub fn engine(&self) -> &Engine {
         &self.engine
     }
 
-    /// A fresh instance with its own store, memory limit and WASI context.
+    /// The settings this host was made with.
+    pub fn config(&self) -> &HostConfig {
+        &self.config
+    }
+
+    /// A fresh instance with its own store, limits and WASI context.
     ///
     /// # Errors
-    /// [`HostError::Trap`] if instantiation fails (e.g. the memory limit is too small).
+    /// [`HostError::Limit`] if the memory cap is below what the component needs to start,
+    /// [`HostError::Trap`] if instantiation fails otherwise.
     pub async fn instantiate(&self) -> Result<Instance, HostError> {
+        let cpu = CpuMeter::default();
         let state = HostState {
             wasi: WasiCtx::builder().build(),
             table: Default::default(),
             resolver: Arc::clone(&self.config.resolver),
+            connector: Arc::clone(&self.config.connector),
+            egress: Arc::clone(&self.config.egress),
             logger: Arc::clone(&self.config.logger),
-            limits: StoreLimitsBuilder::new()
-                .memory_size(self.config.max_guest_memory)
-                .build(),
+            memory: MemoryLimiter::new(self.config.max_guest_memory),
+            cpu: cpu.clone(),
         };
         let mut store = Store::new(&self.engine, state);
-        store.limiter(|state| &mut state.limits);
+        store.limiter(|state| &mut state.memory);
+        // The meter runs while wasm runs: from a call into the guest or a return to it,
+        // until the guest calls the host or returns.
+        store.call_hook(|store, hook| {
+            match hook {
+                CallHook::CallingWasm | CallHook::ReturningFromHost => store.data().cpu.start(),
+                CallHook::CallingHost | CallHook::ReturningFromWasm => store.data().cpu.stop(),
+            }
+            Ok(())
+        });
+        let budget = self.config.max_guest_cpu;
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |_store| {
+            if cpu.used() > budget {
+                return Err(LimitExceeded::Cpu { budget }.into());
+            }
+            let meter = cpu.clone();
+            Ok(UpdateDeadline::YieldCustom(
+                1,
+                Box::pin(async move {
+                    meter.stop();
+                    tokio::task::yield_now().await;
+                    meter.start();
+                }),
+            ))
+        });
         let bindings = self
             .pre
             .instantiate_async(&mut store)
             .await
-            .map_err(|e| HostError::Trap(format!("{e:#}")))?;
+            .map_err(HostError::from_guest)?;
         Ok(Instance { store, bindings })
     }
+
+    /// Connect to `remote` as the component's `tcp.connect` would: checked by the egress
+    /// policy, opened by the connector. For connections the host dials itself and hands to
+    /// the component (as `send` does).
+    ///
+    /// # Errors
+    /// `PermissionDenied` with the policy's reason when it refuses, else the connector's error.
+    pub async fn dial(&self, remote: SocketAddr, limit: Duration) -> io::Result<TcpConnection> {
+        if let Err(reason) = self.config.egress.check(remote, None) {
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                format!("denied by host policy: {reason}"),
+            ));
+        }
+        self.config.connector.connect(remote, None, limit).await
+    }
+
+    /// Run one delivery within [`HostConfig::max_delivery_time`] of wall-clock time; when it
+    /// passes, `delivery` (and the instance it owns) is dropped mid-flight.
+    ///
+    /// # Errors
+    /// [`HostError::Deadline`], or the delivery's own error.
+    pub async fn deadline<T>(
+        &self,
+        delivery: impl Future<Output = Result<T, HostError>>,
+    ) -> Result<T, HostError> {
+        let limit = self.config.max_delivery_time;
+        tokio::time::timeout(limit, delivery)
+            .await
+            .unwrap_or(Err(HostError::Deadline(limit)))
+    }
+}
+
+/// Advance the engine's epoch every [`EPOCH_TICK`] until the engine is gone.
+fn start_ticker(engine: EngineWeak) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name("wasm-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = engine.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        })
+        .map(drop)
 }

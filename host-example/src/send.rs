@@ -6,10 +6,10 @@ use crate::bindings::client::{
 };
 use crate::bindings::exports::smtp::client::tls_report::TlsResults;
 use crate::bindings::types::{Domain, ErrorKind, SmtpError, TlsMode, Tlsa};
-use crate::dns::IpFamily;
+use crate::dns::{DnsBackend, IpFamily};
 use crate::host::{Host, HostError, Instance};
 use crate::report::{AttemptReport, ErrorReport, RecipientReport, Report, ServerReport, TlsReport};
-use crate::tcp_impl::{TcpConnection, open_stream};
+use crate::tcp_impl::TcpConnection;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -89,7 +89,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 /// [`HostError`] when the component cannot be instantiated or traps.
 pub async fn send(host: &Host, request: &SendRequest) -> Result<Report, HostError> {
     let mut instance = host.instantiate().await?;
-    let addresses = match resolve(&instance, &request.server).await {
+    let addresses = match resolve(host.config().resolver.as_ref(), &request.server).await {
         Ok(addresses) => addresses,
         Err(error) => return Ok(Report::failed(&request.to, error)),
     };
@@ -97,13 +97,13 @@ pub async fn send(host: &Host, request: &SendRequest) -> Result<Report, HostErro
     let mut attempts = Vec::new();
     for ip in addresses {
         let remote = SocketAddr::new(ip, request.port);
-        match open_stream(remote, None, connect_timeout).await {
-            Ok(stream) => {
+        match host.dial(remote, connect_timeout).await {
+            Ok(connection) => {
                 let conn = instance
                     .store
                     .data_mut()
                     .table
-                    .push(TcpConnection::new(stream))
+                    .push(connection)
                     .map_err(|e| HostError::Trap(e.to_string()))?;
                 let mut report = submit(&mut instance, request, conn).await?;
                 attempts.push(AttemptReport {
@@ -136,12 +136,11 @@ pub async fn send(host: &Host, request: &SendRequest) -> Result<Report, HostErro
 }
 
 /// The addresses of the server: an IP address as given, else the resolver's answer.
-async fn resolve(instance: &Instance, server: &str) -> Result<Vec<IpAddr>, ErrorReport> {
+async fn resolve(resolver: &dyn DnsBackend, server: &str) -> Result<Vec<IpAddr>, ErrorReport> {
     let literal = server.trim_start_matches('[').trim_end_matches(']');
     if let Ok(ip) = literal.parse::<IpAddr>() {
         return Ok(vec![ip]);
     }
-    let resolver = &instance.store.data().resolver;
     match resolver.lookup_ip(server, IpFamily::Any).await {
         Ok(answer) if !answer.records.is_empty() => Ok(answer.records),
         Ok(_) => Err(dns_error(format!("{server} has no addresses"), true)),
@@ -161,7 +160,7 @@ async fn submit(
     request: &SendRequest,
     conn: Resource<TcpConnection>,
 ) -> Result<Report, HostError> {
-    let trap = |e: wasmtime::Error| HostError::Trap(format!("{e:#}"));
+    let trap = HostError::from_guest;
     let client = instance.bindings.smtp_client_client();
     let opened = client
         .session()
@@ -215,7 +214,7 @@ async fn tls_details(
     instance: &mut Instance,
     session: ResourceAny,
 ) -> Result<(Option<TlsReport>, Vec<serde_json::Value>), HostError> {
-    let trap = |e: wasmtime::Error| HostError::Trap(format!("{e:#}"));
+    let trap = HostError::from_guest;
     let client = instance.bindings.smtp_client_client();
     let state = client
         .session()
@@ -236,7 +235,7 @@ pub(crate) async fn tlsrpt_json(
     instance: &mut Instance,
     results: &TlsResults,
 ) -> Result<Vec<serde_json::Value>, HostError> {
-    let trap = |e: wasmtime::Error| HostError::Trap(format!("{e:#}"));
+    let trap = HostError::from_guest;
     let objects = instance
         .bindings
         .smtp_client_tls_report()
@@ -251,7 +250,7 @@ pub(crate) async fn tlsrpt_json(
 
 /// QUIT and drop the session; a failing QUIT does not change the outcome.
 async fn close(instance: &mut Instance, session: ResourceAny) -> Result<(), HostError> {
-    let trap = |e: wasmtime::Error| HostError::Trap(format!("{e:#}"));
+    let trap = HostError::from_guest;
     let client = instance.bindings.smtp_client_client();
     let _quit = client
         .session()

@@ -1,10 +1,12 @@
 //! The per-store state: WASI context, resource table, and the host's implementations of the
 //! `resolver`, `tcp` and `log` imports.
 
-use crate::dns::Resolver;
+use crate::dns::DnsBackend;
+use crate::egress::EgressPolicy;
+use crate::limits::{CpuMeter, MemoryLimiter};
 use crate::log_impl::Logger;
+use crate::tcp_impl::TcpConnector;
 use std::sync::Arc;
-use wasmtime::StoreLimits;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
@@ -12,9 +14,12 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 pub struct HostState {
     pub(crate) wasi: WasiCtx,
     pub(crate) table: ResourceTable,
-    pub(crate) resolver: Arc<Resolver>,
+    pub(crate) resolver: Arc<dyn DnsBackend>,
+    pub(crate) connector: Arc<dyn TcpConnector>,
+    pub(crate) egress: Arc<dyn EgressPolicy>,
     pub(crate) logger: Arc<dyn Logger>,
-    pub(crate) limits: StoreLimits,
+    pub(crate) memory: MemoryLimiter,
+    pub(crate) cpu: CpuMeter,
 }
 
 impl HostState {

@@ -1,12 +1,16 @@
-//! The `tcp` import on real sockets (tokio), with a timeout on every call and TCP_NODELAY.
+//! The `tcp` import: every connect checked by the host's [`EgressPolicy`](crate::egress)
+//! and made by its [`TcpConnector`] (by default [`TokioConnector`]: real sockets with
+//! TCP_NODELAY), and a timeout on every call.
 
 use crate::bindings::tcp::{self, SocketAddress, TcpError};
 use crate::bindings::types::IpAddress;
 use crate::state::HostState;
+use std::future::Future;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::pin::Pin;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::time::timeout;
 use wasmtime::component::Resource;
@@ -14,15 +18,73 @@ use wasmtime::component::Resource;
 /// The largest read a guest may ask for at once; larger requests are served in part.
 const MAX_READ: usize = 1 << 20;
 
+/// A byte stream behind a `connection`: a socket, or whatever an embedder's connector
+/// returns (a tunnel through a proxy, an in-memory pipe in tests).
+pub trait Stream: AsyncRead + AsyncWrite + Send + Unpin {}
+
+impl<T: AsyncRead + AsyncWrite + Send + Unpin> Stream for T {}
+
 /// One open connection, the host side of the `connection` resource.
 pub struct TcpConnection {
-    stream: TcpStream,
+    stream: Box<dyn Stream>,
+    local: Option<SocketAddr>,
+    remote: Option<SocketAddr>,
 }
 
 impl TcpConnection {
-    /// Wrap a connected stream, e.g. one the host dialed itself.
+    /// Wrap a connected socket, e.g. one the host dialed itself.
     pub fn new(stream: TcpStream) -> Self {
-        TcpConnection { stream }
+        TcpConnection {
+            local: stream.local_addr().ok(),
+            remote: stream.peer_addr().ok(),
+            stream: Box::new(stream),
+        }
+    }
+
+    /// Wrap any stream, with the addresses the guest sees for it.
+    pub fn from_stream(
+        stream: impl Stream + 'static,
+        local: SocketAddr,
+        remote: SocketAddr,
+    ) -> Self {
+        TcpConnection {
+            stream: Box::new(stream),
+            local: Some(local),
+            remote: Some(remote),
+        }
+    }
+}
+
+/// A connect in flight, boxed so that [`TcpConnector`] can be a trait object.
+pub type Connecting<'a> = Pin<Box<dyn Future<Output = io::Result<TcpConnection>> + Send + 'a>>;
+
+/// How the `tcp` import opens connections; an embedder plugs in its own (a SOCKS proxy, a
+/// source-address pool, a test double). The egress policy has already allowed `remote`.
+pub trait TcpConnector: Send + Sync {
+    /// Connect to `remote` within `limit`, from `local` (port chosen by the system) when given.
+    ///
+    /// # Errors
+    /// The socket error; `TimedOut` when `limit` passed.
+    fn connect(&self, remote: SocketAddr, local: Option<IpAddr>, limit: Duration)
+    -> Connecting<'_>;
+}
+
+/// Real sockets through tokio, with TCP_NODELAY.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TokioConnector;
+
+impl TcpConnector for TokioConnector {
+    fn connect(
+        &self,
+        remote: SocketAddr,
+        local: Option<IpAddr>,
+        limit: Duration,
+    ) -> Connecting<'_> {
+        Box::pin(async move {
+            open_stream(remote, local, limit)
+                .await
+                .map(TcpConnection::new)
+        })
     }
 }
 
@@ -35,11 +97,18 @@ impl tcp::Host for HostState {
     ) -> wasmtime::Result<Result<Resource<TcpConnection>, TcpError>> {
         let remote = socket_addr(remote);
         let local = local.map(ip_addr);
-        let stream = match open_stream(remote, local, millis(timeout_ms)).await {
+        if let Err(reason) = self.egress.check(remote, local) {
+            return Ok(Err(TcpError::Denied(reason)));
+        }
+        let connection = match self
+            .connector
+            .connect(remote, local, millis(timeout_ms))
+            .await
+        {
             Err(error) => return Ok(Err(tcp_error(&error))),
-            Ok(stream) => stream,
+            Ok(connection) => connection,
         };
-        Ok(Ok(self.table.push(TcpConnection { stream })?))
+        Ok(Ok(self.table.push(connection)?))
     }
 }
 
@@ -85,11 +154,7 @@ impl tcp::HostConnection for HostState {
         conn: Resource<TcpConnection>,
     ) -> wasmtime::Result<Result<SocketAddress, TcpError>> {
         let conn = self.table.get(&conn)?;
-        Ok(conn
-            .stream
-            .local_addr()
-            .map(socket_address)
-            .map_err(|e| tcp_error(&e)))
+        Ok(conn.local.map(socket_address).ok_or(TcpError::Closed))
     }
 
     async fn remote_address(
@@ -97,11 +162,7 @@ impl tcp::HostConnection for HostState {
         conn: Resource<TcpConnection>,
     ) -> wasmtime::Result<Result<SocketAddress, TcpError>> {
         let conn = self.table.get(&conn)?;
-        Ok(conn
-            .stream
-            .peer_addr()
-            .map(socket_address)
-            .map_err(|e| tcp_error(&e)))
+        Ok(conn.remote.map(socket_address).ok_or(TcpError::Closed))
     }
 
     async fn drop(&mut self, conn: Resource<TcpConnection>) -> wasmtime::Result<()> {

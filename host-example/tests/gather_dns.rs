@@ -48,11 +48,7 @@ xn--exmple-cua MX   10 mx1.example.test.
 fn host_with(resolver: Resolver) -> Host {
     Host::new(
         EMBEDDED_COMPONENT,
-        HostConfig {
-            resolver: Arc::new(resolver),
-            logger: Arc::new(Silent),
-            max_guest_memory: 64 << 20,
-        },
+        HostConfig::command_line(Arc::new(resolver), Arc::new(Silent)),
     )
     .expect("component loads")
 }

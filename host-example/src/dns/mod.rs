@@ -7,8 +7,10 @@
 //! - [`ZoneResolver`] answers from a master file ([RFC 1035 §5]) with directives for
 //!   insecure names and failures, for tests and the demo; see [`zone`] for the format.
 //!
-//! [`Resolver`] is the enum the host stores: a closed set of two, so no trait objects or boxed
-//! futures are needed, and its `async fn`s are `Send` because both implementations are.
+//! [`Resolver`] is the enum of the two; its `async fn`s are `Send` because both
+//! implementations are. The host itself holds any [`DnsBackend`], the trait an embedder
+//! implements to answer the component's lookups its own way (a cache, DNS over HTTPS, a
+//! table); `Resolver` and both implementations are `DnsBackend`s.
 //!
 //! Names in and out are ASCII FQDNs: a name is accepted with or without its trailing dot and
 //! is always absolute (no search domains); names in answers are lowercase with the trailing dot.
@@ -27,7 +29,9 @@ mod wire;
 pub mod zone;
 mod zone_file;
 
+use std::future::{Future, ready};
 use std::net::IpAddr;
+use std::pin::Pin;
 
 pub use client::{DEFAULT_TIMEOUT, DnsResolver};
 pub use hosts::{HostsFile, SYSTEM_HOSTS};
@@ -113,6 +117,80 @@ impl Resolver {
     }
 }
 
+/// A lookup in flight, boxed so that [`DnsBackend`] can be a trait object.
+pub type Lookup<'a, T> = Pin<Box<dyn Future<Output = Result<Answer<T>, LookupError>> + Send + 'a>>;
+
+/// Where the component's `resolver` import gets its answers. Names come as the component
+/// asks them (ASCII, with or without the trailing dot); answers follow the WIT contract:
+/// `authentic` only when DNSSEC validated them, [`LookupError::NotFound`] rather than an
+/// empty answer for addresses.
+pub trait DnsBackend: Send + Sync {
+    /// The CNAME target of `name`.
+    fn lookup_cname<'a>(&'a self, name: &'a str) -> Lookup<'a, String>;
+    /// The MX records of `name`.
+    fn lookup_mx<'a>(&'a self, name: &'a str) -> Lookup<'a, Mx>;
+    /// The addresses of `name` in `family`.
+    fn lookup_ip<'a>(&'a self, name: &'a str, family: IpFamily) -> Lookup<'a, IpAddr>;
+    /// The TLSA records of `_port._protocol.host`.
+    fn lookup_tlsa<'a>(&'a self, port: u16, protocol: &'a str, host: &'a str) -> Lookup<'a, Tlsa>;
+    /// The TXT records of `name`, each the concatenation of its strings.
+    fn lookup_txt<'a>(&'a self, name: &'a str) -> Lookup<'a, Vec<u8>>;
+}
+
+impl DnsBackend for Resolver {
+    fn lookup_cname<'a>(&'a self, name: &'a str) -> Lookup<'a, String> {
+        Box::pin(Resolver::lookup_cname(self, name))
+    }
+    fn lookup_mx<'a>(&'a self, name: &'a str) -> Lookup<'a, Mx> {
+        Box::pin(Resolver::lookup_mx(self, name))
+    }
+    fn lookup_ip<'a>(&'a self, name: &'a str, family: IpFamily) -> Lookup<'a, IpAddr> {
+        Box::pin(Resolver::lookup_ip(self, name, family))
+    }
+    fn lookup_tlsa<'a>(&'a self, port: u16, protocol: &'a str, host: &'a str) -> Lookup<'a, Tlsa> {
+        Box::pin(Resolver::lookup_tlsa(self, port, protocol, host))
+    }
+    fn lookup_txt<'a>(&'a self, name: &'a str) -> Lookup<'a, Vec<u8>> {
+        Box::pin(Resolver::lookup_txt(self, name))
+    }
+}
+
+impl DnsBackend for DnsResolver {
+    fn lookup_cname<'a>(&'a self, name: &'a str) -> Lookup<'a, String> {
+        Box::pin(DnsResolver::lookup_cname(self, name))
+    }
+    fn lookup_mx<'a>(&'a self, name: &'a str) -> Lookup<'a, Mx> {
+        Box::pin(DnsResolver::lookup_mx(self, name))
+    }
+    fn lookup_ip<'a>(&'a self, name: &'a str, family: IpFamily) -> Lookup<'a, IpAddr> {
+        Box::pin(DnsResolver::lookup_ip(self, name, family))
+    }
+    fn lookup_tlsa<'a>(&'a self, port: u16, protocol: &'a str, host: &'a str) -> Lookup<'a, Tlsa> {
+        Box::pin(DnsResolver::lookup_tlsa(self, port, protocol, host))
+    }
+    fn lookup_txt<'a>(&'a self, name: &'a str) -> Lookup<'a, Vec<u8>> {
+        Box::pin(DnsResolver::lookup_txt(self, name))
+    }
+}
+
+impl DnsBackend for ZoneResolver {
+    fn lookup_cname<'a>(&'a self, name: &'a str) -> Lookup<'a, String> {
+        Box::pin(ready(ZoneResolver::lookup_cname(self, name)))
+    }
+    fn lookup_mx<'a>(&'a self, name: &'a str) -> Lookup<'a, Mx> {
+        Box::pin(ready(ZoneResolver::lookup_mx(self, name)))
+    }
+    fn lookup_ip<'a>(&'a self, name: &'a str, family: IpFamily) -> Lookup<'a, IpAddr> {
+        Box::pin(ready(ZoneResolver::lookup_ip(self, name, family)))
+    }
+    fn lookup_tlsa<'a>(&'a self, port: u16, protocol: &'a str, host: &'a str) -> Lookup<'a, Tlsa> {
+        Box::pin(ready(ZoneResolver::lookup_tlsa(self, port, protocol, host)))
+    }
+    fn lookup_txt<'a>(&'a self, name: &'a str) -> Lookup<'a, Vec<u8>> {
+        Box::pin(ready(ZoneResolver::lookup_txt(self, name)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,5 +218,17 @@ mod tests {
         let answer = resolver.lookup_mx("example.test").await.unwrap();
         assert_eq!(answer.records[0].exchange, "mx.example.test.");
         assert!(answer.authentic);
+    }
+
+    #[tokio::test]
+    async fn zone_as_a_backend() {
+        let zone = ZoneResolver::parse("example.test. TXT \"v=STSv1; id=1\"\n").unwrap();
+        let backend: std::sync::Arc<dyn DnsBackend> = std::sync::Arc::new(zone);
+        let answer = backend.lookup_txt("example.test.").await.unwrap();
+        assert_eq!(answer.records, [b"v=STSv1; id=1".to_vec()]);
+        assert!(matches!(
+            backend.lookup_mx("example.test").await,
+            Err(LookupError::NotFound { .. })
+        ));
     }
 }
