@@ -180,7 +180,9 @@ impl StsError {
         }
     }
 
-    /// The TLS failure's reason code for a certificate failure (spec §4.5), for the report.
+    /// The "failure-reason-code" of a certificate failure: the RFC 8460 §4.3 result type the
+    /// session would report (spec §4.5), e.g. "certificate-expired", with the reference's
+    /// reason after a "+" when there is one ("certificate-not-trusted+not-authorized-to-sign").
     #[must_use]
     pub fn failure_reason(&self) -> Option<String> {
         match self {
@@ -197,5 +199,126 @@ impl StsError {
             }),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tls::pkix::PkixError;
+
+    fn fetch(error: FetchError) -> StsError {
+        StsError::Fetch {
+            host: "mta-sts.example.com".into(),
+            error,
+        }
+    }
+
+    #[test]
+    fn kinds_and_result_types() {
+        let lookup = LookupError::Temporary {
+            extended_error: None,
+            message: "servfail".into(),
+        };
+        let pkix = Failure::pkix(&PkixError::Expired);
+        let connect = |timeout| StsError::Connect {
+            host: "mta-sts.example.com".into(),
+            detail: "x".into(),
+            timeout,
+        };
+        let cases = [
+            (
+                StsError::TxtLookup {
+                    name: "_mta-sts.example.com.".into(),
+                    error: lookup,
+                },
+                ErrorKind::Dns,
+                None,
+            ),
+            (
+                StsError::Record {
+                    name: "_mta-sts.example.com.".into(),
+                    error: RecordError::MissingId,
+                },
+                ErrorKind::Protocol,
+                None,
+            ),
+            (
+                StsError::Resolve {
+                    host: "mta-sts.example.com".into(),
+                    error: Box::new(crate::error::Error::Usage("x")),
+                },
+                ErrorKind::Dns,
+                Some(STS_POLICY_FETCH_ERROR),
+            ),
+            (connect(false), ErrorKind::Io, Some(STS_POLICY_FETCH_ERROR)),
+            (
+                connect(true),
+                ErrorKind::Timeout,
+                Some(STS_POLICY_FETCH_ERROR),
+            ),
+            (
+                fetch(FetchError::Timeout),
+                ErrorKind::Timeout,
+                Some(STS_POLICY_FETCH_ERROR),
+            ),
+            (
+                fetch(FetchError::Closed),
+                ErrorKind::Io,
+                Some(STS_POLICY_FETCH_ERROR),
+            ),
+            (
+                fetch(FetchError::Io { detail: "x".into() }),
+                ErrorKind::Io,
+                Some(STS_POLICY_FETCH_ERROR),
+            ),
+            (
+                fetch(FetchError::Tls {
+                    detail: "alert".into(),
+                    failure: None,
+                }),
+                ErrorKind::Tls,
+                Some(STS_POLICY_FETCH_ERROR),
+            ),
+            (
+                fetch(FetchError::Tls {
+                    detail: "expired".into(),
+                    failure: Some(pkix),
+                }),
+                ErrorKind::Tls,
+                Some(STS_WEBPKI_INVALID),
+            ),
+            (
+                fetch(FetchError::ContentType { found: None }),
+                ErrorKind::Protocol,
+                Some(STS_POLICY_FETCH_ERROR),
+            ),
+            (
+                fetch(FetchError::PolicyInvalid(PolicyError::NotUtf8)),
+                ErrorKind::Protocol,
+                Some(STS_POLICY_INVALID),
+            ),
+        ];
+        for (error, kind, result_type) in cases {
+            assert_eq!(error.kind(), kind, "{error}");
+            assert_eq!(error.result_type(), result_type, "{error}");
+            let error = crate::error::Error::from(error);
+            assert_eq!(error.kind(), kind);
+            assert!(!error.is_permanent());
+        }
+    }
+
+    #[test]
+    fn certificate_failure_reason() {
+        let with_reason = Failure::pkix(&PkixError::Webpki(webpki::Error::EndEntityUsedAsCa));
+        let error = fetch(FetchError::Tls {
+            detail: "x".into(),
+            failure: Some(with_reason),
+        });
+        assert_eq!(
+            error.failure_reason().as_deref(),
+            Some("certificate-not-trusted+not-authorized-to-sign")
+        );
+        assert_eq!(fetch(FetchError::Closed).failure_reason(), None);
     }
 }
