@@ -58,6 +58,10 @@ const CASES: &[(&str, &str)] = &[
         "421 during the chunks, pipelined: the server closes",
     ),
     (
+        "pipelining",
+        "421 mid-transaction, pipelined: the server answers RCPT with 421 and closes",
+    ),
+    (
         "dsn",
         "dsn offered, pipelined: every parameter, xtext for \"+\", \"=\" and space",
     ),
