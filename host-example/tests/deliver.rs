@@ -7,7 +7,9 @@
 //! unusable (TLS without verification); an insecure zone (no DANE, opportunistic TLS); the
 //! first MX down and the second used; a recipient-limit split into a second transaction; a
 //! null MX; a failed opportunistic handshake retried without TLS (and not under DANE), against
-//! a scripted server of the test's own.
+//! a scripted server of the test's own; MTA-STS enforce with a policy served over HTTPS on
+//! 127.0.0.1:443 (a test root signs its certificate): PKIX-verified delivery, and an MX the
+//! policy does not list refused before dialing.
 
 mod support;
 
@@ -25,6 +27,7 @@ use host_example::dns::{DnsResolver, Resolver};
 use host_example::log_impl::Silent;
 use host_example::spool_impl::SpoolMessage;
 use host_example::{EMBEDDED_COMPONENT, Host, HostConfig};
+use support::policy_server::{self, Pki, PolicyHost};
 use support::{Certs, Dns, DnsConfig, Postfix, PostfixConfig, peers_enabled};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
@@ -33,7 +36,7 @@ use tokio::net::TcpListener;
 struct Peers {
     postfix: Postfix,
     _dns: Dns,
-    _certs: Certs,
+    certs: Certs,
     host: Host,
 }
 
@@ -56,7 +59,7 @@ fn peers() -> &'static Peers {
         Peers {
             postfix,
             _dns: dns,
-            _certs: certs,
+            certs,
             host,
         }
     })
@@ -313,13 +316,9 @@ async fn first_mx_down_second_used() {
     );
     assert!(report.attempts[1].error.is_none());
     assert_eq!(report.attempts[1].tls_level, TlsLevel::Dane);
-    // The dialed-IPs memory names both hosts for the next attempt.
-    assert!(
-        report
-            .dialed_ips
-            .iter()
-            .any(|d| d.host == "mxdown.example.test")
-    );
+    // The dialed-IPs memory keeps the address that answered, for the next attempt (spec §6.5).
+    let dialed: Vec<&str> = report.dialed_ips.iter().map(|d| d.host.as_str()).collect();
+    assert_eq!(dialed, ["mx.example.test"]);
     assert_stored(token, 1);
 }
 
@@ -485,4 +484,95 @@ async fn failed_handshake_under_dane_is_not_retried() {
     assert_eq!(report.attempts.len(), 1, "{:?}", report.attempts);
     assert_eq!(report.attempts[0].tls_level, TlsLevel::Dane);
     assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 0);
+}
+
+/// The MTA-STS policy server for `sts.insecure.test` (enforce, MX listed) and
+/// `stsbad.insecure.test` (enforce, MX not listed); returns the roots to trust: the policy
+/// server's test root and the Postfix certificate (self-signed, so its own root).
+fn sts_roots() -> &'static Vec<Vec<u8>> {
+    static ROOTS: OnceLock<(Pki, Vec<Vec<u8>>)> = OnceLock::new();
+    &ROOTS
+        .get_or_init(|| {
+            let pki = Pki::new();
+            let policy = |mx: &str| {
+                policy_server::ok(&format!(
+                    "version: STSv1\r\nmode: enforce\r\nmx: {mx}\r\nmax_age: 86400\r\n"
+                ))
+            };
+            let host = |domain: &str, mx: &str| PolicyHost {
+                name: format!("mta-sts.{domain}"),
+                certificate_name: format!("mta-sts.{domain}"),
+                response: policy(mx),
+            };
+            policy_server::serve(
+                &pki,
+                vec![
+                    host("sts.insecure.test", "mx.example.test"),
+                    host("stsbad.insecure.test", "mx.elsewhere.test"),
+                ],
+            );
+            use rustls_pki_types::pem::PemObject;
+            let postfix_root = rustls_pki_types::CertificateDer::from_pem_slice(
+                peers().certs.cert_pem().as_bytes(),
+            )
+            .expect("postfix certificate")
+            .to_vec();
+            let roots = vec![pki.root_der(), postfix_root];
+            (pki, roots)
+        })
+        .1
+}
+
+#[tokio::test]
+async fn mta_sts_enforce_delivers_over_pkix_verified_tls() {
+    if !(peers_enabled("dns") && peers_enabled("postfix") && peers_enabled("netns")) {
+        return;
+    }
+    let peers = peers();
+    let mut request = request("sts.insecure.test", peers.postfix.smtp_port());
+    request.session.extra_root_cas = sts_roots().clone();
+    let token = "sts-enforce-3d9c";
+    let report = run(&peers.host, request, &["a@sts.insecure.test"], token).await;
+    assert_eq!(
+        statuses(&report),
+        [RecipientStatus::Delivered],
+        "{report:?}"
+    );
+    let attempt = &report.attempts[0];
+    assert_eq!(attempt.tls_level, TlsLevel::Verify);
+    assert!(attempt.tls.as_ref().expect("tls").pkix_valid);
+    let cached = report.sts_policy.as_ref().expect("a policy to cache");
+    assert_eq!(cached.id, "20261128");
+    assert!(cached.text.contains("mode: enforce"));
+    let domain_result = &report.tls_results[0].recipient_domain;
+    assert_eq!(domain_result.policy.policy_domain, "sts.insecure.test");
+    assert_eq!(domain_result.total_successful_session_count, 1);
+    assert_stored(token, 1);
+}
+
+#[tokio::test]
+async fn mta_sts_enforce_refuses_an_mx_not_in_the_policy() {
+    if !(peers_enabled("dns") && peers_enabled("postfix") && peers_enabled("netns")) {
+        return;
+    }
+    let peers = peers();
+    let mut request = request("stsbad.insecure.test", peers.postfix.smtp_port());
+    request.session.extra_root_cas = sts_roots().clone();
+    let report = run(&peers.host, request, &["a@stsbad.insecure.test"], "sts-bad").await;
+    assert_eq!(
+        statuses(&report),
+        [RecipientStatus::Temporary],
+        "{report:?}"
+    );
+    assert_eq!(report.attempts.len(), 1);
+    let attempt = &report.attempts[0];
+    assert!(attempt.address.is_none(), "the host is not dialed");
+    let error = attempt.error.as_ref().expect("error");
+    assert_eq!(error.kind, ErrorKind::Policy, "{error:?}");
+    assert!(
+        error.message.contains("mx.example.test"),
+        "{}",
+        error.message
+    );
+    assert!(report.tls_results.is_empty());
 }

@@ -9,8 +9,6 @@
 mod support;
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -20,10 +18,7 @@ use host_example::bindings::types::{Domain, ErrorKind};
 use host_example::dns::{Resolver, ZoneResolver};
 use host_example::log_impl::Silent;
 use host_example::{EMBEDDED_COMPONENT, Host, HostConfig};
-use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
-use rustls::server::{ClientHello, ResolvesServerCert};
-use rustls::sign::CertifiedKey;
-use rustls::{ServerConfig, ServerConnection, StreamOwned};
+use support::policy_server::{self, Pki, PolicyHost, ok};
 
 const ZONE: &str = r#"
 $ORIGIN test.
@@ -45,54 +40,8 @@ nopolicy            A   127.0.0.1
 
 const POLICY: &str = "version: STSv1\r\nmode: enforce\r\nmx: mx.example.test\r\nmx: *.mx.example.test\r\nmax_age: 86400\r\n";
 
-/// Certificates by SNI name.
-#[derive(Debug)]
-struct BySni(HashMap<String, Arc<CertifiedKey>>);
-
-impl ResolvesServerCert for BySni {
-    fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        self.0.get(hello.server_name()?).cloned()
-    }
-}
-
-/// A test root and leaves it signs.
-struct Pki {
-    root_der: Vec<u8>,
-    issuer: Issuer<'static, KeyPair>,
-}
-
-impl Pki {
-    fn new() -> Pki {
-        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        let key = KeyPair::generate().unwrap();
-        let root_der = params.self_signed(&key).unwrap().der().to_vec();
-        Pki {
-            root_der,
-            issuer: Issuer::new(params, key),
-        }
-    }
-
-    fn leaf(&self, name: &str) -> Arc<CertifiedKey> {
-        let key = KeyPair::generate().unwrap();
-        let cert = CertificateParams::new(vec![name.to_string()])
-            .unwrap()
-            .signed_by(&key, &self.issuer)
-            .unwrap();
-        let der = rustls::pki_types::PrivateKeyDer::try_from(key.serialize_der()).unwrap();
-        let signing = rustls::crypto::ring::sign::any_supported_type(&der).unwrap();
-        Arc::new(CertifiedKey::new(vec![cert.der().clone()], signing))
-    }
-}
-
 /// What the server answers for a policy host.
 fn response(host: &str) -> String {
-    let ok = |body: &str| {
-        format!(
-            "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        )
-    };
     match host {
         "mta-sts.example.test" | "mta-sts.wrongcert.test" => ok(POLICY),
         "mta-sts.redirect.test" => "HTTP/1.1 301 Moved Permanently\r\nLocation: https://mta-sts.example.test/.well-known/mta-sts.txt\r\nContent-Length: 0\r\n\r\n".into(),
@@ -111,57 +60,24 @@ fn response(host: &str) -> String {
 
 /// The HTTPS server on 127.0.0.1:443; returns the request counts by SNI name.
 fn serve(pki: &Pki) -> Arc<Mutex<HashMap<String, usize>>> {
-    let mut certs = HashMap::new();
-    for host in ["example", "notfound", "redirect", "invalid", "chunked"] {
-        let name = format!("mta-sts.{host}.test");
-        certs.insert(name.clone(), pki.leaf(&name));
-    }
+    let mut hosts: Vec<PolicyHost> = ["example", "notfound", "redirect", "invalid", "chunked"]
+        .iter()
+        .map(|host| {
+            let name = format!("mta-sts.{host}.test");
+            PolicyHost {
+                certificate_name: name.clone(),
+                response: response(&name),
+                name,
+            }
+        })
+        .collect();
     // RFC 8461 §3.3: the certificate must be valid for the policy host; this one is not.
-    certs.insert(
-        "mta-sts.wrongcert.test".into(),
-        pki.leaf("www.wrongcert.test"),
-    );
-    let config = Arc::new(
-        ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_no_client_auth()
-            .with_cert_resolver(Arc::new(BySni(certs))),
-    );
-    let listener = TcpListener::bind("127.0.0.1:443").expect("port 443 (root in a namespace)");
-    let counts = Arc::new(Mutex::new(HashMap::new()));
-    let seen = counts.clone();
-    std::thread::spawn(move || {
-        for tcp in listener.incoming() {
-            let Ok(tcp) = tcp else { continue };
-            let config = config.clone();
-            let seen = seen.clone();
-            std::thread::spawn(move || {
-                let mut tls = StreamOwned::new(ServerConnection::new(config).unwrap(), tcp);
-                let mut request = Vec::new();
-                let mut buf = [0u8; 1024];
-                while !request.ends_with(b"\r\n\r\n") {
-                    match tls.read(&mut buf) {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => request.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let host = tls.conn.server_name().unwrap_or_default().to_string();
-                let request = String::from_utf8_lossy(&request).into_owned();
-                assert!(
-                    request.starts_with(&format!(
-                        "GET /.well-known/mta-sts.txt HTTP/1.1\r\nHost: {host}\r\n"
-                    )),
-                    "{request}"
-                );
-                *seen.lock().unwrap().entry(host.clone()).or_insert(0) += 1;
-                let _ = tls.write_all(response(&host).as_bytes());
-                tls.conn.send_close_notify();
-                let _ = tls.flush();
-            });
-        }
+    hosts.push(PolicyHost {
+        name: "mta-sts.wrongcert.test".into(),
+        certificate_name: "www.wrongcert.test".into(),
+        response: response("mta-sts.wrongcert.test"),
     });
-    counts
+    policy_server::serve(pki, hosts)
 }
 
 fn domain(ascii: &str) -> Domain {
@@ -222,7 +138,7 @@ async fn policies_over_https() {
             HostConfig::command_line(Arc::new(resolver), Arc::new(Silent)),
         )
         .expect("component loads"),
-        root: pki.root_der.clone(),
+        root: pki.root_der(),
     };
 
     // A valid enforce policy, fetched and returned for caching.

@@ -50,6 +50,10 @@ struct Run {
     last_error: Option<Error>,
     /// The recipient domain's TLS-reporting result: MTA-STS, or no-policy-found.
     domain_result: PolicyResult,
+    /// The next hop's MTA-STS policy in force (RFC 8461 §5), if any.
+    sts: Option<crate::mtasts::Policy>,
+    /// A policy fetched in this attempt, for the host to cache.
+    sts_to_cache: Option<crate::mtasts::CachedPolicy>,
     /// Per message: hosts that could not take it because of REQUIRETLS, and hosts tried.
     requiretls_refusals: Vec<usize>,
     hosts_tried: usize,
@@ -83,6 +87,8 @@ pub fn deliver(request: DeliveryRequest, outgoing: Vec<Outgoing>) -> DeliveryRep
         tls_results: Vec::new(),
         last_error: None,
         domain_result: PolicyResult::new(PolicyType::NoPolicyFound, ""),
+        sts: None,
+        sts_to_cache: None,
         requiretls_refusals: vec![0; count],
         hosts_tried: 0,
     };
@@ -124,6 +130,7 @@ impl Run {
             Ok(destinations) => destinations,
             Err(failure) => return self.fail_all(failure.error),
         };
+        self.mta_sts();
         for host in &destinations.hosts {
             if !self.ledger.any_pending() {
                 break;
@@ -141,6 +148,52 @@ impl Run {
             }
         }
         self.settle_requiretls();
+    }
+
+    /// Spec §11.1 step 3: the MTA-STS policy of the original next hop, never of its CNAME
+    /// target (RFC 8461 §4). Unlike mox, a failed lookup never stops the attempt: without a
+    /// valid policy, delivery goes on as if the domain had none (RFC 8461 §5, §3.3).
+    fn mta_sts(&mut self) {
+        let IpDomain::Domain(domain) = &self.next_hop else {
+            return;
+        };
+        let cached = self
+            .request
+            .cached_sts_policy
+            .clone()
+            .map(super::mta_sts::core_cached);
+        let outcome = super::mta_sts::lookup(
+            domain,
+            cached,
+            SystemTime::now(),
+            &self.request.session.extra_root_cas,
+        );
+        self.domain_result = outcome.tls_result;
+        self.sts = outcome.policy;
+        self.sts_to_cache = outcome.cache;
+    }
+
+    /// What the MTA-STS policy says about `host` (RFC 8461 §4.1); a mismatch under a policy
+    /// that is not "none" is reported as `validation-failure` (spec §11.1 step 4).
+    fn sts_for(&mut self, host: &str) -> Sts {
+        let Some(policy) = &self.sts else {
+            return Sts::None;
+        };
+        let matches = !host.is_empty() && crate::mtasts::matching::matches_any(&policy.mx, host);
+        if !matches && policy.mode != crate::mtasts::Mode::None {
+            let mut detail = failure_detail(
+                host,
+                "validation-failure",
+                Some("mtasts-policy-mx-mismatch"),
+            );
+            detail.failed_session_count = 0;
+            self.domain_result.add(0, 0, &[detail]);
+        }
+        match policy.mode {
+            crate::mtasts::Mode::Enforce => Sts::Enforce { matches },
+            crate::mtasts::Mode::Testing => Sts::Testing { matches },
+            crate::mtasts::Mode::None => Sts::None,
+        }
     }
 
     /// Spec §11.1 step 5: a message that no host could take for REQUIRETLS fails for good
@@ -183,12 +236,13 @@ impl Run {
                 PolicyResult::new(PolicyType::NoPolicyFound, &host.host.to_string()),
             ),
         };
+        let sts = self.sts_for(&host_name);
         let input = HostInput {
             requested: tls_level(self.request.tls_level),
             host: &host_name,
             next_hop: &self.next_hop.to_string(),
             dane,
-            sts: Sts::None,
+            sts,
             tls_required_no: self.request.tls_required_no,
         };
         let plan = plan(input).inspect_err(|error| {
@@ -238,7 +292,7 @@ impl Run {
             Ok(policy) => policy,
             Err(error) => {
                 let mut result = PolicyResult::new(PolicyType::Tlsa, &domain.ascii);
-                result.add(0, 1, &[tlsa_failure(&domain.ascii, "tlsa-invalid", None)]);
+                result.add(0, 1, &[failure_detail(&domain.ascii, "tlsa-invalid", None)]);
                 return (Dane::LookupFailed(error), result);
             }
         };
@@ -253,7 +307,7 @@ impl Run {
         result.policy.policy_string = policy.records.iter().map(ToString::to_string).collect();
         if policy.records.is_empty() {
             // Spec §11.2: TLS required but not verified, and reported as such.
-            let detail = tlsa_failure(
+            let detail = failure_detail(
                 &domain.ascii,
                 "tlsa-invalid",
                 Some("all-unusable-records+ignored"),
@@ -586,7 +640,7 @@ impl Run {
                 .map(Into::into),
             attempts: self.attempts,
             tls_results: self.tls_results,
-            sts_policy: None,
+            sts_policy: self.sts_to_cache.take().map(super::mta_sts::wit_cached),
             dialed_ips: super::delivery::wit_dialed(&self.dialed),
         }
     }
@@ -635,7 +689,7 @@ fn requiretls_error() -> Error {
     Error::RequireTlsUnsupported
 }
 
-fn tlsa_failure(host: &str, result_type: &str, reason: Option<&str>) -> FailureDetails {
+fn failure_detail(host: &str, result_type: &str, reason: Option<&str>) -> FailureDetails {
     FailureDetails {
         result_type: result_type.to_string(),
         sending_mta_ip: String::new(),

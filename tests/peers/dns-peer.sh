@@ -20,6 +20,8 @@
 #   _2525._tcp.mx; mxalias CNAME mx; cnamemx MX mxalias; badtlsa MX mxbad (TLSA matching nothing);
 #   mixed MX mx.insecure.test; nullmx MX 0 .; SRV _submission._tcp; TXT _mta-sts;
 #   twomx MX 10 mxdown (127.0.0.2, refused) + MX 20 mx; unusable MX mxunusable (TLSA 1 1 1 only).
+# insecure.test names: MX mx; www CNAME mx.example.test; sts and stsbad MX mx.example.test with
+#   _mta-sts TXT records and mta-sts A 127.0.0.1 (the tests serve the policies).
 #   test. also has xn--exmple-cua (exämple.test) MX 10 mx.example.test.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -74,6 +76,13 @@ mx       A    127.0.0.1
 mx       AAAA ::1
 _25._tcp.mx  TLSA 3 1 1 $tlsa
 www      CNAME mx.example.test.
+; MTA-STS without DNSSEC: policies served on 127.0.0.1:443 by the test (enforce, MX listed or not)
+sts      MX   10 mx.example.test.
+_mta-sts.sts TXT "v=STSv1; id=20261128"
+mta-sts.sts  A   127.0.0.1
+stsbad   MX   10 mx.example.test.
+_mta-sts.stsbad TXT "v=STSv1; id=1"
+mta-sts.stsbad  A 127.0.0.1
 EOF
   cat > "$D/bogus.test.zone" <<EOF
 \$ORIGIN bogus.test.

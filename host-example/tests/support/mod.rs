@@ -18,6 +18,7 @@
 pub mod aiosmtpd;
 pub mod certs;
 pub mod dns;
+pub mod policy_server;
 pub mod postfix;
 
 pub use aiosmtpd::{Aiosmtpd, StoredMessage};
