@@ -5,8 +5,11 @@
 //! The sink is the demo server (`host_example::sink`), a tokio task in this process; both
 //! clients talk to it over real loopback sockets with TCP_NODELAY.
 
-use host_example::bindings::client::{Envelope, LineEndings, OpenOptions, Recipient};
-use host_example::bindings::types::{Domain, TlsMode as WitTlsMode};
+mod common;
+
+use common::{NativeConn, open_options};
+use host_example::bindings::client::{Envelope, LineEndings, Recipient};
+use host_example::bindings::types::TlsMode as WitTlsMode;
 use host_example::dns::{Resolver, ZoneResolver};
 use host_example::log_impl::Silent;
 use host_example::sink::Sink;
@@ -14,8 +17,7 @@ use host_example::tcp_impl::{TcpConnection, open_stream};
 use host_example::{EMBEDDED_COMPONENT, Host, HostConfig};
 use smtpclient::smtp::data::LineEndings as CoreLineEndings;
 use smtpclient::smtp::session::{Event, Session, SessionConfig, Timeouts, TlsMode, Transaction};
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wasmtime_wasi::p2::DynInputStream;
@@ -33,8 +35,7 @@ fn message(size: usize) -> Vec<u8> {
 
 /// The core over a blocking std socket: the same pump the component's driver does.
 fn native(addr: SocketAddr, message: &[u8], count: usize) -> Duration {
-    let mut stream = TcpStream::connect(addr).expect("connect");
-    stream.set_nodelay(true).expect("nodelay");
+    let mut conn = NativeConn::connect(addr);
     let config = SessionConfig {
         ehlo_hostname: "bench.example".into(),
         tls_mode: TlsMode::Skip,
@@ -43,41 +44,7 @@ fn native(addr: SocketAddr, message: &[u8], count: usize) -> Duration {
         auth: None,
     };
     let mut session = Session::new(config, Instant::now());
-    let mut out = Vec::new();
-    let mut buf = vec![0; 64 * 1024];
-    let mut pump = |session: &mut Session, data: Option<&[u8]>| -> Event {
-        let mut offset = 0;
-        loop {
-            if let Some(event) = session.poll_event() {
-                return event;
-            }
-            out.clear();
-            if session.poll_transmit(&mut out) > 0 {
-                stream.write_all(&out).expect("write");
-                continue;
-            }
-            if let Some(data) = data.filter(|_| session.wants_message_data()) {
-                let now = Instant::now();
-                if offset < data.len() {
-                    let end = (offset + 64 * 1024).min(data.len());
-                    session
-                        .push_message_data(now, &data[offset..end])
-                        .expect("data");
-                    offset = end;
-                } else {
-                    session.finish_message(now).expect("finish");
-                }
-                continue;
-            }
-            let n = stream.read(&mut buf).expect("read");
-            if n == 0 {
-                session.handle_eof(Instant::now());
-            } else {
-                session.handle_input(Instant::now(), &buf[..n]);
-            }
-        }
-    };
-    assert_eq!(pump(&mut session, None), Event::Ready);
+    assert_eq!(conn.pump(&mut session, None), Event::Ready);
     let start = Instant::now();
     for _ in 0..count {
         let transaction = Transaction {
@@ -93,7 +60,7 @@ fn native(addr: SocketAddr, message: &[u8], count: usize) -> Duration {
         session
             .start_transaction(Instant::now(), transaction)
             .expect("start");
-        match pump(&mut session, Some(message)) {
+        match conn.pump(&mut session, Some(message)) {
             Event::TransactionDone(Ok(_)) => {}
             other => panic!("native transaction failed: {other:?}"),
         }
@@ -114,24 +81,7 @@ async fn component(host: &Host, addr: SocketAddr, message: &[u8], count: usize) 
         .push(TcpConnection::new(stream))
         .expect("push");
     let client = instance.bindings.smtp_client_client();
-    let domain = |name: &str| Domain {
-        ascii: name.into(),
-        unicode: None,
-    };
-    let options = OpenOptions {
-        tls_mode: WitTlsMode::Skip,
-        verify_pkix: false,
-        ehlo_hostname: domain("bench.example"),
-        remote_hostname: Some(domain("sink.example")),
-        auth: None,
-        dane_records: None,
-        dane_more_hostnames: Vec::new(),
-        ignore_tls_verify_errors: false,
-        extra_root_cas: Vec::new(),
-        client_certificate: None,
-        timeouts: None,
-        tls_results: None,
-    };
+    let options = open_options(WitTlsMode::Skip, "sink.example", Vec::new());
     let session = client
         .session()
         .call_open(&mut instance.store, conn, &options)
