@@ -576,3 +576,33 @@ async fn mta_sts_enforce_refuses_an_mx_not_in_the_policy() {
     );
     assert!(report.tls_results.is_empty());
 }
+
+#[tokio::test]
+async fn two_messages_share_one_connection() {
+    if !(peers_enabled("dns") && peers_enabled("postfix")) {
+        return;
+    }
+    let peers = peers();
+    let (first, second) = ("shared-conn-a1", "shared-conn-b2");
+    let mut instance = peers.host.instantiate().await.expect("instantiate");
+    let to = |a: &str| vec![a.to_string()];
+    let report = deliver_domain(
+        &mut instance,
+        &request("example.test", peers.postfix.smtp_port()),
+        vec![
+            (envelope(&to("one@example.test")), message(first)),
+            (envelope(&to("two@example.test")), message(second)),
+        ],
+    )
+    .await
+    .expect("no trap");
+    let delivered: Vec<_> = report
+        .messages
+        .iter()
+        .map(|m| m.recipients[0].status)
+        .collect();
+    assert_eq!(delivered, [RecipientStatus::Delivered; 2], "{report:?}");
+    assert_eq!(report.attempts.len(), 1, "one connection for both");
+    assert_stored(first, 1);
+    assert_stored(second, 1);
+}

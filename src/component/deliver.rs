@@ -435,12 +435,7 @@ impl Run {
                     rcpt_max.min(queue.len())
                 };
                 let batch: Vec<usize> = queue.drain(..take).collect();
-                let mut tx = transaction.clone();
-                tx.recipients = batch
-                    .iter()
-                    .map(|&r| transaction.recipients[r].clone())
-                    .collect();
-                match self.transaction(driver, m, tx) {
+                match self.transaction(driver, m, subset(&transaction, &batch)) {
                     Ok(outcome) => {
                         let again = self.ledger.record_outcome(m, &batch, &outcome, host);
                         queue.splice(0..0, again);
@@ -657,6 +652,28 @@ fn recipient_report(recipient: &crate::delivery::Recipient) -> RecipientReport {
         reply: recipient.reply.as_ref().map(Into::into),
         error: recipient.error.as_ref().map(Into::into),
         host: recipient.host.as_deref().and_then(wit_host),
+    }
+}
+
+/// The transaction for the recipients at `batch` (indexes into `transaction`), with their
+/// DSN parameters (RFC 3461 §4.1, §4.2).
+fn subset(transaction: &Transaction, batch: &[usize]) -> Transaction {
+    Transaction {
+        recipients: batch
+            .iter()
+            .map(|&r| transaction.recipients[r].clone())
+            .collect(),
+        recipient_dsn: batch
+            .iter()
+            .map(|&r| {
+                transaction
+                    .recipient_dsn
+                    .get(r)
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .collect(),
+        ..transaction.clone()
     }
 }
 
