@@ -38,6 +38,8 @@ enum Command {
     Send(Box<SendArgs>),
     /// Deliver a message to the MX hosts of its recipients' domains (DANE, MTA-STS).
     Deliver(Box<crate::cli_deliver::DeliverArgs>),
+    /// Examine a domain's mail servers: MX, DNSSEC, TLSA, MTA-STS, EHLO, TLS, PKIX, DANE.
+    Probe(Box<crate::probe::ProbeArgs>),
 }
 
 #[derive(Args, Debug)]
@@ -150,6 +152,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
         match cli.command {
             Command::Demo => crate::demo::run(cli.component.as_deref()).await,
             Command::Send(args) => run_send(cli.component.as_deref(), *args).await,
+            Command::Probe(args) => crate::probe::run(cli.component.as_deref(), *args).await,
             Command::Deliver(args) => {
                 crate::cli_deliver::run_deliver(cli.component.as_deref(), *args).await
             }

@@ -14,6 +14,7 @@ pub mod egress;
 pub mod host;
 pub mod limits;
 pub mod log_impl;
+pub mod probe;
 pub mod report;
 pub mod resolver_impl;
 pub mod send;
