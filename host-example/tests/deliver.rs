@@ -1,7 +1,8 @@
 //! Whole delivery attempts (`delivery.deliver`) through the component in wasmtime against real
 //! servers: a DNSSEC-signed zone behind a validating Unbound (`tests/peers/dns-peer.sh`) and a
 //! Postfix with STARTTLS whose certificate the zone's TLSA records pin. Every MX name leads to
-//! 127.0.0.1; the port is the test Postfix's (the request's `port`).
+//! 127.0.0.1; Postfix listens on port 25 and Unbound on 53, the system resolver of the test's
+//! network namespace (`scripts/test.sh`), so the host uses them as it would on a real machine.
 //!
 //! Cases: DANE success; DANE mismatch (temporary, no plaintext retry); TLSA present but
 //! unusable (TLS without verification); an insecure zone (no DANE, opportunistic TLS); the
@@ -40,17 +41,25 @@ struct Peers {
     host: Host,
 }
 
+/// Postfix's MX port is the real one, 25, and Unbound answers on 53 as the namespace's system
+/// resolver (its /etc/resolv.conf names 127.0.0.1): the host finds it as any host would.
 fn peers() -> &'static Peers {
     static PEERS: OnceLock<Peers> = OnceLock::new();
     PEERS.get_or_init(|| {
         let certs = Certs::generate();
+        let free = support::free_ports(2);
         let config = PostfixConfig {
+            ports: Some((25, free[0], free[1])),
             recipient_limit: Some(2),
             ..PostfixConfig::default()
         };
         let postfix = Postfix::start_with(Some(&certs), &config);
-        let dns = Dns::start_with(Some(&certs), &DnsConfig::default());
-        let resolver = DnsResolver::new(dns.resolver(), true, Duration::from_secs(5));
+        let dns_config = DnsConfig {
+            resolver_port: Some(53),
+            ..DnsConfig::default()
+        };
+        let dns = Dns::start_with(Some(&certs), &dns_config);
+        let resolver = DnsResolver::from_system().expect("the namespace's resolv.conf");
         let host = Host::new(
             EMBEDDED_COMPONENT,
             HostConfig::command_line(Arc::new(Resolver::Dns(resolver)), Arc::new(Silent)),
