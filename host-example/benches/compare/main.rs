@@ -1,0 +1,34 @@
+//! The clients side by side on this machine, in one run: messages per second on one reused
+//! connection (the native core, the component in wasmtime, lettre, Python's smtplib and a raw
+//! pipelined probe), round trips per message behind a delaying proxy, a 100 MiB message
+//! streamed through the component, and how instances scale. Run with
+//! `cargo bench -p host-example --bench compare`; BENCHMARKS.md at the repository root has
+//! the latest tables. Timings are printed, never asserted.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod clients;
+mod proxy;
+mod roundtrips;
+mod sink;
+mod throughput;
+
+use host_example::dns::{Resolver, ZoneResolver};
+use host_example::log_impl::Silent;
+use host_example::{EMBEDDED_COMPONENT, Host, HostConfig};
+use std::sync::Arc;
+
+fn main() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let host = Host::new(
+        EMBEDDED_COMPONENT,
+        HostConfig::command_line(
+            Arc::new(Resolver::Zone(ZoneResolver::default())),
+            Arc::new(Silent),
+        ),
+    )
+    .expect("host");
+    throughput::table(&runtime, &host);
+    roundtrips::table(&runtime, &host);
+}
