@@ -3,7 +3,6 @@
 use crate::bindings::types::{TlsMode, Tlsa};
 use crate::dns::{DnsResolver, Resolver, ZoneResolver};
 use crate::host::{EMBEDDED_COMPONENT, Host, HostConfig};
-use crate::log_impl::{Logger, Silent, Stderr};
 use crate::report::{Report, exit};
 use crate::send::{MessageSource, SendAuth, SendRequest, send};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -219,13 +218,7 @@ async fn run_send(component: Option<&std::path::Path>, args: SendArgs) -> u8 {
         Ok(resolver) => resolver,
         Err(message) => return fail(exit::USAGE, &message),
     };
-    let logger: Arc<dyn Logger> = if args.verbose > 0 {
-        Arc::new(Stderr {
-            verbosity: args.verbose,
-        })
-    } else {
-        Arc::new(Silent)
-    };
+    let logger = crate::log_impl::for_verbosity(args.verbose);
     let config = HostConfig {
         max_guest_memory: MAX_GUEST_MEMORY,
         ..HostConfig::command_line(Arc::new(resolver), logger)

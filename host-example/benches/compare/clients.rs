@@ -123,16 +123,23 @@ pub struct ComponentSession {
 
 impl ComponentSession {
     pub async fn open(host: &Host, addr: SocketAddr) -> ComponentSession {
-        let mut instance = host.instantiate().await.expect("instantiate");
+        ComponentSession::try_open(host, addr)
+            .await
+            .unwrap_or_else(|e| panic!("open failed: {e}"))
+    }
+
+    /// [`ComponentSession::open`], with what went wrong as text.
+    pub async fn try_open(host: &Host, addr: SocketAddr) -> Result<ComponentSession, String> {
+        let mut instance = host.instantiate().await.map_err(|e| e.to_string())?;
         let stream = open_stream(addr, None, Duration::from_secs(5))
             .await
-            .expect("connect");
+            .map_err(|e| format!("connect: {e}"))?;
         let conn = instance
             .store
             .data_mut()
             .table()
             .push(TcpConnection::new(stream))
-            .expect("push");
+            .map_err(|e| e.to_string())?;
         let options = open_options(WitTlsMode::Skip, "sink.example", Vec::new());
         let session = instance
             .bindings
@@ -140,9 +147,9 @@ impl ComponentSession {
             .session()
             .call_open(&mut instance.store, conn, &options)
             .await
-            .expect("no trap")
-            .unwrap_or_else(|f| panic!("open failed: {}", f.error.message));
-        ComponentSession { instance, session }
+            .map_err(|e| format!("trap: {e:#}"))?
+            .map_err(|f| f.error.message)?;
+        Ok(ComponentSession { instance, session })
     }
 
     /// One delivery of the message read from `input`.

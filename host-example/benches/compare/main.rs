@@ -9,8 +9,10 @@
 mod common;
 
 mod clients;
+mod large;
 mod proxy;
 mod roundtrips;
+mod scale;
 mod sink;
 mod throughput;
 
@@ -31,4 +33,6 @@ fn main() {
     .expect("host");
     throughput::table(&runtime, &host);
     roundtrips::table(&runtime, &host);
+    large::table(&runtime, &host);
+    scale::table(&runtime, &host);
 }

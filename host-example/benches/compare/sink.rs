@@ -210,7 +210,5 @@ fn find_end(data: &[u8], start: bool) -> Option<usize> {
     if start && data.starts_with(b".\r\n") {
         return Some(3);
     }
-    data.windows(5)
-        .position(|w| w == b"\r\n.\r\n")
-        .map(|p| p + 5)
+    memchr::memmem::find(data, b"\r\n.\r\n").map(|p| p + 5)
 }
