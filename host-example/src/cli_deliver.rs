@@ -5,7 +5,6 @@ use crate::bindings::delivery::TlsLevel;
 use crate::cli::{fail, load_host, print_report, read_roots, resolver};
 use crate::deliver::{DeliverRequest, deliver};
 use crate::host::HostConfig;
-use crate::log_impl::{Logger, Silent, Stderr};
 use crate::report::exit;
 use crate::spool_impl::SpoolMessage;
 use crate::sts_cache::StsCache;
@@ -96,13 +95,7 @@ pub async fn run_deliver(component: Option<&Path>, args: DeliverArgs) -> u8 {
         Ok(resolver) => resolver,
         Err(message) => return fail(exit::USAGE, &message),
     };
-    let logger: Arc<dyn Logger> = if args.verbose > 0 {
-        Arc::new(Stderr {
-            verbosity: args.verbose,
-        })
-    } else {
-        Arc::new(Silent)
-    };
+    let logger = crate::log_impl::for_verbosity(args.verbose);
     let host = match load_host(
         component,
         HostConfig::command_line(Arc::new(resolver), logger),

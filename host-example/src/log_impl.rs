@@ -29,6 +29,15 @@ pub struct Stderr {
     pub verbosity: u8,
 }
 
+/// The logger of the command line's `-v` count: [`Silent`] without, else [`Stderr`].
+pub fn for_verbosity(verbosity: u8) -> std::sync::Arc<dyn Logger> {
+    if verbosity > 0 {
+        std::sync::Arc::new(Stderr { verbosity })
+    } else {
+        std::sync::Arc::new(Silent)
+    }
+}
+
 impl Logger for Stderr {
     fn enabled(&self, level: Level) -> bool {
         match level {

@@ -276,3 +276,26 @@ impl From<crate::tls::TlsState> for super::exports::smtp::client::client::TlsSta
         }
     }
 }
+
+/// The wall clock for certificate validity (the core reads no clock itself).
+pub fn wall_clock() -> rustls::pki_types::UnixTime {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
+    rustls::pki_types::UnixTime::since_unix_epoch(since_epoch)
+}
+
+/// The addresses of `conn` for TLS-report failure details (RFC 8460 §4.4 "sending-mta-ip",
+/// "receiving-ip"); empty when the host cannot tell.
+pub fn report_context(conn: &super::smtp::client::tcp::Connection) -> crate::tls::ReportContext {
+    let ip = |address: Result<super::smtp::client::tcp::SocketAddress, TcpError>| {
+        address
+            .map(|a| IpAddr::from(a.address).to_string())
+            .unwrap_or_default()
+    };
+    crate::tls::ReportContext {
+        sending_mta_ip: ip(conn.local_address()),
+        receiving_ip: ip(conn.remote_address()),
+        ..crate::tls::ReportContext::default()
+    }
+}

@@ -544,11 +544,6 @@ impl Run {
             ),
             None => None,
         };
-        let ip = |address: Result<SocketAddress, _>| {
-            address
-                .map(|a| IpAddr::from(a.address).to_string())
-                .unwrap_or_default()
-        };
         let tls = TlsConfig {
             remote_hostname: plan.remote_hostname.clone(),
             verify_pkix: plan.verify_pkix,
@@ -557,16 +552,10 @@ impl Run {
             ignore_verify_errors: plan.ignore_verify_errors,
             extra_roots: options.extra_root_cas.clone(),
             client_certificate,
-            wall_clock: rustls::pki_types::UnixTime::since_unix_epoch(
-                SystemTime::now()
-                    .duration_since(SystemTime::UNIX_EPOCH)
-                    .unwrap_or_default(),
-            ),
+            wall_clock: super::convert::wall_clock(),
             report: ReportContext {
-                sending_mta_ip: ip(conn.local_address()),
-                receiving_ip: ip(conn.remote_address()),
                 receiving_mx_hostname: plan.remote_hostname.clone(),
-                receiving_mx_helo: None,
+                ..super::convert::report_context(conn)
             },
             results,
         };

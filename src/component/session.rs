@@ -18,12 +18,11 @@ use crate::smtp::dsn::{MailDsn, Notify, RcptDsn, Ret};
 use crate::smtp::session::{
     AuthConfig, Event, Session, SessionConfig, Timeouts, TlsMode, Transaction,
 };
-use crate::tls::{ClientCertificate, ReportContext, TlsConfig, Tlsa};
+use crate::tls::{ClientCertificate, TlsConfig, Tlsa};
 use std::cell::RefCell;
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
-use std::net::IpAddr;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 /// The state behind one `session` resource.
 pub struct SmtpSession {
@@ -227,11 +226,6 @@ fn tls_config(options: &OpenOptions, conn: &Connection) -> TlsConfig {
         .as_ref()
         .map(|d| d.ascii.clone())
         .unwrap_or_default();
-    let ip = |address: Result<SocketAddress, _>| {
-        address
-            .map(|a| IpAddr::from(a.address).to_string())
-            .unwrap_or_default()
-    };
     let results = match &options.tls_results {
         Some(results) => crate::tls::TlsResults {
             recipient_domain: results.recipient_domain.clone().into(),
@@ -253,17 +247,8 @@ fn tls_config(options: &OpenOptions, conn: &Connection) -> TlsConfig {
         ignore_verify_errors: options.ignore_tls_verify_errors,
         extra_roots: options.extra_root_cas.clone(),
         client_certificate: None,
-        // The wall clock for certificate validity; the core reads no clock itself.
-        wall_clock: rustls::pki_types::UnixTime::since_unix_epoch(
-            SystemTime::now()
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .unwrap_or_default(),
-        ),
-        report: ReportContext {
-            sending_mta_ip: ip(conn.local_address()),
-            receiving_ip: ip(conn.remote_address()),
-            ..ReportContext::default()
-        },
+        wall_clock: super::convert::wall_clock(),
+        report: super::convert::report_context(conn),
         remote_hostname,
         results,
     }
