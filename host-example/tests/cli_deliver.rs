@@ -376,7 +376,8 @@ fn two_domains_are_two_deliveries() {
         .map(|a| a["host"].as_str().unwrap())
         .collect();
     assert_eq!(hosts, ["mx.example.test", "mx.insecure.test"], "{report}");
-    assert_stored(token, 1);
+    // Two transactions, one message stored for each.
+    assert_stored(token, 2);
 }
 
 /// PEM of one DER certificate, for `--ca`.
