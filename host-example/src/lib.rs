@@ -15,6 +15,7 @@ pub mod host;
 pub mod limits;
 pub mod log_impl;
 pub mod probe;
+pub mod progress;
 pub mod report;
 pub mod resolver_impl;
 pub mod send;

@@ -8,6 +8,7 @@ use crate::bindings::exports::smtp::client::tls_report::TlsResults;
 use crate::bindings::types::{Domain, ErrorKind, SmtpError, TlsMode, Tlsa};
 use crate::dns::{DnsBackend, IpFamily};
 use crate::host::{Host, HostError, Instance};
+use crate::progress::Counted;
 use crate::report::{AttemptReport, ErrorReport, RecipientReport, Report, ServerReport, TlsReport};
 use crate::tcp_impl::TcpConnection;
 use std::net::{IpAddr, SocketAddr};
@@ -338,7 +339,12 @@ async fn message_stream(
                 lines: Vec::new(),
                 message: format!("cannot open message file {}: {e}", path.display()),
             })?;
-            Box::new(AsyncReadStream::new(file))
+            // A bar on a terminal for a large file (counted as the component reads it).
+            let size = file.metadata().await.ok().map(|m| m.len());
+            match crate::progress::bar(size) {
+                Some(bar) => Box::new(AsyncReadStream::new(Counted::new(file, bar))),
+                None => Box::new(AsyncReadStream::new(file)),
+            }
         }
         MessageSource::Stdin => Box::new(AsyncReadStream::new(tokio::io::stdin())),
         MessageSource::Bytes(bytes) => {
