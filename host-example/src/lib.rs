@@ -2,7 +2,10 @@
 //!
 //! The host supplies the component's imports: `tcp` on real sockets ([`tcp_impl`]),
 //! `resolver` from real DNS or a zone file ([`dns`], [`resolver_impl`]) and `log`
-//! ([`log_impl`]). [`Host`] loads the component once and instantiates it per delivery.
+//! ([`log_impl`]). [`Host`] loads the component once and instantiates it per delivery, within
+//! the [`limits`] of guest memory, guest CPU and wall-clock time; every connect passes the
+//! [`egress`] policy. DNS ([`dns::DnsBackend`]) and connections ([`tcp_impl::TcpConnector`])
+//! are pluggable.
 
 pub mod bindings;
 pub mod cli;
