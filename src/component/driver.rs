@@ -145,6 +145,11 @@ impl Driver {
         let now = Instant::now();
         let fed = match message.blocking_read(MESSAGE_CHUNK) {
             Ok(chunk) => self.session.push_message_data(now, &chunk),
+            // A reply that arrived while the data was being written cannot be the reply to
+            // the end of the data (RFC 5321 §4.1.1.4): look once, without waiting, before
+            // the end goes out, so that the session refuses it instead of taking it for the
+            // final 250.
+            Err(StreamError::Closed) if self.early_input(now) => return,
             Err(StreamError::Closed) => self.session.finish_message(now),
             Err(StreamError::LastOperationFailed(error)) => Err(Error::io(format!(
                 "reading the message: {}",
@@ -156,6 +161,18 @@ impl Driver {
         if let Err(error) = fed {
             self.session.handle_transport_error(now, error);
         }
+    }
+
+    /// Hands the session what the server sent so far, without waiting (a `tcp` read with a
+    /// zero timeout). Returns whether anything (bytes or the end of the stream) arrived.
+    fn early_input(&mut self, now: Instant) -> bool {
+        match self.conn.read(READ_CHUNK, 0) {
+            Ok(bytes) if bytes.is_empty() => self.session.handle_eof(now),
+            Ok(bytes) => self.session.handle_input(now, &bytes),
+            // Nothing yet; a failure shows on the next read that waits.
+            Err(_) => return false,
+        }
+        true
     }
 
     /// Milliseconds until the core's deadline, or `default` when it has none.
