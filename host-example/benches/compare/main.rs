@@ -31,6 +31,14 @@ fn main() {
         ),
     )
     .expect("host");
+    // For a profiler (valgrind --tool=callgrind): only the component, 100 KiB messages.
+    if let Some(count) = std::env::var("BENCH_PROFILE_COMPONENT")
+        .ok()
+        .and_then(|n| n.parse().ok())
+    {
+        throughput::profile_component(&runtime, &host, count);
+        return;
+    }
     throughput::table(&runtime, &host);
     roundtrips::table(&runtime, &host);
     large::table(&runtime, &host);

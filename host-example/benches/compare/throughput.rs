@@ -80,3 +80,18 @@ pub fn table(runtime: &Runtime, host: &Host) {
     }
     println!();
 }
+
+/// `count` deliveries of 100 KiB through the component and nothing else, for a profiler.
+pub fn profile_component(runtime: &Runtime, host: &Host, count: usize) {
+    let sink = runtime.block_on(FastSink::start(SinkOptions {
+        quickack: true,
+        chunking: false,
+    }));
+    let message = clients::message(100 * 1024);
+    let budget = Budget {
+        count,
+        time: Duration::MAX,
+    };
+    let run = runtime.block_on(clients::component(host, sink.addr, &message, budget));
+    println!("component, 100 KiB: {:.0} msgs/s", run.rate());
+}
