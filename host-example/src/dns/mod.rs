@@ -28,6 +28,7 @@ mod types;
 mod wire;
 pub mod zone;
 mod zone_file;
+mod zone_lexer;
 
 use std::future::{Future, ready};
 use std::net::IpAddr;
