@@ -9,7 +9,6 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// The most linear memory one component instance may use.
@@ -221,7 +220,10 @@ async fn run_send(component: Option<&std::path::Path>, args: SendArgs) -> u8 {
     let logger = crate::log_impl::for_verbosity(args.verbose);
     let config = HostConfig {
         max_guest_memory: MAX_GUEST_MEMORY,
-        ..HostConfig::command_line(Arc::new(resolver), logger)
+        ..HostConfig::command_line(
+            crate::log_impl::resolver_for_verbosity(resolver, args.verbose),
+            logger,
+        )
     };
     let host = match load_host(component, config) {
         Ok(host) => host,
@@ -370,7 +372,10 @@ fn parse_tlsa(records: &[String]) -> Result<Option<Vec<Tlsa>>, String> {
 }
 
 /// The resolver from `--dns` or `--zone`, else the system's.
-pub(crate) fn resolver(dns: Option<&str>, zone: Option<&std::path::Path>) -> Result<Resolver, String> {
+pub(crate) fn resolver(
+    dns: Option<&str>,
+    zone: Option<&std::path::Path>,
+) -> Result<Resolver, String> {
     if let Some(path) = zone {
         return ZoneResolver::from_file(path)
             .map(Resolver::Zone)

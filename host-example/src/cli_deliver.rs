@@ -11,7 +11,6 @@ use crate::sts_cache::StsCache;
 use clap::{Args, ValueEnum};
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Args, Debug)]
@@ -98,7 +97,10 @@ pub async fn run_deliver(component: Option<&Path>, args: DeliverArgs) -> u8 {
     let logger = crate::log_impl::for_verbosity(args.verbose);
     let host = match load_host(
         component,
-        HostConfig::command_line(Arc::new(resolver), logger),
+        HostConfig::command_line(
+            crate::log_impl::resolver_for_verbosity(resolver, args.verbose),
+            logger,
+        ),
     ) {
         Ok(host) => host,
         Err(code) => return code,

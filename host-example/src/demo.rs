@@ -6,8 +6,6 @@
 //! report and the received message are printed, and the received bytes are compared with the
 //! sent ones.
 
-mod lookups;
-
 use crate::bindings::delivery::TlsLevel;
 use crate::cli::{fail, load_host, print_report};
 use crate::deliver::{DeliverRequest, deliver};
@@ -65,7 +63,7 @@ pub async fn run(component: Option<&Path>) -> u8 {
         Err(error) => return fail(exit::SOFTWARE, &format!("demo zone: {error}")),
     };
     let config = HostConfig::command_line(
-        Arc::new(lookups::Shown(resolver)),
+        Arc::new(crate::dns::Shown(resolver)),
         Arc::new(Stderr { verbosity: 1 }),
     );
     let host = match load_host(component, config) {

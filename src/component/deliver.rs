@@ -370,6 +370,7 @@ impl Run {
             Event::OpenFailed(error) => Some(Err(error)),
             _ => None,
         });
+        driver.log_tls();
         let mut error = opened.err();
         let extensions = driver
             .session

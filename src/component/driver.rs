@@ -41,6 +41,33 @@ impl Driver {
         }
     }
 
+    /// Tell the host's `log` (debug level) how TLS went: version, cipher suite, the DANE
+    /// record that verified the server, the PKIX verdict. Nothing without TLS.
+    pub fn log_tls(&self) {
+        if !log::enabled(Level::Debug) {
+            return;
+        }
+        let Some(state) = self.session.tls_state() else {
+            return;
+        };
+        let dane = state.dane_verified_record.map_or_else(
+            || "not verified by dane".to_string(),
+            |r| format!("dane-verified by {r}"),
+        );
+        let pkix = if state.pkix_valid {
+            "pkix valid"
+        } else {
+            "pkix not valid"
+        };
+        log::log(
+            Level::Debug,
+            &format!(
+                "tls: {} {}, {dane}, {pkix}",
+                state.version, state.cipher_suite
+            ),
+        );
+    }
+
     /// Hand the session's transcript lines to the host's `log` import.
     fn log_transcript(&mut self) {
         if !self.transcript {

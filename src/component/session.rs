@@ -70,6 +70,7 @@ impl GuestSession for SmtpSession {
             _ => None,
         });
         let tls_results = TlsResults::from(driver.session.tls_results());
+        driver.log_tls();
         if let Err(error) = opened {
             return Err(OpenFailure {
                 error: error.into(),

@@ -27,6 +27,7 @@ mod transport;
 mod types;
 mod wire;
 pub mod zone;
+mod shown;
 mod zone_file;
 mod zone_lexer;
 
@@ -40,6 +41,7 @@ pub use resolv_conf::{
     DNS_PORT, ResolvConfError, SYSTEM_RESOLV_CONF, first_nameserver, nameserver_from_file,
 };
 pub use types::{Answer, IpFamily, LookupError, Mx, RecordKind, Tlsa};
+pub use shown::Shown;
 pub use zone::ZoneResolver;
 pub use zone_file::{SyntaxError, ZoneError};
 

@@ -1,7 +1,8 @@
-//! The demo's DNS lookups, shown on stderr as the component asks them: which names, which
-//! records, and whether the answer was authentic (what DANE depends on, RFC 7672 §2.2).
+//! DNS lookups shown on stderr as the component asks them (the demo, and `-vv`): which
+//! names, which records, and whether the answer was authentic (what DANE depends on, RFC 7672
+//! §2.2).
 
-use crate::dns::{Answer, DnsBackend, IpFamily, Lookup, LookupError, Mx, Tlsa};
+use super::{Answer, DnsBackend, IpFamily, Lookup, LookupError, Mx, Tlsa};
 use std::fmt::Display;
 use std::net::IpAddr;
 
