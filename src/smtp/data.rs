@@ -119,8 +119,8 @@ impl DataEncoder {
                     i += 1;
                 }
                 first => {
-                    let end = memchr::memchr2(b'\r', b'\n', &chunk[i..])
-                        .map_or(chunk.len(), |p| i + p);
+                    let end =
+                        memchr::memchr2(b'\r', b'\n', &chunk[i..]).map_or(chunk.len(), |p| i + p);
                     // RFC 5321 §4.5.2: a period at the start of a line gets one more.
                     if self.dot_stuffing && self.at_line_start && first == b'.' {
                         out.push(b'.');

@@ -21,13 +21,13 @@ mod client;
 mod hosts;
 mod name;
 mod resolv_conf;
+mod shown;
 #[cfg(test)]
 mod test_server;
 mod transport;
 mod types;
 mod wire;
 pub mod zone;
-mod shown;
 mod zone_file;
 mod zone_lexer;
 
@@ -40,8 +40,8 @@ pub use hosts::{HostsFile, SYSTEM_HOSTS};
 pub use resolv_conf::{
     DNS_PORT, ResolvConfError, SYSTEM_RESOLV_CONF, first_nameserver, nameserver_from_file,
 };
-pub use types::{Answer, IpFamily, LookupError, Mx, RecordKind, Tlsa};
 pub use shown::Shown;
+pub use types::{Answer, IpFamily, LookupError, Mx, RecordKind, Tlsa};
 pub use zone::ZoneResolver;
 pub use zone_file::{SyntaxError, ZoneError};
 
