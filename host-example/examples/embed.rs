@@ -85,6 +85,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             extra_root_cas: Vec::new(),
             dane_records: None,
             auth: None,
+            client_certificate: None,
         };
         // Each delivery gets its own instance; a trap or a limit fails only that one.
         deliveries.spawn(async move { host.deadline(send(&host, &request)).await });

@@ -4,7 +4,7 @@ use crate::bindings::types::{TlsMode, Tlsa};
 use crate::dns::{DnsResolver, Resolver, ZoneResolver};
 use crate::host::{EMBEDDED_COMPONENT, Host, HostConfig};
 use crate::report::{Report, exit};
-use crate::send::{MessageSource, SendAuth, SendRequest, send};
+use crate::send::{ClientCert, MessageSource, SendAuth, SendRequest, send};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::ffi::OsString;
 use std::net::SocketAddr;
@@ -74,6 +74,13 @@ struct SendArgs {
         requires = "user"
     )]
     auth: Vec<String>,
+    /// Present this certificate chain (PEM, leaf first) to the server: TLS client
+    /// authentication (RFC 8446 §4.4.2).
+    #[arg(long, value_name = "FILE.pem", requires = "client_key")]
+    client_cert: Option<PathBuf>,
+    /// The private key of --client-cert (PEM: PKCS#8, SEC1 or PKCS#1).
+    #[arg(long, value_name = "FILE.pem", requires = "client_cert")]
+    client_key: Option<PathBuf>,
     /// The name announced in EHLO.
     #[arg(long, default_value = "localhost")]
     ehlo: String,
@@ -213,6 +220,10 @@ async fn run_send(component: Option<&std::path::Path>, args: SendArgs) -> u8 {
         Ok(auth) => auth,
         Err(code) => return code,
     };
+    let client_certificate = match client_cert(&args) {
+        Ok(cert) => cert,
+        Err(code) => return code,
+    };
     let resolver = match resolver(args.dns.as_deref(), args.zone.as_deref()) {
         Ok(resolver) => resolver,
         Err(message) => return fail(exit::USAGE, &message),
@@ -254,6 +265,7 @@ async fn run_send(component: Option<&std::path::Path>, args: SendArgs) -> u8 {
         extra_root_cas,
         dane_records,
         auth,
+        client_certificate,
     };
     match host.deadline(send(&host, &request)).await {
         Ok(report) => print_report(&report, args.json),
@@ -335,6 +347,26 @@ fn send_auth(args: &SendArgs) -> Result<Option<SendAuth>, u8> {
         username: username.clone(),
         secret,
         mechanisms: args.auth.clone(),
+    }))
+}
+
+/// The `--client-cert` and `--client-key` files (clap makes them come together); an
+/// unreadable file exits 66. Their contents are checked by the component when it opens.
+fn client_cert(args: &SendArgs) -> Result<Option<ClientCert>, u8> {
+    let (Some(cert), Some(key)) = (&args.client_cert, &args.client_key) else {
+        return Ok(None);
+    };
+    let read = |path: &PathBuf| {
+        std::fs::read_to_string(path).map_err(|e| {
+            fail(
+                exit::NOINPUT,
+                &format!("cannot read {}: {e}", path.display()),
+            )
+        })
+    };
+    Ok(Some(ClientCert {
+        chain_pem: read(cert)?,
+        key_pem: read(key)?,
     }))
 }
 

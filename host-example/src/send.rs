@@ -1,8 +1,8 @@
 //! `send`: submit one message to one server through the component's `client` interface.
 
 use crate::bindings::client::{
-    AuthOptions, Envelope, LineEndings, OpenOptions, Recipient, Timeouts, TransactionFailure,
-    TransactionSuccess,
+    AuthOptions, ClientCertificate, Envelope, LineEndings, OpenOptions, Recipient, Timeouts,
+    TransactionFailure, TransactionSuccess,
 };
 use crate::bindings::exports::smtp::client::tls_report::TlsResults;
 use crate::bindings::types::{Domain, ErrorKind, SmtpError, TlsMode, Tlsa};
@@ -55,6 +55,24 @@ pub struct SendRequest {
     pub dane_records: Option<Vec<Tlsa>>,
     /// Authenticate with these credentials (RFC 4954); none: no AUTH.
     pub auth: Option<SendAuth>,
+    /// Present this certificate to the server (`--client-cert`, `--client-key`).
+    pub client_certificate: Option<ClientCert>,
+}
+
+/// A client certificate chain and its key, PEM (TLS client authentication, RFC 8446
+/// §4.4.2). `Debug` never shows the key.
+#[derive(Clone)]
+pub struct ClientCert {
+    pub chain_pem: String,
+    pub key_pem: String,
+}
+
+impl std::fmt::Debug for ClientCert {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientCert")
+            .field("chain_pem", &self.chain_pem)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Credentials for AUTH (`--user`, `--password-file` or `SMTP_PASSWORD`, `--auth`). `Debug`
@@ -375,7 +393,13 @@ fn open_options(request: &SendRequest) -> OpenOptions {
         dane_more_hostnames: Vec::new(),
         ignore_tls_verify_errors: false,
         extra_root_cas: request.extra_root_cas.clone(),
-        client_certificate: None,
+        client_certificate: request
+            .client_certificate
+            .as_ref()
+            .map(|cert| ClientCertificate {
+                chain_pem: cert.chain_pem.clone(),
+                key_pem: cert.key_pem.clone(),
+            }),
         timeouts: request.timeout.map(uniform_timeouts),
         tls_results: None,
     }

@@ -51,6 +51,7 @@ fn request(sink: SocketAddr, n: usize) -> SendRequest {
         extra_root_cas: Vec::new(),
         dane_records: None,
         auth: None,
+        client_certificate: None,
     }
 }
 

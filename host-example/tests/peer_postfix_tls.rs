@@ -347,3 +347,75 @@ fn dane_ta_refuses_a_server_certificate_without_the_remote_name() {
     assert!(!stored_at(&peer.postfix, "tlstaname"));
     wait_logged(&peer.postfix, "alert access denied");
 }
+
+#[test]
+fn client_certificate_is_presented_to_postfix() {
+    if !peers_enabled("postfix") {
+        return;
+    }
+    let peer = peer();
+    let client = Certs::generate_for("client.example.test");
+    let ca = peer.certs.cert();
+    let (cert, key) = (client.cert(), client.key());
+    let (output, json) = send(
+        peer.postfix.smtp_port(),
+        "starttls",
+        "clientcert",
+        &[
+            "--ca",
+            ca.to_str().unwrap(),
+            "--client-cert",
+            cert.to_str().unwrap(),
+            "--client-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{json}");
+    wait_stored("clientcert");
+    // Postfix asks for a certificate (smtpd_tls_ask_ccert) and logs the client's signature
+    // when one was presented and used in the handshake.
+    wait_logged(&peer.postfix, "client-signature");
+}
+
+#[test]
+fn client_certificate_flags_come_together_and_files_must_exist() {
+    let output = Command::new(env!("CARGO_BIN_EXE_host-example"))
+        .args([
+            "send",
+            "--server",
+            "127.0.0.1:1",
+            "--from",
+            "a@example.org",
+            "--to",
+            "b@example.org",
+        ])
+        .args(["--client-cert", "/nonexistent/cert.pem"])
+        .output()
+        .expect("host-example runs");
+    assert_eq!(
+        output.status.code(),
+        Some(64),
+        "--client-key is required with --client-cert"
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_host-example"))
+        .args([
+            "send",
+            "--server",
+            "127.0.0.1:1",
+            "--from",
+            "a@example.org",
+            "--to",
+            "b@example.org",
+        ])
+        .args([
+            "--client-cert",
+            "/nonexistent/cert.pem",
+            "--client-key",
+            "/nonexistent/key.pem",
+        ])
+        .output()
+        .expect("host-example runs");
+    assert_eq!(output.status.code(), Some(66));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("/nonexistent/cert.pem"), "{stderr}");
+}

@@ -109,6 +109,8 @@ smtpd_tls_key_file = $C/mx.example.test.key
 smtpd_tls_security_level = may
 smtpd_tls_received_header = yes
 smtpd_tls_loglevel = 1
+# ask for a client certificate (never required): the log shows "client-signature" when one came
+smtpd_tls_ask_ccert = yes
 smtpd_sasl_type = cyrus
 smtpd_sasl_path = smtpd
 cyrus_sasl_config_path = $D/etc/sasl
