@@ -9,6 +9,7 @@ use std::future::Future;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::pin::Pin;
+use std::task::Poll;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
@@ -121,16 +122,27 @@ impl tcp::HostConnection for HostState {
     ) -> wasmtime::Result<Result<Vec<u8>, TcpError>> {
         let conn = self.table.get_mut(&conn)?;
         let mut buf = vec![0; usize::try_from(max).unwrap_or(MAX_READ).clamp(1, MAX_READ)];
-        Ok(
-            match timeout(millis(timeout_ms), conn.stream.read(&mut buf)).await {
-                Err(_elapsed) => Err(TcpError::Timeout),
-                Ok(Err(error)) => Err(tcp_error(&error)),
-                Ok(Ok(n)) => {
-                    buf.truncate(n);
-                    Ok(buf)
-                }
-            },
-        )
+        let read = if timeout_ms == 0 {
+            // WIT: 0 does not wait. One poll of the read; a zero-length tokio timer would
+            // wait for the timer's next millisecond tick instead.
+            let mut read = std::pin::pin!(conn.stream.read(&mut buf));
+            match std::future::poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx))).await {
+                Poll::Ready(read) => Some(read),
+                Poll::Pending => None,
+            }
+        } else {
+            timeout(millis(timeout_ms), conn.stream.read(&mut buf))
+                .await
+                .ok()
+        };
+        Ok(match read {
+            None => Err(TcpError::Timeout),
+            Some(Err(error)) => Err(tcp_error(&error)),
+            Some(Ok(n)) => {
+                buf.truncate(n);
+                Ok(buf)
+            }
+        })
     }
 
     async fn write(

@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 const MESSAGE_CHUNK: u64 = 64 * 1024;
 /// How much is read from the socket at a time.
 const READ_CHUNK: u32 = 64 * 1024;
+/// How much is read when looking for early input before the end of the data: a reply or two.
+const EARLY_READ: u32 = 4 * 1024;
 /// The write deadline when the core has none pending (RFC 5321 §4.5.3.2.5, data block: 3 minutes).
 const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(180);
 
@@ -193,7 +195,7 @@ impl Driver {
     /// Hands the session what the server sent so far, without waiting (a `tcp` read with a
     /// zero timeout). Returns whether anything (bytes or the end of the stream) arrived.
     fn early_input(&mut self, now: Instant) -> bool {
-        match self.conn.read(READ_CHUNK, 0) {
+        match self.conn.read(EARLY_READ, 0) {
             Ok(bytes) if bytes.is_empty() => self.session.handle_eof(now),
             Ok(bytes) => self.session.handle_input(now, &bytes),
             // Nothing yet; a failure shows on the next read that waits.
