@@ -150,6 +150,18 @@ async fn run(host: &Host, request: DeliveryRequest, to: &[&str], token: &str) ->
     .expect("no trap")
 }
 
+/// The peers, when the test may use them (peer groups `dns` and `postfix`).
+fn enabled_peers() -> Option<&'static Peers> {
+    (peers_enabled("dns") && peers_enabled("postfix")).then(peers)
+}
+
+/// One attempt to `next_hop` with Postfix as every MX.
+async fn to_postfix(next_hop: &str, to: &[&str], token: &str) -> DeliveryReport {
+    let peers = peers();
+    let request = request(next_hop, peers.postfix.smtp_port());
+    run(&peers.host, request, to, token).await
+}
+
 fn statuses(report: &DeliveryReport) -> Vec<RecipientStatus> {
     report.messages[0]
         .recipients
@@ -178,18 +190,11 @@ fn assert_stored(token: &str, n: usize) {
 
 #[tokio::test]
 async fn dane_verified_delivery() {
-    if !(peers_enabled("dns") && peers_enabled("postfix")) {
+    if enabled_peers().is_none() {
         return;
     }
-    let peers = peers();
     let token = "dane-ok-7f3a";
-    let report = run(
-        &peers.host,
-        request("example.test", peers.postfix.smtp_port()),
-        &["a@example.test"],
-        token,
-    )
-    .await;
+    let report = to_postfix("example.test", &["a@example.test"], token).await;
     assert_eq!(
         statuses(&report),
         [RecipientStatus::Delivered],
@@ -208,13 +213,11 @@ async fn dane_verified_delivery() {
 
 #[tokio::test]
 async fn dane_mismatch_is_temporary_and_never_retried_in_plaintext() {
-    if !(peers_enabled("dns") && peers_enabled("postfix")) {
+    if enabled_peers().is_none() {
         return;
     }
-    let peers = peers();
-    let report = run(
-        &peers.host,
-        request("badtlsa.example.test", peers.postfix.smtp_port()),
+    let report = to_postfix(
+        "badtlsa.example.test",
         &["a@badtlsa.example.test"],
         "dane-bad",
     )
@@ -236,18 +239,11 @@ async fn dane_mismatch_is_temporary_and_never_retried_in_plaintext() {
 
 #[tokio::test]
 async fn unusable_tlsa_records_mean_tls_without_verification() {
-    if !(peers_enabled("dns") && peers_enabled("postfix")) {
+    if enabled_peers().is_none() {
         return;
     }
-    let peers = peers();
     let token = "unusable-5b2e";
-    let report = run(
-        &peers.host,
-        request("unusable.example.test", peers.postfix.smtp_port()),
-        &["a@unusable.example.test"],
-        token,
-    )
-    .await;
+    let report = to_postfix("unusable.example.test", &["a@unusable.example.test"], token).await;
     assert_eq!(
         statuses(&report),
         [RecipientStatus::Delivered],
@@ -267,18 +263,11 @@ async fn unusable_tlsa_records_mean_tls_without_verification() {
 
 #[tokio::test]
 async fn insecure_zone_gets_opportunistic_tls_without_dane() {
-    if !(peers_enabled("dns") && peers_enabled("postfix")) {
+    if enabled_peers().is_none() {
         return;
     }
-    let peers = peers();
     let token = "insecure-91cc";
-    let report = run(
-        &peers.host,
-        request("insecure.test", peers.postfix.smtp_port()),
-        &["a@insecure.test"],
-        token,
-    )
-    .await;
+    let report = to_postfix("insecure.test", &["a@insecure.test"], token).await;
     assert_eq!(
         statuses(&report),
         [RecipientStatus::Delivered],
@@ -293,18 +282,11 @@ async fn insecure_zone_gets_opportunistic_tls_without_dane() {
 
 #[tokio::test]
 async fn first_mx_down_second_used() {
-    if !(peers_enabled("dns") && peers_enabled("postfix")) {
+    if enabled_peers().is_none() {
         return;
     }
-    let peers = peers();
     let token = "twomx-44d0";
-    let report = run(
-        &peers.host,
-        request("twomx.example.test", peers.postfix.smtp_port()),
-        &["a@twomx.example.test"],
-        token,
-    )
-    .await;
+    let report = to_postfix("twomx.example.test", &["a@twomx.example.test"], token).await;
     assert_eq!(
         statuses(&report),
         [RecipientStatus::Delivered],
@@ -333,19 +315,12 @@ async fn first_mx_down_second_used() {
 
 #[tokio::test]
 async fn recipients_beyond_the_limit_go_into_a_second_transaction() {
-    if !(peers_enabled("dns") && peers_enabled("postfix")) {
+    if enabled_peers().is_none() {
         return;
     }
-    let peers = peers();
     let token = "limit-0e61";
     let to = ["r1@example.test", "r2@example.test", "r3@example.test"];
-    let report = run(
-        &peers.host,
-        request("example.test", peers.postfix.smtp_port()),
-        &to,
-        token,
-    )
-    .await;
+    let report = to_postfix("example.test", &to, token).await;
     assert_eq!(
         statuses(&report),
         [RecipientStatus::Delivered; 3],
@@ -368,17 +343,10 @@ async fn recipients_beyond_the_limit_go_into_a_second_transaction() {
 
 #[tokio::test]
 async fn null_mx_fails_permanently() {
-    if !(peers_enabled("dns") && peers_enabled("postfix")) {
+    if enabled_peers().is_none() {
         return;
     }
-    let peers = peers();
-    let report = run(
-        &peers.host,
-        request("nullmx.example.test", peers.postfix.smtp_port()),
-        &["a@nullmx.example.test"],
-        "nullmx",
-    )
-    .await;
+    let report = to_postfix("nullmx.example.test", &["a@nullmx.example.test"], "nullmx").await;
     assert_eq!(statuses(&report), [RecipientStatus::Permanent]);
     let error = report.error.as_ref().expect("error");
     assert_eq!(error.kind, ErrorKind::NoMail);
@@ -444,10 +412,9 @@ async fn broken_tls_server() -> (u16, Arc<std::sync::atomic::AtomicUsize>) {
 
 #[tokio::test]
 async fn failed_opportunistic_handshake_is_retried_without_tls() {
-    if !(peers_enabled("dns") && peers_enabled("postfix")) {
+    let Some(peers) = enabled_peers() else {
         return;
-    }
-    let peers = peers();
+    };
     let (port, accepted) = broken_tls_server().await;
     let report = run(
         &peers.host,
@@ -473,10 +440,9 @@ async fn failed_opportunistic_handshake_is_retried_without_tls() {
 
 #[tokio::test]
 async fn failed_handshake_under_dane_is_not_retried() {
-    if !(peers_enabled("dns") && peers_enabled("postfix")) {
+    let Some(peers) = enabled_peers() else {
         return;
-    }
-    let peers = peers();
+    };
     let (port, accepted) = broken_tls_server().await;
     let report = run(
         &peers.host,
@@ -588,10 +554,9 @@ async fn mta_sts_enforce_refuses_an_mx_not_in_the_policy() {
 
 #[tokio::test]
 async fn two_messages_share_one_connection() {
-    if !(peers_enabled("dns") && peers_enabled("postfix")) {
+    let Some(peers) = enabled_peers() else {
         return;
-    }
-    let peers = peers();
+    };
     let (first, second) = ("shared-conn-a1", "shared-conn-b2");
     let mut instance = peers.host.instantiate().await.expect("instantiate");
     let to = |a: &str| vec![a.to_string()];
