@@ -9,6 +9,14 @@
 //! component reads the message stream in 64 KiB chunks, so one BDAT carries it). `state:` and
 //! `deadline:` lines are the native test's business and are skipped here.
 
+/// The scripted server's escapes (`\r \n \t \0 \\ \xHH`), shared with the hostile suite.
+#[allow(
+    dead_code,
+    reason = "this test uses only the escapes of the script format"
+)]
+#[path = "support/scripted.rs"]
+mod scripted;
+
 use host_example::bindings::client::{
     AuthOptions, DsnOptions, Envelope, LineEndings, OpenOptions, Recipient, RecipientResult,
     Timeouts,
@@ -18,6 +26,7 @@ use host_example::dns::{Resolver, ZoneResolver};
 use host_example::host::Instance;
 use host_example::log_impl::Silent;
 use host_example::{EMBEDDED_COMPONENT, Host, HostConfig};
+use scripted::unescape;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -111,31 +120,6 @@ fn case_lines(text: &str, name: &str) -> Vec<String> {
         }
     }
     lines.unwrap_or_else(|| panic!("no case {name:?}"))
-}
-
-/// The escapes of the format: \r \n \t \\ \xHH.
-fn unescape(text: &str) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            let mut buf = [0; 4];
-            out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-            continue;
-        }
-        match chars.next() {
-            Some('r') => out.push(b'\r'),
-            Some('n') => out.push(b'\n'),
-            Some('t') => out.push(b'\t'),
-            Some('\\') => out.push(b'\\'),
-            Some('x') => {
-                let hex: String = chars.by_ref().take(2).collect();
-                out.push(u8::from_str_radix(&hex, 16).expect("\\xHH escape"));
-            }
-            other => panic!("bad escape \\{other:?}"),
-        }
-    }
-    out
 }
 
 /// One step of the scripted server.
