@@ -217,7 +217,7 @@ impl Run {
         let family = core_family(self.request.ip_family);
         let addresses = dns::gather_ips(&mut ImportResolver, &host.host, family, &self.dialed)
             .map_err(|failure| {
-                self.record_attempt(host, None, TlsLevel::May, None, Some(&failure.error));
+                self.record_attempt(host, None, TlsLevel::May, &failure.error);
                 failure.error
             })?;
         let host_name = match &host.host {
@@ -246,7 +246,7 @@ impl Run {
             tls_required_no: self.request.tls_required_no,
         };
         let plan = plan(input).inspect_err(|error| {
-            self.record_attempt(host, None, self.floor(), None, Some(error));
+            self.record_attempt(host, None, self.floor(), error);
         })?;
         let results = TlsResults {
             recipient_domain: self.domain_result.clone(),
@@ -353,14 +353,14 @@ impl Run {
         let (conn, address) = match self.dial(&host.host, addresses) {
             Ok(dialed) => dialed,
             Err((error, address)) => {
-                self.record_attempt(host, address, plan.level, None, Some(&error));
+                self.record_attempt(host, address, plan.level, &error);
                 return Err(error);
             }
         };
         let config = match self.session_config(plan, &conn, results) {
             Ok(config) => config,
             Err(error) => {
-                self.record_attempt(host, Some(address), plan.level, None, Some(&error));
+                self.record_attempt(host, Some(address), plan.level, &error);
                 return Err(error);
             }
         };
@@ -387,15 +387,12 @@ impl Run {
         let attempt_error = error
             .clone()
             .or_else(|| self.host_leftover_error(&host.host));
-        self.attempts.push(Attempt {
-            host: super::delivery::wit_ip_domain(host.host.clone()),
-            address: Some(address.into()),
-            port: self.request.port,
-            tls_level: wit_level(plan.level),
+        let attempt = Attempt {
             tls,
             extensions,
-            error: attempt_error.as_ref().map(Into::into),
-        });
+            ..self.attempt(host, Some(address), plan.level, attempt_error.as_ref())
+        };
+        self.attempts.push(attempt);
         error.map_or(Ok(()), Err)
     }
 
@@ -577,23 +574,35 @@ impl Run {
         tls_level(self.request.tls_level)
     }
 
+    /// A host tried, before or without a session: no TLS state, no EHLO keywords.
+    fn attempt(
+        &self,
+        host: &HostPreference,
+        address: Option<IpAddr>,
+        level: TlsLevel,
+        error: Option<&Error>,
+    ) -> Attempt {
+        Attempt {
+            host: super::delivery::wit_ip_domain(host.host.clone()),
+            address: address.map(Into::into),
+            port: self.request.port,
+            tls_level: wit_level(level),
+            tls: None,
+            extensions: Vec::new(),
+            error: error.map(Into::into),
+        }
+    }
+
+    /// Records a host that failed before a session was open.
     fn record_attempt(
         &mut self,
         host: &HostPreference,
         address: Option<IpAddr>,
         level: TlsLevel,
-        tls: Option<super::exports::smtp::client::client::TlsState>,
-        error: Option<&Error>,
+        error: &Error,
     ) {
-        self.attempts.push(Attempt {
-            host: super::delivery::wit_ip_domain(host.host.clone()),
-            address: address.map(Into::into),
-            port: self.request.port,
-            tls_level: wit_level(level),
-            tls,
-            extensions: Vec::new(),
-            error: error.map(Into::into),
-        });
+        let attempt = self.attempt(host, address, level, Some(error));
+        self.attempts.push(attempt);
     }
 
     fn report(mut self) -> DeliveryReport {
