@@ -113,7 +113,7 @@ impl Run {
         for m in 0..self.transactions.len() {
             if let Err(error) = &self.transactions[m] {
                 let error = error.clone();
-                self.ledger.record_error(Some(m), &permanent(error), None);
+                self.ledger.fail_for_good(m, &error);
             }
         }
     }
@@ -201,8 +201,7 @@ impl Run {
     fn settle_requiretls(&mut self) {
         for m in 0..self.messages.len() {
             if self.hosts_tried > 0 && self.requiretls_refusals[m] == self.hosts_tried {
-                let error = permanent(requiretls_error());
-                self.ledger.record_error(Some(m), &error, None);
+                self.ledger.fail_for_good(m, &requiretls_error());
             }
         }
     }
@@ -689,15 +688,6 @@ fn wit_host(name: &str) -> Option<WitIpDomain> {
 /// PKIX verification: the case for the plaintext retry (spec §11.1).
 fn is_handshake_failure(error: &Error) -> bool {
     matches!(error, Error::Tls { .. } | Error::StartTls { .. })
-}
-
-/// An error made permanent: the envelope itself is wrong, no host will take it.
-fn permanent(error: Error) -> Error {
-    if error.is_permanent() {
-        error
-    } else {
-        Error::policy(error.to_string())
-    }
 }
 
 /// RFC 8689 §4.1, spec §11.2 step 3: no verified TLS for a REQUIRETLS message (5.7.30).

@@ -165,7 +165,17 @@ impl Ledger {
     /// outside a transaction on `host`: every pending recipient keeps it as its last error,
     /// and is settled when it is permanent.
     pub fn record_error(&mut self, m: Option<usize>, error: &Error, host: Option<&str>) {
-        let permanent = error.is_permanent();
+        self.settle(m, error, host, error.is_permanent());
+    }
+
+    /// Settles every pending recipient of message `m` for good with `error`, whatever its
+    /// own permanence: the message itself cannot go anywhere (an invalid envelope, or
+    /// REQUIRETLS that no host could meet, RFC 8689 §4.1).
+    pub fn fail_for_good(&mut self, m: usize, error: &Error) {
+        self.settle(Some(m), error, None, true);
+    }
+
+    fn settle(&mut self, m: Option<usize>, error: &Error, host: Option<&str>, permanent: bool) {
         let messages = match m {
             Some(m) => &mut self.messages[m..=m],
             None => &mut self.messages[..],
