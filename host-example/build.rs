@@ -15,7 +15,13 @@ fn main() {
     let root = manifest_dir
         .parent()
         .expect("host-example lives in the workspace");
-    for watched in ["src", "wit", "Cargo.toml", "Cargo.lock"] {
+    for watched in [
+        "src",
+        "wit",
+        "Cargo.toml",
+        "Cargo.lock",
+        ".cargo/config.toml",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
     println!("cargo:rerun-if-env-changed=SMTPCLIENT_COMPONENT");

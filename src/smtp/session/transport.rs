@@ -144,9 +144,15 @@ impl Transport {
         self.out.clear();
     }
 
+    /// Moves the bytes to send into `out`. An empty `out` (the drivers clear theirs) swaps
+    /// buffers with ours instead of copying, so a chunk of message data is not copied again.
     pub(super) fn poll_transmit(&mut self, out: &mut Vec<u8>) -> usize {
         let n = self.out.len();
-        out.append(&mut self.out);
+        if out.is_empty() {
+            std::mem::swap(out, &mut self.out);
+        } else {
+            out.append(&mut self.out);
+        }
         n
     }
 }
