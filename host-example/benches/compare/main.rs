@@ -23,6 +23,11 @@ use std::sync::Arc;
 
 fn main() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    // The scale table's sink, in a process of its own (see `scale::SinkProcess`).
+    if std::env::var_os(scale::SINK_PROCESS).is_some() {
+        scale::serve_sink(&runtime);
+        return;
+    }
     let host = Host::new(
         EMBEDDED_COMPONENT,
         HostConfig::command_line(

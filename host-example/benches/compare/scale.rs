@@ -1,13 +1,23 @@
 //! How instances scale: instantiation from the `InstancePre` the host keeps, memory per idle
 //! session, and how many concurrent sessions (instance, loopback connection, EHLO done) one
 //! host process holds.
+//!
+//! The sessions' sink runs in a child process (this bench's own binary, started with
+//! [`SINK_PROCESS`] set), so that the host process's open-files limit and memory mappings
+//! count only the host's side of each session.
 
 use crate::clients::ComponentSession;
 use crate::large::status_kib;
 use crate::sink::{FastSink, SinkOptions};
 use host_example::Host;
+use std::io::{BufRead, BufReader, Write};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tokio::runtime::Runtime;
+
+/// Set in the environment of the child process that serves the sink.
+pub const SINK_PROCESS: &str = "BENCH_SINK_PROCESS";
 
 const INSTANTIATIONS: u32 = 1000;
 const SESSIONS: usize = 10_000;
@@ -37,6 +47,55 @@ fn raise_nofile() -> u64 {
     limit.rlim_cur
 }
 
+/// In the child: serve a sink, print its address, and end when the parent closes stdin.
+pub fn serve_sink(runtime: &Runtime) {
+    raise_nofile();
+    let sink = runtime.block_on(FastSink::start(SinkOptions {
+        quickack: false,
+        chunking: false,
+    }));
+    println!("{}", sink.addr);
+    std::io::stdout().flush().expect("stdout");
+    // Blocks until the parent is done (or gone).
+    let _eof = std::io::stdin().read_line(&mut String::new());
+}
+
+/// The sink's process, ended when dropped.
+struct SinkProcess {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl SinkProcess {
+    fn start() -> SinkProcess {
+        let mut child = Command::new(std::env::current_exe().expect("own path"))
+            .env(SINK_PROCESS, "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start the sink process");
+        let mut line = String::new();
+        let stdout = child.stdout.take().expect("piped");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("sink address");
+        let addr = line.trim().parse().expect("a socket address");
+        SinkProcess { child, addr }
+    }
+}
+
+impl Drop for SinkProcess {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ended = self.child.wait();
+    }
+}
+
+/// The memory mappings of this process (each counts against `vm.max_map_count`).
+fn mappings() -> usize {
+    std::fs::read_to_string("/proc/self/maps").map_or(0, |maps| maps.lines().count())
+}
+
 pub fn table(runtime: &Runtime, host: &Host) {
     let instantiate = runtime.block_on(async {
         drop(host.instantiate().await.expect("instantiate"));
@@ -47,14 +106,13 @@ pub fn table(runtime: &Runtime, host: &Host) {
         start.elapsed() / INSTANTIATIONS
     });
     let nofile = raise_nofile();
-    let sink = runtime.block_on(FastSink::start(SinkOptions {
-        quickack: false,
-        chunking: false,
-    }));
-    let (held, per_session, stopped, took) = runtime.block_on(async {
+    let sink = SinkProcess::start();
+    let (held, per_session, maps_per_session, stopped, took) = runtime.block_on(async {
         let mut sessions = Vec::with_capacity(SESSIONS);
         let rss_start = status_kib("VmRSS");
+        let maps_start = mappings();
         let mut per_session = 0;
+        let mut maps_per_session = 0.0;
         let mut stopped = None;
         let start = Instant::now();
         while sessions.len() < SESSIONS {
@@ -67,10 +125,20 @@ pub fn table(runtime: &Runtime, host: &Host) {
             }
             if sessions.len() == SAMPLE {
                 per_session = (status_kib("VmRSS") - rss_start) / SAMPLE;
+                maps_per_session = (mappings() - maps_start) as f64 / SAMPLE as f64;
             }
         }
-        (sessions.len(), per_session, stopped, start.elapsed())
+        (
+            sessions.len(),
+            per_session,
+            maps_per_session,
+            stopped,
+            start.elapsed(),
+        )
     });
+    drop(sink);
+    let max_map_count = std::fs::read_to_string("/proc/sys/vm/max_map_count")
+        .map_or_else(|_| "unknown".to_string(), |n| n.trim().to_string());
     println!("## Scale");
     println!();
     println!("| measure | value |");
@@ -80,6 +148,9 @@ pub fn table(runtime: &Runtime, host: &Host) {
         micros(instantiate)
     );
     println!("| host memory per idle session (RSS over the first {SAMPLE}) | {per_session} KiB |");
+    println!(
+        "| memory mappings per idle session (vm.max_map_count {max_map_count}) | {maps_per_session:.1} |"
+    );
     println!(
         "| concurrent sessions held (aim {SESSIONS}; open files limit {nofile}) | {held}{} |",
         stopped.map_or(String::new(), |e| format!(", stopped by: {e}"))
