@@ -18,6 +18,18 @@ pub enum SpoolMessage {
     Bytes(Arc<[u8]>),
 }
 
+/// How much of a message file is read at a time.
+const FILE_READ: usize = 1 << 20;
+
+/// A message file as the input stream the guest reads. The guest asks for 64 KiB at a time;
+/// every read of a tokio file is a trip to a blocking thread, so the file is read 1 MiB at
+/// a time (16 times fewer trips) and handed out from that buffer.
+pub fn file_stream(file: tokio::fs::File) -> DynInputStream {
+    Box::new(AsyncReadStream::new(tokio::io::BufReader::with_capacity(
+        FILE_READ, file,
+    )))
+}
+
 impl spool::Host for HostState {}
 
 impl spool::HostMessage for HostState {
@@ -27,7 +39,7 @@ impl spool::HostMessage for HostState {
     ) -> wasmtime::Result<Result<Resource<DynInputStream>, String>> {
         let stream: DynInputStream = match self.table.get(&message)?.clone() {
             SpoolMessage::File(path) => match tokio::fs::File::open(&path).await {
-                Ok(file) => Box::new(AsyncReadStream::new(file)),
+                Ok(file) => file_stream(file),
                 Err(error) => return Ok(Err(format!("cannot open {}: {error}", path.display()))),
             },
             SpoolMessage::Bytes(bytes) => {

@@ -5,6 +5,7 @@
 use crate::clients::{self, ComponentSession};
 use crate::sink::{FastSink, SinkOptions};
 use host_example::Host;
+use host_example::spool_impl::file_stream;
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
@@ -12,8 +13,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tokio::runtime::Runtime;
 use wasmtime::ResourceLimiter;
-use wasmtime_wasi::p2::DynInputStream;
-use wasmtime_wasi::p2::pipe::AsyncReadStream;
 
 const SIZE: usize = 100 * 1024 * 1024;
 
@@ -96,7 +95,7 @@ pub fn table(runtime: &Runtime, host: &Host) {
             .store
             .limiter(|_| Box::leak(Box::new(PeakLimiter)));
         let file = tokio::fs::File::open(&path).await.expect("open");
-        let input: DynInputStream = Box::new(AsyncReadStream::new(file));
+        let input = file_stream(file);
         let start = Instant::now();
         session.deliver(&clients::envelope(size), input).await;
         start.elapsed()

@@ -28,14 +28,16 @@ fn main() {
         scale::serve_sink(&runtime);
         return;
     }
-    let host = Host::new(
-        EMBEDDED_COMPONENT,
-        HostConfig::command_line(
-            Arc::new(Resolver::Zone(ZoneResolver::default())),
-            Arc::new(Silent),
-        ),
-    )
-    .expect("host");
+    let host = Arc::new(
+        Host::new(
+            EMBEDDED_COMPONENT,
+            HostConfig::command_line(
+                Arc::new(Resolver::Zone(ZoneResolver::default())),
+                Arc::new(Silent),
+            ),
+        )
+        .expect("host"),
+    );
     // For a profiler (valgrind --tool=callgrind): only the component, 100 KiB messages.
     if let Some(count) = std::env::var("BENCH_PROFILE_COMPONENT")
         .ok()
