@@ -129,7 +129,7 @@ impl TlsConfig {
         &self,
         now: UnixTime,
     ) -> Result<(ClientConnection, Arc<SmtpVerifier>), rustls::Error> {
-        let provider = Arc::new(rustls_rustcrypto::provider());
+        let provider = Arc::new(super::provider::provider());
         let name = ServerName::try_from(self.remote_hostname.as_str())
             .ok()
             .map(|n| n.to_owned());

@@ -9,6 +9,7 @@ pub mod dane;
 pub mod failure;
 pub(crate) mod layer;
 pub mod pkix;
+pub(crate) mod provider;
 pub mod report;
 pub mod results;
 #[cfg(test)]
