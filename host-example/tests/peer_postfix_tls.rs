@@ -379,42 +379,34 @@ fn client_certificate_is_presented_to_postfix() {
 
 #[test]
 fn client_certificate_flags_come_together_and_files_must_exist() {
-    let output = Command::new(env!("CARGO_BIN_EXE_host-example"))
-        .args([
-            "send",
-            "--server",
-            "127.0.0.1:1",
-            "--from",
-            "a@example.org",
-            "--to",
-            "b@example.org",
-        ])
-        .args(["--client-cert", "/nonexistent/cert.pem"])
-        .output()
-        .expect("host-example runs");
+    // `send` to a closed port with the given client-certificate flags.
+    let send_with = |flags: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_host-example"))
+            .args([
+                "send",
+                "--server",
+                "127.0.0.1:1",
+                "--from",
+                "a@example.org",
+                "--to",
+                "b@example.org",
+            ])
+            .args(flags)
+            .output()
+            .expect("host-example runs")
+    };
+    let output = send_with(&["--client-cert", "/nonexistent/cert.pem"]);
     assert_eq!(
         output.status.code(),
         Some(64),
         "--client-key is required with --client-cert"
     );
-    let output = Command::new(env!("CARGO_BIN_EXE_host-example"))
-        .args([
-            "send",
-            "--server",
-            "127.0.0.1:1",
-            "--from",
-            "a@example.org",
-            "--to",
-            "b@example.org",
-        ])
-        .args([
-            "--client-cert",
-            "/nonexistent/cert.pem",
-            "--client-key",
-            "/nonexistent/key.pem",
-        ])
-        .output()
-        .expect("host-example runs");
+    let output = send_with(&[
+        "--client-cert",
+        "/nonexistent/cert.pem",
+        "--client-key",
+        "/nonexistent/key.pem",
+    ]);
     assert_eq!(output.status.code(), Some(66));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("/nonexistent/cert.pem"), "{stderr}");
