@@ -435,6 +435,81 @@ fn dane_mismatch_fails_unless_verify_errors_are_ignored() {
     }
 }
 
+/// RFC 7435 §1: opportunistic TLS is unauthenticated encryption (Postfix "may"): whatever
+/// the certificate and whatever verification was asked for, the session goes on over TLS;
+/// the failures are recorded (the TLS state, TLS-RPT failure details), never fatal.
+#[test]
+fn opportunistic_never_fails_on_verification_even_when_pkix_or_dane_is_asked_for() {
+    let trusted = Ca::new("Test CA");
+    let self_signed = testing::self_signed(&["mx.example"], Alg::Ecdsa, false);
+    // What `openssl req -x509` makes: a self-signed CA certificate as the server's.
+    let ca_as_server = Ca::with_names("mx.example", &["mx.example"]).cert;
+    let wrong_name = trusted.leaf(&["other.example"], Alg::Ecdsa, false);
+    let expired = trusted.leaf(&["mx.example"], Alg::Rsa, true);
+    let other = testing::self_signed(&["mx.example"], Alg::Ecdsa, false);
+    let cases = [
+        (
+            "self-signed",
+            &self_signed,
+            "certificate-not-trusted",
+            false,
+        ),
+        (
+            "a ca certificate as the server's",
+            &ca_as_server,
+            "certificate-not-trusted",
+            false,
+        ),
+        (
+            "wrong name",
+            &wrong_name,
+            "certificate-host-mismatch",
+            false,
+        ),
+        ("expired", &expired, "certificate-expired", false),
+        (
+            "dane mismatch",
+            &self_signed,
+            "certificate-not-trusted",
+            true,
+        ),
+    ];
+    for (name, cert, result_type, dane) in cases {
+        for version in [TLS13, TLS12] {
+            let tls = TlsConfig {
+                dane_records: dane.then(|| vec![ee_record(&other)]),
+                ..pkix_tls(&trusted)
+            };
+            let mut pair = Pair::new(TlsMode::Opportunistic, tls);
+            pair.starttls(server_config(version, &[cert], cert, None));
+            assert_eq!(pair.server_error, None, "{name}");
+            pair.ehlo_after_tls();
+            let state = pair.session.tls_state().expect("tls");
+            assert!(!state.pkix_valid, "{name}");
+            assert_eq!(state.dane_verified_record, None, "{name}");
+            let results = pair.session.tls_results();
+            assert_eq!(counts(&results.recipient_domain), (1, 0), "{name}");
+            assert_eq!(
+                reasons(&results.recipient_domain),
+                [detail(result_type, None)],
+                "{name}"
+            );
+            let host = if dane {
+                vec![detail("validation-failure", Some("dane-no-match"))]
+            } else {
+                Vec::new()
+            };
+            assert_eq!(reasons(&results.host), host, "{name}");
+            pair.session.quit(pair.now);
+            pair.expect("QUIT");
+        }
+    }
+    // Required STARTTLS with PKIX still refuses the same certificate.
+    let mut pair = Pair::new(TlsMode::RequiredStartTls, pkix_tls(&trusted));
+    pair.starttls(server_config(TLS13, &[&self_signed], &self_signed, None));
+    assert_eq!(pair.open_error().kind(), ErrorKind::Tls);
+}
+
 #[test]
 fn replayed_certificate_without_its_key_fails() {
     // DANE-EE matches the certificate, but the server cannot sign with its key.
