@@ -3,6 +3,9 @@
 //! - `--tls opportunistic` is unauthenticated encryption (RFC 7435, Postfix's `may`): a server
 //!   whose certificate does not verify gets the message over TLS; the failure is recorded
 //!   (`tls.pkix_valid: false`, TLS-RPT failure details), never fatal.
+//! - `--tlsa` with a DANE-EE or DANE-TA record replaces PKIX (RFC 7672 §3.1), as
+//!   `openssl s_client -dane_tlsa_rrdata` does: no `--no-verify` needed. A PKIX-EE record
+//!   (unusable in SMTP, RFC 7672 §3.1.3) does not.
 //!
 //! Against our sink (a self-signed leaf, STARTTLS) and, with the real peers, Postfix (a
 //! self-signed CA certificate as the server's, as `openssl req -x509` makes it).
@@ -132,6 +135,31 @@ async fn opportunistic_delivers_to_a_self_signed_server_and_records_the_failure(
     assert_eq!(sink.received().len(), 1);
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dane_ee_record_replaces_pkix_without_no_verify() {
+    let sink = Sink::start_tls("mx.example.net").await.unwrap();
+    let record = sink.tlsa_3_1_1().unwrap();
+    let port = sink.addr.port();
+    let (output, json) = send_async(port, "starttls", "dane-ee", &["--tlsa", &record]).await;
+    assert_delivered_unverified(&output, &json, "certificate-host-mismatch");
+    assert_eq!(
+        json["tls"]["dane_verified_record"],
+        record.as_str(),
+        "{json}"
+    );
+    let host = &json["tlsrpt"][1];
+    assert_eq!(details(host), [], "{json}");
+    assert_eq!(sink.received().len(), 1);
+    // A PKIX-EE record for the same key neither authenticates the server nor replaces PKIX.
+    let pkix_ee = record.replacen('3', "1", 1);
+    let (output, json) = send_async(port, "starttls", "pkix-ee", &["--tlsa", &pkix_ee]).await;
+    assert_eq!(output.status.code(), Some(75), "{json}");
+    assert_eq!(json["status"], "temporary", "{json}");
+    assert_eq!(json["error"]["kind"], "dane", "{json}");
+    assert_eq!(json["error"]["permanent"], false, "{json}");
+    assert_eq!(sink.received().len(), 1);
+}
+
 /// One Postfix with a self-signed CA certificate (its own issuer, not among the roots; it
 /// also names 127.0.0.1) for the tests here.
 fn postfix() -> &'static (Certs, Postfix) {
@@ -165,4 +193,26 @@ fn postfix_with_an_untrusted_certificate_gets_mail_over_opportunistic_tls() {
     let (output, json) = send(postfix.smtp_port(), "opportunistic", "pfmay", &[]);
     assert_delivered_unverified(&output, &json, "certificate-not-trusted");
     wait_stored(postfix, "pfmay");
+}
+
+#[test]
+fn postfix_with_an_untrusted_certificate_is_verified_by_a_dane_ee_record_alone() {
+    if !peers_enabled("postfix") {
+        return;
+    }
+    let (certs, postfix) = postfix();
+    let record = certs.tlsa_record();
+    let (output, json) = send(
+        postfix.smtp_port(),
+        "starttls",
+        "pfdane",
+        &["--tlsa", &record],
+    );
+    assert_delivered_unverified(&output, &json, "certificate-not-trusted");
+    assert_eq!(
+        json["tls"]["dane_verified_record"],
+        record.as_str(),
+        "{json}"
+    );
+    wait_stored(postfix, "pfdane");
 }

@@ -22,8 +22,9 @@ pub struct TlsConfig {
     /// the TLS reports' "receiving-mx-hostname". Empty: no SNI, and PKIX fails (spec §13.23;
     /// see [`super::pkix`]).
     pub remote_hostname: String,
-    /// PKIX must pass (RFC 5280, RFC 6125; MTA-STS "enforce", submission). Not enforced with
-    /// opportunistic TLS (RFC 7435).
+    /// PKIX must pass (RFC 5280, RFC 6125; MTA-STS "enforce", submission), unless a DANE-EE
+    /// or DANE-TA record verified the server (RFC 7672 §3.1). Not enforced with opportunistic
+    /// TLS (RFC 7435).
     pub verify_pkix: bool,
     /// DANE records (RFC 7672 §3): when present the chain must match one. Present but empty:
     /// DANE is required and nothing can match. Not enforced with opportunistic TLS.

@@ -510,6 +510,83 @@ fn opportunistic_never_fails_on_verification_even_when_pkix_or_dane_is_asked_for
     assert_eq!(pair.open_error().kind(), ErrorKind::Tls);
 }
 
+/// RFC 7672 §3.1.1, §3.1.2: a DANE-EE or DANE-TA match authenticates the server, PKIX is not
+/// needed as well even when asked for (as `openssl s_client -dane_tlsa_rrdata` and the
+/// reference client do); PKIX is still evaluated for the TLS state and the report. RFC 7672
+/// §3.1.3: PKIX-TA(0) and PKIX-EE(1) records are unusable in SMTP: one matching the server's
+/// certificate neither authenticates it nor stands in for PKIX.
+#[test]
+fn only_dane_ee_and_dane_ta_records_replace_pkix() {
+    let untrusted_ca = Ca::new("Private CA");
+    let leaf = untrusted_ca.leaf(&["mx.example"], Alg::Ecdsa, false);
+    let self_signed = testing::self_signed(&["elsewhere.example"], Alg::Rsa, true);
+    let ta_record = Tlsa {
+        usage: 2,
+        selector: 1,
+        matching_type: 1,
+        data: Sha256::digest(untrusted_ca.cert.spki()).to_vec(),
+    };
+    let cases = [
+        (
+            "dane-ee",
+            ee_record(&self_signed),
+            vec![&self_signed],
+            &self_signed,
+        ),
+        ("dane-ta", ta_record, vec![&leaf, &untrusted_ca.cert], &leaf),
+    ];
+    let unrelated = Ca::new("Unrelated CA");
+    for (name, record, chain, key) in cases {
+        let tls = TlsConfig {
+            dane_records: Some(vec![record.clone()]),
+            ..pkix_tls(&unrelated)
+        };
+        let mut pair = Pair::new(TlsMode::RequiredStartTls, tls);
+        pair.starttls(server_config(TLS13, &chain, key, None));
+        assert_eq!(pair.server_error, None, "{name}");
+        pair.ehlo_after_tls();
+        let state = pair.session.tls_state().expect("tls");
+        assert_eq!(state.dane_verified_record, Some(record), "{name}");
+        assert!(!state.pkix_valid, "{name}");
+        let results = pair.session.tls_results();
+        assert_eq!(counts(&results.host), (1, 0), "{name}");
+        assert!(results.host.failure_details.is_empty(), "{name}");
+        assert_eq!(
+            reasons(&results.recipient_domain).len(),
+            1,
+            "{name}: the pkix failure is reported"
+        );
+    }
+    for usage in [0, 1] {
+        let cert = if usage == 0 {
+            &untrusted_ca.cert
+        } else {
+            &leaf
+        };
+        let record = Tlsa {
+            usage,
+            ..ee_record(cert)
+        };
+        let tls = TlsConfig {
+            dane_records: Some(vec![record]),
+            ..pkix_tls(&unrelated)
+        };
+        let mut pair = Pair::new(TlsMode::RequiredStartTls, tls);
+        pair.starttls(server_config(
+            TLS13,
+            &[&leaf, &untrusted_ca.cert],
+            &leaf,
+            None,
+        ));
+        let error = pair.open_error();
+        assert!(
+            matches!(error.kind(), ErrorKind::Dane | ErrorKind::Tls),
+            "usage {usage}: {error}"
+        );
+        assert!(!error.is_permanent());
+    }
+}
+
 #[test]
 fn replayed_certificate_without_its_key_fails() {
     // DANE-EE matches the certificate, but the server cannot sign with its key.
