@@ -263,7 +263,13 @@ async fn aiosmtpd_refusing_mail_with_530_is_permanent_with_or_without_pipelining
         return;
     }
     for pipelining in [false, true] {
-        let mut args = vec!["--auth", "user@example.test:secret", "--auth-required"];
+        let mut args = vec![
+            "--auth",
+            "user@example.test:secret",
+            "--auth-required",
+            "--ehlo-add",
+            "ENHANCEDSTATUSCODES",
+        ];
         if pipelining {
             args.extend(["--ehlo-add", "PIPELINING"]);
         }

@@ -69,7 +69,8 @@ pub struct RecipientResult {
     /// True when the server accepted the recipient and the transaction succeeded.
     pub accepted: bool,
     /// True when retrying this recipient will not help: its RCPT reply was 5xx other than 552
-    /// (RFC 5321 §4.5.3.1.10), or it was accepted and the transaction failed permanently.
+    /// (RFC 5321 §4.5.3.1.10), or it was accepted, never answered or sent after a refused
+    /// MAIL, and the transaction failed permanently.
     pub permanent: bool,
 }
 
@@ -167,9 +168,9 @@ impl Txn {
     /// The failure with every recipient's class: a recipient refused at RCPT keeps its own
     /// (RFC 5321 §4.2.1: 5yz permanent, 4yz transient); one accepted or never answered shares
     /// the transaction's. So does every recipient when MAIL was refused: the RCPT replies
-    /// that follow a refused MAIL (503, "need MAIL", RFC 5321 §4.1.4) say nothing about the
-    /// recipient. Pipelined or not, a 5xx to MAIL so settles every recipient for good and a
-    /// 4xx none.
+    /// that follow a refused MAIL (503 "Bad sequence of commands", RFC 5321 §4.2.2) say
+    /// nothing about the recipient. Pipelined or not, a 5xx to MAIL so settles every
+    /// recipient for good and a 4xx none.
     fn into_failure(self, error: Error) -> TransactionFailure {
         let permanent = error.is_permanent();
         let mail_refused = matches!(
