@@ -260,9 +260,6 @@ pub enum Error {
         /// The server reply that ended the exchange, if any.
         reply: Option<Reply>,
     },
-    /// MTA-STS policy discovery or its fetch failed (RFC 8461); the kind is the cause's.
-    #[error("mta-sts: {0}")]
-    MtaSts(#[from] crate::mtasts::StsError),
 }
 
 fn during(command: &Option<CommandKind>) -> String {
@@ -348,7 +345,6 @@ impl Error {
             Self::CnameLoop { .. } => ErrorKind::CnameLoop,
             Self::CnameLimit { .. } => ErrorKind::CnameLimit,
             Self::Dns(_) => ErrorKind::Dns,
-            Self::MtaSts(error) => error.kind(),
             Self::Policy { .. } => ErrorKind::Policy,
         }
     }
@@ -404,7 +400,6 @@ impl Error {
             | Self::Internal(_)
             | Self::CnameLoop { .. }
             | Self::CnameLimit { .. }
-            | Self::MtaSts(_)
             | Self::Policy { .. } => false,
         }
     }

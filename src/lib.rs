@@ -26,9 +26,9 @@
 //! | 8461 | MTA-STS: TXT record, policy, HTTPS fetch, MX matching, cache decision | yes | `mtasts` |
 
 pub mod delivery;
-pub mod dial;
 pub mod dns;
 pub mod error;
+pub mod io;
 pub mod mtasts;
 pub mod sasl;
 pub mod smtp;

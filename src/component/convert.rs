@@ -2,7 +2,6 @@
 
 use super::exports::smtp::client::client::{Extensions as WitExtensions, Limits, RecipientResult};
 use super::exports::smtp::client::tls_report as wit_report;
-use super::smtp::client::tcp::TcpError;
 use super::smtp::client::types::{
     Domain, ErrorKind as WitErrorKind, IpAddress, Reply as WitReply, SmtpCommand, SmtpError,
 };
@@ -94,19 +93,6 @@ impl From<&Error> for SmtpError {
             command: error.command().map(SmtpCommand::from),
             message: error.to_string(),
         }
-    }
-}
-
-/// A failed socket operation as a core error: a timeout is `timeout`, the rest `io`.
-pub fn tcp_error(error: &TcpError, command: Option<CommandKind>) -> Error {
-    match error {
-        TcpError::Timeout => Error::timeout(command),
-        TcpError::Refused => Error::io("connection refused".into()),
-        TcpError::Unreachable => Error::io("network unreachable".into()),
-        TcpError::Reset => Error::io("connection reset by peer".into()),
-        TcpError::Closed => Error::io("connection closed".into()),
-        TcpError::Denied(why) => Error::io(format!("connection denied by host policy: {why}")),
-        TcpError::Other(why) => Error::io(why.clone()),
     }
 }
 
@@ -274,28 +260,5 @@ impl From<crate::tls::TlsState> for super::exports::smtp::client::client::TlsSta
             dane_verified_record: state.dane_verified_record.map(Into::into),
             pkix_valid: state.pkix_valid,
         }
-    }
-}
-
-/// The wall clock for certificate validity (the core reads no clock itself).
-pub fn wall_clock() -> rustls::pki_types::UnixTime {
-    let since_epoch = std::time::SystemTime::now()
-        .duration_since(std::time::SystemTime::UNIX_EPOCH)
-        .unwrap_or_default();
-    rustls::pki_types::UnixTime::since_unix_epoch(since_epoch)
-}
-
-/// The addresses of `conn` for TLS-report failure details (RFC 8460 §4.4 "sending-mta-ip",
-/// "receiving-ip"); empty when the host cannot tell.
-pub fn report_context(conn: &super::smtp::client::tcp::Connection) -> crate::tls::ReportContext {
-    let ip = |address: Result<super::smtp::client::tcp::SocketAddress, TcpError>| {
-        address
-            .map(|a| IpAddr::from(a.address).to_string())
-            .unwrap_or_default()
-    };
-    crate::tls::ReportContext {
-        sending_mta_ip: ip(conn.local_address()),
-        receiving_ip: ip(conn.remote_address()),
-        ..crate::tls::ReportContext::default()
     }
 }

@@ -1,6 +1,7 @@
 //! What became of every recipient of every message during one delivery attempt, and which
 //! recipients go into the next transaction (spec §11.2 step 7).
 
+use crate::dns::IpDomain;
 use crate::error::Error;
 use crate::smtp::reply::{Reply, ReplyCode};
 use crate::smtp::session::{TransactionFailure, TransactionOutcome};
@@ -29,8 +30,8 @@ pub struct Recipient {
     pub reply: Option<Reply>,
     /// The last error, when not delivered.
     pub error: Option<Error>,
-    /// The host that decided it or gave the last error, as its string form.
-    pub host: Option<String>,
+    /// The host that decided it or gave the last error.
+    pub host: Option<IpDomain>,
 }
 
 /// Every recipient of every message of one attempt.
@@ -72,6 +73,12 @@ impl Ledger {
         &self.messages
     }
 
+    /// The messages' recipients, taken out.
+    #[must_use]
+    pub fn into_messages(self) -> Vec<Vec<Recipient>> {
+        self.messages
+    }
+
     /// The indexes of the pending recipients of message `m`.
     #[must_use]
     pub fn pending(&self, m: usize) -> Vec<usize> {
@@ -98,12 +105,12 @@ impl Ledger {
         m: usize,
         batch: &[usize],
         outcome: &TransactionOutcome,
-        host: &str,
+        host: &IpDomain,
     ) -> Vec<usize> {
         let mut again = Vec::new();
         for (i, (&r, result)) in batch.iter().zip(&outcome.recipients).enumerate() {
             let recipient = &mut self.messages[m][r];
-            recipient.host = Some(host.to_string());
+            recipient.host = Some(host.clone());
             if result.accepted {
                 recipient.status = Status::Delivered;
                 recipient.reply = Some(outcome.reply.clone());
@@ -136,12 +143,12 @@ impl Ledger {
         m: usize,
         batch: &[usize],
         failure: &TransactionFailure,
-        host: &str,
+        host: &IpDomain,
     ) {
         let permanent = failure.error.is_permanent();
         for (i, &r) in batch.iter().enumerate() {
             let recipient = &mut self.messages[m][r];
-            recipient.host = Some(host.to_string());
+            recipient.host = Some(host.clone());
             let result = failure.recipients.get(i);
             let reply = result.and_then(|res| res.reply.clone());
             match reply {
@@ -164,7 +171,7 @@ impl Ledger {
     /// Records an error that stopped message `m` (or, with `None`, every message) before or
     /// outside a transaction on `host`: every pending recipient keeps it as its last error,
     /// and is settled when it is permanent.
-    pub fn record_error(&mut self, m: Option<usize>, error: &Error, host: Option<&str>) {
+    pub fn record_error(&mut self, m: Option<usize>, error: &Error, host: Option<&IpDomain>) {
         self.settle(m, error, host, error.is_permanent());
     }
 
@@ -175,7 +182,13 @@ impl Ledger {
         self.settle(Some(m), error, None, true);
     }
 
-    fn settle(&mut self, m: Option<usize>, error: &Error, host: Option<&str>, permanent: bool) {
+    fn settle(
+        &mut self,
+        m: Option<usize>,
+        error: &Error,
+        host: Option<&IpDomain>,
+        permanent: bool,
+    ) {
         let messages = match m {
             Some(m) => &mut self.messages[m..=m],
             None => &mut self.messages[..],
@@ -186,7 +199,7 @@ impl Ledger {
             }
             recipient.error = Some(error.clone());
             recipient.reply = error.reply().cloned();
-            recipient.host = host.map(str::to_string);
+            recipient.host = host.cloned();
             if permanent {
                 recipient.status = Status::Permanent;
             }

@@ -1,12 +1,16 @@
-//! One delivery attempt to a next-hop domain, the planning half (sans-IO): the TLS level of
-//! each MX host from DANE, MTA-STS and the caller's level ([`plan`]), and the fate of every
-//! recipient across transactions and hosts ([`Ledger`]). The component's `delivery.deliver`
-//! does the I/O around them (src/component/deliver.rs), in the order of spec §11.
+//! One delivery attempt to a next-hop domain ([`deliver`]): the TLS level of each MX host
+//! from DANE, MTA-STS and the caller's level ([`plan`]), the fate of every recipient across
+//! transactions and hosts ([`Ledger`]), and the attempt itself over the platform's
+//! resolver, network and clock.
 
+mod attempt;
 mod ledger;
 mod level;
 mod plan;
+mod request;
 
+pub use attempt::{deliver, refuse};
 pub use ledger::{Ledger, Recipient, Status};
 pub use level::TlsLevel;
 pub use plan::{Dane, HostInput, HostPlan, Sts, plan};
+pub use request::{Attempt, DEFAULT_CONNECT_TIMEOUT, Outgoing, PemCertificate, Report, Request};

@@ -4,11 +4,13 @@
 //!
 //! Sans-IO: [`discover`] takes the TXT lookup's result and the time and decides; when a
 //! fetch is needed the caller resolves `mta-sts.<domain>`, connects to port 443, drives a
-//! [`http::Fetch`] and hands its result to [`PendingFetch::finish`].
+//! [`http::Fetch`] and hands its result to [`PendingFetch::finish`]. [`lookup`] does all of
+//! that over the platform's resolver and network.
 
 pub mod cache;
 pub mod error;
 pub mod http;
+pub mod lookup;
 pub mod matching;
 pub mod policy;
 pub mod record;
@@ -18,12 +20,12 @@ pub mod response;
 pub use cache::{CachedPolicy, Decision};
 pub use error::{FetchError, StsError};
 pub use http::{Fetch, Fetched};
+pub use lookup::lookup;
 pub use matching::{matches, matches_any};
 pub use policy::{Mode, Policy, PolicyError};
 pub use record::{Record, RecordError};
 
 use crate::dns::{Answer, Domain, Fqdn, LookupError};
-use crate::error::Error;
 use crate::tls::report::PolicyResult;
 
 /// What policy discovery found.
@@ -35,8 +37,8 @@ pub struct StsOutcome {
     pub cache: Option<CachedPolicy>,
     /// The recipient domain's TLS-reporting result ([`report::result`]).
     pub tls_result: PolicyResult,
-    /// What went wrong, if anything ([`Error::MtaSts`]); the outcome is usable regardless.
-    pub error: Option<Error>,
+    /// What went wrong, if anything (always temporary); the outcome is usable regardless.
+    pub error: Option<StsError>,
 }
 
 /// After the TXT lookup: done, or a fetch to make.
@@ -151,7 +153,7 @@ fn outcome(
         policy,
         cache,
         tls_result,
-        error: error.map(Error::from),
+        error,
     }
 }
 

@@ -1,0 +1,639 @@
+//! One whole delivery attempt to a next-hop domain over the platform: destinations, the
+//! MTA-STS policy of the next hop, then host by host its addresses, TLSA records, the TLS
+//! plan ([`super::plan`]), dial, session and transactions ([`super::transactions`]); what
+//! became of each recipient is kept in a [`Ledger`].
+//!
+//! As the reference's queue, with these changes: the TLS level is one of Postfix's, chosen by
+//! the caller as a floor; a failed MTA-STS lookup never stops the attempt (without a valid
+//! policy delivery goes on as if the domain had none, RFC 8461 §5); a message whose
+//! REQUIRETLS cannot be met on a host waits for the next host instead of failing the
+//! connection; several messages share one connection.
+
+use std::net::{IpAddr, SocketAddr};
+
+use super::ledger::{Ledger, Status};
+use super::level::TlsLevel;
+use super::plan::{Dane, HostInput, HostPlan, Sts, plan};
+use super::request::{Attempt, Outgoing, Report, Request};
+use crate::dns::{self, Destinations, DialedIps, HostPreference, IpDomain, Resolver};
+use crate::error::Error;
+use crate::io::dial::{DialError, dial};
+use crate::io::{Clock, Log, Message, Network, SessionDriver, Transport};
+use crate::mtasts::{self, CachedPolicy, Mode, Policy};
+use crate::smtp::session::{SessionConfig, TlsMode, Transaction};
+use crate::tls::report::{FailureDetails, PolicyResult, PolicyType};
+use crate::tls::{ClientCertificate, ReportContext, TlsConfig, TlsResults};
+
+/// Runs one delivery attempt; every failure ends up in the report.
+pub fn deliver<P, M>(platform: &mut P, request: &Request, outgoing: &[Outgoing<M>]) -> Report
+where
+    P: Resolver + Network + Clock + Log,
+    M: Message,
+{
+    let ledger = Ledger::new(outgoing.iter().map(|o| o.recipients.clone()).collect());
+    let mut run = Run {
+        platform,
+        request,
+        outgoing,
+        ledger,
+        dialed: request.dialed.clone(),
+        attempts: Vec::new(),
+        tls_results: Vec::new(),
+        last_error: None,
+        domain_result: PolicyResult::new(PolicyType::NoPolicyFound, &request.next_hop.to_string()),
+        sts: None,
+        sts_to_cache: None,
+        requiretls_refusals: vec![0; outgoing.len()],
+        hosts_tried: 0,
+    };
+    run.settle_bad_envelopes();
+    if run.ledger.any_pending() {
+        run.run();
+    }
+    run.report()
+}
+
+/// The report of an attempt that cannot start: every message fails with `error` (an
+/// invalid next hop, say), or with its own envelope's error. `dialed` goes back unchanged.
+pub fn refuse<M>(outgoing: &[Outgoing<M>], error: Error, dialed: DialedIps) -> Report {
+    let mut ledger = Ledger::new(outgoing.iter().map(|o| o.recipients.clone()).collect());
+    for (m, outgoing) in outgoing.iter().enumerate() {
+        if let Err(error) = &outgoing.transaction {
+            ledger.fail_for_good(m, error);
+        }
+    }
+    ledger.record_error(None, &error, None);
+    ledger.finish(&error);
+    Report {
+        messages: ledger.into_messages(),
+        error: Some(error),
+        attempts: Vec::new(),
+        tls_results: Vec::new(),
+        sts_policy: None,
+        dialed,
+    }
+}
+
+/// One delivery attempt in progress.
+struct Run<'a, P, M> {
+    platform: &'a mut P,
+    request: &'a Request,
+    outgoing: &'a [Outgoing<M>],
+    ledger: Ledger,
+    dialed: DialedIps,
+    attempts: Vec<Attempt>,
+    tls_results: Vec<TlsResults>,
+    /// The error that ended the last host tried, or the attempt before any host.
+    last_error: Option<Error>,
+    /// The recipient domain's TLS-reporting result: MTA-STS, or no-policy-found.
+    domain_result: PolicyResult,
+    /// The next hop's MTA-STS policy in force (RFC 8461 §5), if any.
+    sts: Option<Policy>,
+    /// A policy fetched in this attempt, for the caller to cache.
+    sts_to_cache: Option<CachedPolicy>,
+    /// Per message: hosts that could not take it because of REQUIRETLS.
+    requiretls_refusals: Vec<usize>,
+    hosts_tried: usize,
+}
+
+impl<P, M> Run<'_, P, M>
+where
+    P: Resolver + Network + Clock + Log,
+    M: Message,
+{
+    /// An envelope the core refuses (an invalid path, say) fails its message for good.
+    fn settle_bad_envelopes(&mut self) {
+        for (m, outgoing) in self.outgoing.iter().enumerate() {
+            if let Err(error) = &outgoing.transaction {
+                self.ledger.fail_for_good(m, error);
+            }
+        }
+    }
+
+    fn fail_all(&mut self, error: Error) {
+        self.ledger.record_error(None, &error, None);
+        self.last_error = Some(error);
+    }
+
+    fn run(&mut self) {
+        let next_hop = &self.request.next_hop;
+        let destinations =
+            match dns::gather_destinations(self.platform, next_hop, self.request.shuffle_seed) {
+                Ok(destinations) => destinations,
+                Err(failure) => return self.fail_all(failure.error),
+            };
+        self.mta_sts();
+        for host in &destinations.hosts {
+            if !self.ledger.any_pending() {
+                break;
+            }
+            self.hosts_tried += 1;
+            if let Err(error) = self.try_host(&destinations, host) {
+                let permanent = error.is_permanent();
+                self.ledger.record_error(None, &error, Some(&host.host));
+                self.last_error = Some(error);
+                // As the reference's queue: a permanent error ends the attempt.
+                if permanent {
+                    break;
+                }
+            }
+        }
+        self.settle_requiretls();
+    }
+
+    /// The MTA-STS policy of the original next hop, never of its CNAME target (RFC 8461 §4).
+    fn mta_sts(&mut self) {
+        let IpDomain::Domain(domain) = &self.request.next_hop else {
+            return;
+        };
+        let outcome = mtasts::lookup(
+            self.platform,
+            domain,
+            self.request.cached_sts_policy.as_ref(),
+            &self.request.extra_roots,
+        );
+        self.domain_result = outcome.tls_result;
+        self.sts = outcome.policy;
+        self.sts_to_cache = outcome.cache;
+    }
+
+    /// What the MTA-STS policy says about `host` (RFC 8461 §4.1); a mismatch under a policy
+    /// that is not "none" is reported as `validation-failure`, as the reference does.
+    fn sts_for(&mut self, host: &str) -> Sts {
+        let Some(policy) = &self.sts else {
+            return Sts::None;
+        };
+        let matches = !host.is_empty() && mtasts::matches_any(&policy.mx, host);
+        if !matches && policy.mode != Mode::None {
+            let mut detail = failure_detail(
+                host,
+                "validation-failure",
+                Some("mtasts-policy-mx-mismatch"),
+            );
+            detail.failed_session_count = 0;
+            self.domain_result.add(0, 0, &[detail]);
+        }
+        match policy.mode {
+            Mode::Enforce => Sts::Enforce { matches },
+            Mode::Testing => Sts::Testing { matches },
+            Mode::None => Sts::None,
+        }
+    }
+
+    /// A message that no host could take for REQUIRETLS fails for good (RFC 8689 §4.1,
+    /// 5.7.30).
+    fn settle_requiretls(&mut self) {
+        for m in 0..self.outgoing.len() {
+            if self.hosts_tried > 0 && self.requiretls_refusals[m] == self.hosts_tried {
+                self.ledger.fail_for_good(m, &Error::RequireTlsUnsupported);
+            }
+        }
+    }
+
+    /// One host: addresses, TLSA, plan, dial, session, transactions. Errors that stop the
+    /// host are returned; per-transaction outcomes go into the ledger.
+    fn try_host(
+        &mut self,
+        destinations: &Destinations,
+        host: &HostPreference,
+    ) -> Result<(), Error> {
+        let addresses = dns::gather_ips(
+            self.platform,
+            &host.host,
+            self.request.ip_family,
+            &self.dialed,
+        )
+        .map_err(|failure| {
+            self.record_attempt(host, None, TlsLevel::May, &failure.error);
+            failure.error
+        })?;
+        let host_name = match &host.host {
+            IpDomain::Domain(domain) => domain.ascii.clone(),
+            IpDomain::Ip(_) => String::new(),
+        };
+        // DANE needs an authentic chain from the next hop to the address (RFC 7672 §2.2.1,
+        // §2.2.2).
+        let authentic = addresses.authentic
+            && destinations.original_authentic
+            && (!destinations.have_mx || destinations.expanded_authentic)
+            && matches!(host.host, IpDomain::Domain(_));
+        let (dane, host_result) = match &host.host {
+            IpDomain::Domain(domain) if authentic => self.dane(destinations, domain, &addresses),
+            _ => (
+                Dane::NotApplicable,
+                PolicyResult::new(PolicyType::NoPolicyFound, &host.host.to_string()),
+            ),
+        };
+        let sts = self.sts_for(&host_name);
+        let input = HostInput {
+            requested: self.request.tls_level,
+            host: &host_name,
+            next_hop: &self.request.next_hop.to_string(),
+            dane,
+            sts,
+            tls_required_no: self.request.tls_required_no,
+        };
+        let plan = plan(input).inspect_err(|error| {
+            self.record_attempt(host, None, self.request.tls_level, error);
+        })?;
+        let results = TlsResults {
+            recipient_domain: self.domain_result.clone(),
+            host: host_result,
+        };
+        let first = self.connect_and_deliver(host, &addresses.addresses, &plan, results.clone());
+        match first {
+            Err(error) if plan.plaintext_retry && is_handshake_failure(&error) => {
+                // RFC 7435 §4: one retry without TLS, on a new connection.
+                let plaintext = HostPlan {
+                    level: TlsLevel::May,
+                    tls_mode: TlsMode::Skip,
+                    verify_pkix: false,
+                    dane_records: None,
+                    authenticated: false,
+                    plaintext_retry: false,
+                    ..plan
+                };
+                self.connect_and_deliver(host, &addresses.addresses, &plaintext, results)
+            }
+            other => other,
+        }
+    }
+
+    /// The TLSA records of `domain` and the host's TLS-reporting result (RFC 7672 §2.2).
+    fn dane(
+        &mut self,
+        destinations: &Destinations,
+        domain: &dns::Domain,
+        addresses: &dns::Addresses,
+    ) -> (Dane, PolicyResult) {
+        let expanded_authentic = destinations.expanded_authentic && addresses.expanded_authentic;
+        let expanded_host = addresses
+            .expanded_host
+            .clone()
+            .unwrap_or_else(|| domain.clone());
+        let policy =
+            match dns::gather_tlsa(self.platform, domain, expanded_authentic, &expanded_host) {
+                Ok(policy) => policy,
+                Err(error) => {
+                    let mut result = PolicyResult::new(PolicyType::Tlsa, &domain.ascii);
+                    result.add(0, 1, &[failure_detail(&domain.ascii, "tlsa-invalid", None)]);
+                    return (Dane::LookupFailed(error), result);
+                }
+            };
+        let base = policy.base_domain.ascii.clone();
+        if !policy.dane_required {
+            return (
+                Dane::NoRecords,
+                PolicyResult::new(PolicyType::NoPolicyFound, &base),
+            );
+        }
+        let mut result = PolicyResult::new(PolicyType::Tlsa, &base);
+        result.policy.policy_string = policy.records.iter().map(ToString::to_string).collect();
+        if policy.records.is_empty() {
+            // TLS required but not verified, and reported as such (RFC 7672 §2.2).
+            let detail = failure_detail(
+                &domain.ascii,
+                "tlsa-invalid",
+                Some("all-unusable-records+ignored"),
+            );
+            result.add(0, 0, &[detail]);
+            return (Dane::Unusable, result);
+        }
+        let original_next_hop = match &self.request.next_hop {
+            IpDomain::Domain(d) => d.clone(),
+            IpDomain::Ip(_) => domain.clone(),
+        };
+        let names = dns::tlsa_names(&dns::TlsaNamesInput {
+            have_mx: destinations.have_mx,
+            expanded_next_hop_authentic: destinations.expanded_authentic,
+            expanded_base_domain_authentic: expanded_authentic,
+            expanded_next_hop: destinations
+                .expanded_next_hop
+                .clone()
+                .unwrap_or_else(|| original_next_hop.clone()),
+            original_next_hop,
+            original_base_domain: domain.clone(),
+            expanded_base_domain: policy.base_domain.clone(),
+        });
+        let names = names.into_iter().map(|d| d.ascii).collect();
+        (
+            Dane::Usable {
+                records: policy.records,
+                names,
+            },
+            result,
+        )
+    }
+
+    /// Dial, open a session with `plan`, run the transactions, close. Returns the error that
+    /// ended the connection early, if any.
+    fn connect_and_deliver(
+        &mut self,
+        host: &HostPreference,
+        addresses: &[IpAddr],
+        plan: &HostPlan,
+        results: TlsResults,
+    ) -> Result<(), Error> {
+        let (transport, address) = match self.dial(&host.host, addresses) {
+            Ok(dialed) => dialed,
+            Err((error, address)) => {
+                self.record_attempt(host, address, plan.level, &error);
+                return Err(error);
+            }
+        };
+        let config = match self.session_config(plan, &transport, results) {
+            Ok(config) => config,
+            Err(error) => {
+                self.record_attempt(host, Some(address), plan.level, &error);
+                return Err(error);
+            }
+        };
+        let mut driver = SessionDriver::new(self.platform, config, transport);
+        let mut error = driver.open(self.platform).err();
+        let extensions = driver
+            .session
+            .extensions()
+            .map(|e| e.keywords.clone())
+            .unwrap_or_default();
+        let tls = driver.session.tls_state();
+        if error.is_none() {
+            error = self.transactions_on(&mut driver, &host.host, plan);
+            driver.close(self.platform);
+        }
+        self.tls_results.push(driver.session.tls_results().clone());
+        let attempt_error = error
+            .clone()
+            .or_else(|| self.host_leftover_error(&host.host));
+        let attempt = Attempt {
+            tls,
+            extensions,
+            ..self.attempt(host, Some(address), plan.level, attempt_error)
+        };
+        self.attempts.push(attempt);
+        error.map_or(Ok(()), Err)
+    }
+
+    /// The transactions of every message with pending recipients on an open session.
+    /// Returns the error that ended the connection, if one did.
+    fn transactions_on(
+        &mut self,
+        driver: &mut SessionDriver<P::Transport>,
+        host: &IpDomain,
+        plan: &HostPlan,
+    ) -> Option<Error> {
+        let tls_active = driver.session.tls_state().is_some();
+        let rcpt_max = driver
+            .session
+            .extensions()
+            .and_then(|e| e.limits.as_ref())
+            .map_or(0, |limits| limits.rcpt_max as usize);
+        for (m, outgoing) in self.outgoing.iter().enumerate() {
+            let Ok(transaction) = &outgoing.transaction else {
+                continue;
+            };
+            let mut queue = self.ledger.pending(m);
+            if queue.is_empty() {
+                continue;
+            }
+            // RFC 8689 §4.1: REQUIRETLS needs a server authenticated by DANE or MTA-STS.
+            if transaction.require_tls && !(plan.authenticated && tls_active) {
+                self.requiretls_refusals[m] += 1;
+                self.ledger
+                    .record_error(Some(m), &Error::RequireTlsUnsupported, Some(host));
+                continue;
+            }
+            while !queue.is_empty() {
+                let take = if rcpt_max == 0 {
+                    queue.len()
+                } else {
+                    rcpt_max.min(queue.len())
+                };
+                let batch: Vec<usize> = queue.drain(..take).collect();
+                let tx = subset(transaction, &batch);
+                match transaction_on(self.platform, driver, &outgoing.message, tx) {
+                    Ok(outcome) => {
+                        let again = self.ledger.record_outcome(m, &batch, &outcome, host);
+                        queue.splice(0..0, again);
+                    }
+                    Err(failure) => {
+                        self.ledger.record_failure(m, &batch, &failure, host);
+                        if driver.session.is_botched() || driver.session.is_closed() {
+                            return Some(failure.error);
+                        }
+                        if failure.error.is_permanent() {
+                            // The same envelope would be refused again (MAIL FROM, say).
+                            self.ledger
+                                .record_error(Some(m), &failure.error, Some(host));
+                            queue.clear();
+                        }
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// The last error of a recipient still pending after `host`, for its attempt record.
+    fn host_leftover_error(&self, host: &IpDomain) -> Option<Error> {
+        self.ledger
+            .messages()
+            .iter()
+            .flatten()
+            .filter(|r| r.status != Status::Delivered && r.host.as_ref() == Some(host))
+            .find_map(|r| r.error.clone())
+    }
+
+    fn dial(
+        &mut self,
+        host: &IpDomain,
+        addresses: &[IpAddr],
+    ) -> Result<(P::Transport, IpAddr), (Error, Option<IpAddr>)> {
+        let port = self.request.port;
+        let timeout = self.request.connect_timeout;
+        let platform = &mut *self.platform;
+        let result = dial(
+            host,
+            addresses,
+            &self.request.local_addresses,
+            &mut self.dialed,
+            |ip, local| platform.connect(SocketAddr::new(ip, port), local, timeout),
+        );
+        match result {
+            Ok(dialed) => Ok(dialed),
+            Err(DialError::NoAddresses) => Err((Error::Usage("no addresses to dial"), None)),
+            Err(DialError::Failed { address, error }) => Err((error, Some(address))),
+        }
+    }
+
+    /// The session's settings for `plan`.
+    fn session_config(
+        &self,
+        plan: &HostPlan,
+        transport: &P::Transport,
+        results: TlsResults,
+    ) -> Result<SessionConfig, Error> {
+        let client_certificate = match &self.request.client_certificate {
+            Some(pem) => Some(ClientCertificate::from_pem(&pem.chain, &pem.key).map_err(
+                |detail| Error::Tls {
+                    command: None,
+                    detail,
+                },
+            )?),
+            None => None,
+        };
+        let ip =
+            |address: Option<SocketAddr>| address.map(|a| a.ip().to_string()).unwrap_or_default();
+        let tls = TlsConfig {
+            remote_hostname: plan.remote_hostname.clone(),
+            verify_pkix: plan.verify_pkix,
+            dane_records: plan.dane_records.clone(),
+            dane_more_hostnames: plan.dane_more_hostnames.clone(),
+            ignore_verify_errors: plan.ignore_verify_errors,
+            extra_roots: self.request.extra_roots.clone(),
+            client_certificate,
+            wall_clock: unix_time(self.platform.wall()),
+            report: ReportContext {
+                sending_mta_ip: ip(transport.local_address()),
+                receiving_ip: ip(transport.remote_address()),
+                receiving_mx_hostname: plan.remote_hostname.clone(),
+                receiving_mx_helo: None,
+            },
+            results,
+        };
+        Ok(SessionConfig {
+            ehlo_hostname: self.request.ehlo_hostname.clone(),
+            tls_mode: plan.tls_mode,
+            timeouts: self.request.timeouts,
+            tls,
+            auth: None,
+        })
+    }
+
+    /// A host tried, before or without a session: no TLS state, no EHLO keywords.
+    fn attempt(
+        &self,
+        host: &HostPreference,
+        address: Option<IpAddr>,
+        level: TlsLevel,
+        error: Option<Error>,
+    ) -> Attempt {
+        Attempt {
+            host: host.host.clone(),
+            address,
+            port: self.request.port,
+            tls_level: level,
+            tls: None,
+            extensions: Vec::new(),
+            error,
+        }
+    }
+
+    /// Records a host that failed before a session was open.
+    fn record_attempt(
+        &mut self,
+        host: &HostPreference,
+        address: Option<IpAddr>,
+        level: TlsLevel,
+        error: &Error,
+    ) {
+        let attempt = self.attempt(host, address, level, Some(error.clone()));
+        self.attempts.push(attempt);
+    }
+
+    fn report(mut self) -> Report {
+        let fallback = self
+            .last_error
+            .clone()
+            .unwrap_or(Error::internal("no destination host was tried"));
+        self.ledger.finish(&fallback);
+        let undelivered = self
+            .ledger
+            .messages()
+            .iter()
+            .flatten()
+            .any(|r| r.status != Status::Delivered);
+        Report {
+            error: self.last_error.filter(|_| undelivered),
+            messages: self.ledger.into_messages(),
+            attempts: self.attempts,
+            tls_results: self.tls_results,
+            sts_policy: self.sts_to_cache,
+            dialed: self.dialed,
+        }
+    }
+}
+
+/// One transaction of `message` on an open session, reading the message anew.
+fn transaction_on<P, M>(
+    platform: &mut P,
+    driver: &mut SessionDriver<P::Transport>,
+    message: &M,
+    tx: Transaction,
+) -> Result<crate::smtp::session::TransactionOutcome, crate::smtp::session::TransactionFailure>
+where
+    P: Network + Clock + Log,
+    M: Message,
+{
+    let failure = |error: Error| crate::smtp::session::TransactionFailure {
+        error,
+        recipients: Vec::new(),
+    };
+    let mut reader = message.open().map_err(failure)?;
+    driver
+        .session
+        .start_transaction(platform.now(), tx)
+        .map_err(failure)?;
+    driver.run_until(platform, Some(&mut reader), |event| match event {
+        crate::smtp::session::Event::TransactionDone(result) => Some(result),
+        _ => None,
+    })
+}
+
+/// The transaction for the recipients at `batch` (indexes into `transaction`), with their
+/// DSN parameters (RFC 3461 §4.1, §4.2).
+fn subset(transaction: &Transaction, batch: &[usize]) -> Transaction {
+    Transaction {
+        recipients: batch
+            .iter()
+            .map(|&r| transaction.recipients[r].clone())
+            .collect(),
+        recipient_dsn: batch
+            .iter()
+            .map(|&r| {
+                transaction
+                    .recipient_dsn
+                    .get(r)
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .collect(),
+        ..transaction.clone()
+    }
+}
+
+/// The session failed in TLS itself (STARTTLS refused or the handshake), not in DANE or
+/// PKIX verification: the case for the plaintext retry.
+fn is_handshake_failure(error: &Error) -> bool {
+    matches!(error, Error::Tls { .. } | Error::StartTls { .. })
+}
+
+fn failure_detail(host: &str, result_type: &str, reason: Option<&str>) -> FailureDetails {
+    FailureDetails {
+        result_type: result_type.to_string(),
+        sending_mta_ip: String::new(),
+        receiving_mx_hostname: host.to_string(),
+        receiving_mx_helo: None,
+        receiving_ip: String::new(),
+        failed_session_count: 1,
+        additional_information: None,
+        failure_reason_code: reason.map(str::to_string),
+    }
+}
+
+/// Wall-clock time as rustls takes it.
+fn unix_time(wall: std::time::SystemTime) -> rustls::pki_types::UnixTime {
+    let since_epoch = wall
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    rustls::pki_types::UnixTime::since_unix_epoch(since_epoch)
+}
