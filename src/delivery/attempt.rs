@@ -20,6 +20,7 @@ use crate::error::Error;
 use crate::io::dial::{DialError, dial};
 use crate::io::{Clock, Log, Message, Network, SessionDriver, Transport};
 use crate::mtasts::{self, CachedPolicy, Mode, Policy};
+use crate::smtp::command::CommandKind;
 use crate::smtp::session::{SessionConfig, TlsMode, Transaction};
 use crate::tls::report::{FailureDetails, PolicyResult, PolicyType};
 use crate::tls::{ClientCertificate, ReportContext, TlsConfig, TlsResults};
@@ -186,6 +187,7 @@ where
         for m in 0..self.outgoing.len() {
             if self.hosts_tried > 0 && self.requiretls_refusals[m] == self.hosts_tried {
                 self.ledger.fail_for_good(m, &Error::RequireTlsUnsupported);
+                self.last_error = Some(Error::RequireTlsUnsupported);
             }
         }
     }
@@ -358,8 +360,10 @@ where
         let tls = driver.session.tls_state();
         if error.is_none() {
             error = self.transactions_on(&mut driver, &host.host, plan);
-            driver.close(self.platform);
         }
+        // QUIT also after a refused greeting or EHLO (RFC 5321 §3.1: "the SMTP client
+        // SHOULD send the QUIT command"); nothing goes out on a broken connection.
+        driver.close(self.platform);
         self.tls_results.push(driver.session.tls_results().clone());
         let attempt_error = error
             .clone()
@@ -611,10 +615,18 @@ fn subset(transaction: &Transaction, batch: &[usize]) -> Transaction {
     }
 }
 
-/// The session failed in TLS itself (STARTTLS refused or the handshake), not in DANE or
-/// PKIX verification: the case for the plaintext retry.
+/// The session failed in TLS itself, not in DANE or PKIX verification: STARTTLS refused,
+/// the handshake failed, or the connection broke or timed out during STARTTLS and its
+/// handshake (RFC 7435 §4: such a server gets the mail in plaintext). The case for the
+/// plaintext retry.
 fn is_handshake_failure(error: &Error) -> bool {
-    matches!(error, Error::Tls { .. } | Error::StartTls { .. })
+    match error {
+        Error::Tls { .. } | Error::StartTls { .. } => true,
+        Error::Io { command, .. }
+        | Error::UnexpectedEof { command }
+        | Error::Timeout { command } => *command == Some(CommandKind::StartTls),
+        _ => false,
+    }
 }
 
 fn failure_detail(host: &str, result_type: &str, reason: Option<&str>) -> FailureDetails {

@@ -152,7 +152,11 @@ impl Ledger {
             let result = failure.recipients.get(i);
             let reply = result.and_then(|res| res.reply.clone());
             match reply {
-                Some(reply) if result.is_some_and(|res| res.permanent) => {
+                // Refused for good at RCPT; an accepted recipient shares the transaction's
+                // fate below.
+                Some(reply)
+                    if result.is_some_and(|res| res.permanent) && reply.code.class() != 2 =>
+                {
                     recipient.error = Some(rcpt_error(reply.clone()));
                     recipient.reply = Some(reply);
                     recipient.status = Status::Permanent;
@@ -160,7 +164,7 @@ impl Ledger {
                 reply => {
                     recipient.reply = reply;
                     recipient.error = Some(failure.error.clone());
-                    if permanent {
+                    if permanent || result.is_some_and(|res| res.permanent) {
                         recipient.status = Status::Permanent;
                     }
                 }

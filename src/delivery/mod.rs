@@ -8,6 +8,8 @@ mod ledger;
 mod level;
 mod plan;
 mod request;
+#[cfg(test)]
+mod scenario_tests;
 
 pub use attempt::{deliver, refuse};
 pub use ledger::{Ledger, Recipient, Status};

@@ -8,6 +8,8 @@
 
 pub mod dial;
 pub mod driver;
+#[cfg(test)]
+pub(crate) mod testing;
 
 pub use driver::SessionDriver;
 
