@@ -153,6 +153,11 @@ where
             self.request.cached_sts_policy.as_ref(),
             &self.request.extra_roots,
         );
+        if let Some(error) = &outcome.error
+            && self.platform.debug_enabled()
+        {
+            self.platform.debug(&format!("mta-sts: {error}"));
+        }
         self.domain_result = outcome.tls_result;
         self.sts = outcome.policy;
         self.sts_to_cache = outcome.cache;
