@@ -68,6 +68,10 @@ fn core_request(request: DeliveryRequest, dialed: DialedIps) -> Result<Request, 
     core.ip_family = super::resolver::core_family(request.ip_family);
     core.cached_sts_policy = request.cached_sts_policy.map(super::mta_sts::core_cached);
     core.shuffle_seed = super::delivery::random_seed();
+    // Contract 0.1 has no field for it: which addresses may be dialed stays the host's
+    // egress policy (its `tcp` import), as before; the core still never dials an address
+    // no SMTP server can have.
+    core.allow_private_addresses = true;
     Ok(core)
 }
 

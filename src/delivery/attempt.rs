@@ -15,15 +15,36 @@ use super::ledger::{Ledger, Status};
 use super::level::TlsLevel;
 use super::plan::{Dane, HostInput, HostPlan, Sts, plan};
 use super::request::{Attempt, Outgoing, Report, Request};
-use crate::dns::{self, Destinations, DialedIps, HostPreference, IpDomain, Resolver};
+use crate::dns::{
+    self, Destinations, DialedIps, DnsError, HostPreference, IpDomain, LookupError, RecordType,
+    Resolver,
+};
 use crate::error::Error;
 use crate::io::dial::{DialError, dial};
 use crate::io::{Clock, Log, Message, Network, SessionDriver, Transport};
 use crate::mtasts::{self, CachedPolicy, Mode, Policy};
 use crate::smtp::command::CommandKind;
-use crate::smtp::session::{SessionConfig, TlsMode, Transaction};
+use crate::smtp::session::{SessionConfig, TlsMode, Transaction, TransactionFailure};
 use crate::tls::report::{FailureDetails, PolicyResult, PolicyType};
 use crate::tls::{ClientCertificate, ReportContext, TlsConfig, TlsResults};
+
+/// A not-found answer for the address of the next hop itself (no MX records): the domain
+/// does not exist or has no address, which no retry changes ([`Error::DomainNotFound`]).
+fn not_found(destinations: &Destinations, host: &HostPreference, error: Error) -> Error {
+    let (false, IpDomain::Domain(domain)) = (destinations.have_mx, &host.host) else {
+        return error;
+    };
+    match &error {
+        Error::Dns(DnsError::Lookup {
+            record: RecordType::Ip,
+            error: LookupError::NotFound { .. },
+            ..
+        }) => Error::DomainNotFound {
+            domain: domain.clone(),
+        },
+        _ => error,
+    }
+}
 
 /// Runs one delivery attempt; every failure ends up in the report.
 pub fn deliver<P, M>(platform: &mut P, request: &Request, outgoing: &[Outgoing<M>]) -> Report
@@ -46,6 +67,10 @@ where
         sts_to_cache: None,
         requiretls_refusals: vec![0; outgoing.len()],
         hosts_tried: 0,
+        hosts_forbidden: 0,
+        addresses_dialed: Vec::new(),
+        sessions: 0,
+        dualstack: false,
     };
     run.settle_bad_envelopes();
     if run.ledger.any_pending() {
@@ -95,6 +120,14 @@ struct Run<'a, P, M> {
     /// Per message: hosts that could not take it because of REQUIRETLS.
     requiretls_refusals: Vec<usize>,
     hosts_tried: usize,
+    /// Hosts refused for their addresses ([`Error::ForbiddenAddress`]).
+    hosts_forbidden: usize,
+    /// Every address dialed in this attempt, for the address limit.
+    addresses_dialed: Vec<IpAddr>,
+    /// Sessions opened in this attempt, for the session limit.
+    sessions: usize,
+    /// The host being tried has IPv4 and IPv6 addresses.
+    dualstack: bool,
 }
 
 impl<P, M> Run<'_, P, M>
@@ -124,22 +157,53 @@ where
                 Err(failure) => return self.fail_all(failure.error),
             };
         self.mta_sts();
+        // As the reference's queue: a permanent error ends the attempt, since it settles
+        // every recipient still pending.
         for host in &destinations.hosts {
-            if !self.ledger.any_pending() {
+            if !self.ledger.any_pending() || self.limit_reached() {
                 break;
             }
             self.hosts_tried += 1;
             if let Err(error) = self.try_host(&destinations, host) {
-                let permanent = error.is_permanent();
                 self.ledger.record_error(None, &error, Some(&host.host));
                 self.last_error = Some(error);
-                // As the reference's queue: a permanent error ends the attempt.
-                if permanent {
-                    break;
-                }
             }
         }
         self.settle_requiretls();
+        self.settle_forbidden();
+    }
+
+    /// The attempt dialed as many addresses or opened as many sessions as it may (as
+    /// Postfix's `smtp_mx_address_limit` and `smtp_mx_session_limit`).
+    fn limit_reached(&mut self) -> bool {
+        let (addresses, sessions) = (self.request.mx_address_limit, self.request.mx_session_limit);
+        let reached = if addresses > 0 && self.addresses_dialed.len() >= addresses {
+            Some("address")
+        } else if sessions > 0 && self.sessions >= sessions {
+            Some("session")
+        } else {
+            None
+        };
+        if let Some(what) = reached
+            && self.platform.debug_enabled()
+        {
+            self.platform
+                .debug(&format!("mx {what} limit reached, no further host tried"));
+        }
+        reached.is_some()
+    }
+
+    /// When every host tried was refused for its addresses, no later attempt can do
+    /// better: the recipients fail for good (as Postfix bounces an MX that loops back).
+    fn settle_forbidden(&mut self) {
+        if self.hosts_tried == 0 || self.hosts_forbidden < self.hosts_tried {
+            return;
+        }
+        if let Some(error) = &self.last_error {
+            for m in 0..self.outgoing.len() {
+                self.ledger.fail_for_good(m, error);
+            }
+        }
     }
 
     /// The MTA-STS policy of the original next hop, never of its CNAME target (RFC 8461 §4).
@@ -211,9 +275,17 @@ where
             &self.dialed,
         )
         .map_err(|failure| {
-            self.record_attempt(host, None, TlsLevel::May, &failure.error);
-            failure.error
+            let error = not_found(destinations, host, failure.error);
+            self.record_attempt(host, None, TlsLevel::May, &error);
+            error
         })?;
+        self.dualstack = addresses.dualstack;
+        let dialable = self
+            .dialable(host, &addresses.addresses)
+            .inspect_err(|error| {
+                self.hosts_forbidden += 1;
+                self.record_attempt(host, None, TlsLevel::May, error);
+            })?;
         let host_name = match &host.host {
             IpDomain::Domain(domain) => domain.ascii.clone(),
             IpDomain::Ip(_) => String::new(),
@@ -239,6 +311,7 @@ where
             dane,
             sts,
             tls_required_no: self.request.tls_required_no,
+            dmarc_report: self.request.dmarc_report,
         };
         let plan = plan(input).inspect_err(|error| {
             self.record_attempt(host, None, self.request.tls_level, error);
@@ -247,7 +320,7 @@ where
             recipient_domain: self.domain_result.clone(),
             host: host_result,
         };
-        let first = self.connect_and_deliver(host, &addresses.addresses, &plan, results.clone());
+        let first = self.connect_and_deliver(host, &dialable, &plan, results.clone());
         match first {
             Err(error) if plan.plaintext_retry && is_handshake_failure(&error) => {
                 // RFC 7435 §4: one retry without TLS, on a new connection.
@@ -260,10 +333,55 @@ where
                     plaintext_retry: false,
                     ..plan
                 };
-                self.connect_and_deliver(host, &addresses.addresses, &plaintext, results)
+                self.connect_and_deliver(host, &dialable, &plaintext, results)
             }
             other => other,
         }
+    }
+
+    /// The addresses of `host` that may be dialed: not those no SMTP server can have, nor
+    /// private ones unless the request allows them, and no more new ones than the address
+    /// limit leaves.
+    ///
+    /// # Errors
+    /// [`Error::ForbiddenAddress`] when every address is refused.
+    fn dialable(
+        &mut self,
+        host: &HostPreference,
+        addresses: &[IpAddr],
+    ) -> Result<Vec<IpAddr>, Error> {
+        let allow_private = self.request.allow_private_addresses;
+        let mut refused = None;
+        let mut dialable = Vec::with_capacity(addresses.len());
+        for &ip in addresses {
+            match super::addresses::refusal(ip, allow_private) {
+                Some(reason) => {
+                    if self.platform.debug_enabled() {
+                        self.platform
+                            .debug(&format!("mx {}: not dialing {ip}, {reason}", host.host));
+                    }
+                    refused.get_or_insert((ip, reason));
+                }
+                None => dialable.push(ip),
+            }
+        }
+        if let (true, Some((address, reason))) = (dialable.is_empty(), refused) {
+            return Err(Error::ForbiddenAddress {
+                host: host.host.to_string(),
+                address,
+                reason,
+            });
+        }
+        let limit = self.request.mx_address_limit;
+        if limit > 0 {
+            let mut new = self.addresses_dialed.len();
+            dialable.retain(|ip| {
+                let known = self.addresses_dialed.contains(ip);
+                new += usize::from(!known);
+                known || new <= limit
+            });
+        }
+        Ok(dialable)
     }
 
     /// The TLSA records of `domain` and the host's TLS-reporting result (RFC 7672 §2.2).
@@ -356,7 +474,13 @@ where
             }
         };
         let mut driver = SessionDriver::new(self.platform, config, transport);
-        let mut error = driver.open(self.platform).err();
+        let mut error = driver
+            .open(self.platform)
+            .err()
+            .map(|error| self.first_attempt(error));
+        if error.is_none() {
+            self.sessions += 1;
+        }
         let extensions = driver
             .session
             .extensions()
@@ -373,6 +497,9 @@ where
         let attempt_error = error
             .clone()
             .or_else(|| self.host_leftover_error(&host.host));
+        if let Some(error) = &attempt_error {
+            self.last_error = Some(error.clone());
+        }
         let attempt = Attempt {
             tls,
             extensions,
@@ -425,6 +552,7 @@ where
                         queue.splice(0..0, again);
                     }
                     Err(failure) => {
+                        let failure = self.first_attempt_failure(failure);
                         self.ledger.record_failure(m, &batch, &failure, host);
                         if driver.session.is_botched() || driver.session.is_closed() {
                             return Some(failure.error);
@@ -460,18 +588,53 @@ where
         let port = self.request.port;
         let timeout = self.request.connect_timeout;
         let platform = &mut *self.platform;
+        let dialed_now = &mut self.addresses_dialed;
         let result = dial(
             host,
             addresses,
             &self.request.local_addresses,
             &mut self.dialed,
-            |ip, local| platform.connect(SocketAddr::new(ip, port), local, timeout),
+            |ip, local| {
+                if !dialed_now.contains(&ip) {
+                    dialed_now.push(ip);
+                }
+                platform.connect(SocketAddr::new(ip, port), local, timeout)
+            },
         );
         match result {
             Ok(dialed) => Ok(dialed),
             Err(DialError::NoAddresses) => Err((Error::Usage("no addresses to dial"), None)),
             Err(DialError::Failed { address, error }) => Err((error, Some(address))),
         }
+    }
+
+    /// A permanent refusal that may be about our address (5.7.x) on a first attempt to a
+    /// dual-stack host becomes temporary: the next attempt starts with the other family
+    /// (as the reference's queue does, in case our address is on a blocklist).
+    fn first_attempt(&self, error: Error) -> Error {
+        if self.softens(error.is_permanent(), error.reply()) {
+            Error::FirstAttempt(Box::new(error))
+        } else {
+            error
+        }
+    }
+
+    /// [`Run::first_attempt`] for a failed transaction and its recipients' refusals.
+    fn first_attempt_failure(&self, mut failure: TransactionFailure) -> TransactionFailure {
+        for recipient in &mut failure.recipients {
+            if self.softens(recipient.permanent, recipient.reply.as_ref()) {
+                recipient.permanent = false;
+            }
+        }
+        failure.error = self.first_attempt(failure.error);
+        failure
+    }
+
+    fn softens(&self, permanent: bool, reply: Option<&crate::smtp::Reply>) -> bool {
+        let policy = reply
+            .and_then(|r| r.enhanced)
+            .is_some_and(|code| code.class == 5 && code.subject == 7);
+        permanent && policy && self.dualstack && self.request.attempt_number == Some(1)
     }
 
     /// The session's settings for `plan`.
