@@ -17,7 +17,8 @@ use crate::sasl::{Credentials, MechanismName};
 use crate::smtp::data::LineEndings;
 use crate::smtp::dsn::{MailDsn, Notify, RcptDsn, Ret};
 use crate::smtp::session::{AuthConfig, Event, SessionConfig, Timeouts, TlsMode, Transaction};
-use crate::tls::{ClientCertificate, ReportContext, TlsConfig, Tlsa};
+use crate::tls::{ClientCertificate, TlsConfig, Tlsa};
+use crate::tlsrpt::ReportContext;
 use std::cell::RefCell;
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
@@ -39,8 +40,9 @@ impl Guest for Component {
 impl GuestSession for SmtpSession {
     fn open(conn: Connection, options: OpenOptions) -> Result<WitSession, OpenFailure> {
         let conn = ImportConnection(conn);
-        let mut tls = tls_config(&options, &conn);
-        let fail = |error: Error, results: &crate::tls::TlsResults| OpenFailure {
+        let mut tls = tls_config(&options);
+        let tls_results = initial_results(&options, &tls.remote_hostname);
+        let fail = |error: Error, results: &crate::tlsrpt::TlsResults| OpenFailure {
             error: error.into(),
             tls_results: results.into(),
         };
@@ -52,7 +54,7 @@ impl GuestSession for SmtpSession {
                         command: None,
                         detail,
                     };
-                    return Err(fail(error, &tls.results));
+                    return Err(fail(error, &tls_results));
                 }
             }
         }
@@ -61,6 +63,12 @@ impl GuestSession for SmtpSession {
             tls_mode: tls_mode(options.tls_mode),
             timeouts: options.timeouts.map(timeouts).unwrap_or_default(),
             tls,
+            tls_results,
+            report: ReportContext {
+                sending_mta_ip: ip(conn.local_address()),
+                receiving_ip: ip(conn.remote_address()),
+                ..ReportContext::default()
+            },
             auth: options.auth.map(auth_config),
         };
         let mut driver = SessionDriver::new(&Imports, config, conn);
@@ -211,21 +219,25 @@ impl SmtpSession {
     }
 }
 
-/// The TLS settings of the open options, but the client certificate. Results start as
-/// given, or as "no-policy-found" for the remote host (RFC 8460 §4.4).
-fn tls_config(options: &OpenOptions, conn: &ImportConnection) -> TlsConfig {
+/// The TLS-reporting results to add to: as given, or "no-policy-found" for the remote host
+/// (RFC 8460 §4.4).
+fn initial_results(options: &OpenOptions, remote_hostname: &str) -> crate::tlsrpt::TlsResults {
+    match &options.tls_results {
+        Some(results) => crate::tlsrpt::TlsResults {
+            recipient_domain: results.recipient_domain.clone().into(),
+            host: results.host.clone().into(),
+        },
+        None => crate::tlsrpt::TlsResults::no_policy(remote_hostname),
+    }
+}
+
+/// The TLS settings of the open options, but the client certificate.
+fn tls_config(options: &OpenOptions) -> TlsConfig {
     let remote_hostname = options
         .remote_hostname
         .as_ref()
         .map(|d| d.ascii.clone())
         .unwrap_or_default();
-    let results = match &options.tls_results {
-        Some(results) => crate::tls::TlsResults {
-            recipient_domain: results.recipient_domain.clone().into(),
-            host: results.host.clone().into(),
-        },
-        None => crate::tls::TlsResults::no_policy(&remote_hostname),
-    };
     TlsConfig {
         verify_pkix: options.verify_pkix,
         dane_records: options
@@ -241,13 +253,7 @@ fn tls_config(options: &OpenOptions, conn: &ImportConnection) -> TlsConfig {
         extra_roots: options.extra_root_cas.clone(),
         client_certificate: None,
         wall_clock: wall_clock(),
-        report: ReportContext {
-            sending_mta_ip: ip(conn.local_address()),
-            receiving_ip: ip(conn.remote_address()),
-            ..ReportContext::default()
-        },
         remote_hostname,
-        results,
     }
 }
 

@@ -25,8 +25,11 @@ use crate::io::{Clock, Log, Message, Network, SessionDriver, Transport};
 use crate::mtasts::{self, CachedPolicy, Mode, Policy};
 use crate::smtp::command::CommandKind;
 use crate::smtp::session::{SessionConfig, TlsMode, Transaction, TransactionFailure};
-use crate::tls::report::{FailureDetails, PolicyResult, PolicyType};
-use crate::tls::{ClientCertificate, ReportContext, TlsConfig, TlsResults};
+use crate::tls::{ClientCertificate, TlsConfig};
+use crate::tlsrpt::failure::VALIDATION_FAILURE;
+use crate::tlsrpt::{
+    self, AttemptResults, Failure, PolicyResult, PolicyType, ReportContext, TlsResults,
+};
 
 /// A not-found answer for the address of the next hop itself (no MX records): the domain
 /// does not exist or has no address, which no retry changes ([`Error::DomainNotFound`]).
@@ -60,9 +63,11 @@ where
         ledger,
         dialed: request.dialed.clone(),
         attempts: Vec::new(),
-        tls_results: Vec::new(),
+        tls: AttemptResults::new(PolicyResult::new(
+            PolicyType::NoPolicyFound,
+            &request.next_hop.to_string(),
+        )),
         last_error: None,
-        domain_result: PolicyResult::new(PolicyType::NoPolicyFound, &request.next_hop.to_string()),
         sts: None,
         sts_to_cache: None,
         requiretls_refusals: vec![0; outgoing.len()],
@@ -108,11 +113,11 @@ struct Run<'a, P, M> {
     ledger: Ledger,
     dialed: DialedIps,
     attempts: Vec<Attempt>,
-    tls_results: Vec<TlsResults>,
+    /// The TLS-reporting results: the recipient domain's (MTA-STS or no-policy-found) and
+    /// each host's.
+    tls: AttemptResults,
     /// The error that ended the last host tried, or the attempt before any host.
     last_error: Option<Error>,
-    /// The recipient domain's TLS-reporting result: MTA-STS, or no-policy-found.
-    domain_result: PolicyResult,
     /// The next hop's MTA-STS policy in force (RFC 8461 §5), if any.
     sts: Option<Policy>,
     /// A policy fetched in this attempt, for the caller to cache.
@@ -154,7 +159,14 @@ where
         let destinations =
             match dns::gather_destinations(self.platform, next_hop, self.request.shuffle_seed) {
                 Ok(destinations) => destinations,
-                Err(failure) => return self.fail_all(failure.error),
+                Err(failure) => {
+                    // A DNSSEC failure on the way to the hosts is reported (RFC 8460 §4.3.2.1).
+                    if let Some(dnssec) = tlsrpt::dns::dnssec_failure(&failure.error) {
+                        let detail = context(&next_hop.to_string()).details(&dnssec);
+                        self.tls.recipient_domain.add(0, 1, &[detail]);
+                    }
+                    return self.fail_all(failure.error);
+                }
             };
         self.mta_sts();
         // As the reference's queue: a permanent error ends the attempt, since it settles
@@ -222,7 +234,8 @@ where
         {
             self.platform.debug(&format!("mta-sts: {error}"));
         }
-        self.domain_result = outcome.tls_result;
+        self.tls.recipient_domain =
+            tlsrpt::sts_result(domain, outcome.policy.as_ref(), outcome.error.as_ref());
         self.sts = outcome.policy;
         self.sts_to_cache = outcome.cache;
     }
@@ -235,13 +248,13 @@ where
         };
         let matches = !host.is_empty() && mtasts::matches_any(&policy.mx, host);
         if !matches && policy.mode != Mode::None {
-            let mut detail = failure_detail(
-                host,
-                "validation-failure",
-                Some("mtasts-policy-mx-mismatch"),
-            );
+            let mismatch = Failure {
+                result_type: VALIDATION_FAILURE,
+                reason: Some("mtasts-policy-mx-mismatch".into()),
+            };
+            let mut detail = context(host).details(&mismatch);
             detail.failed_session_count = 0;
-            self.domain_result.add(0, 0, &[detail]);
+            self.tls.recipient_domain.add(0, 0, &[detail]);
         }
         match policy.mode {
             Mode::Enforce => Sts::Enforce { matches },
@@ -277,6 +290,16 @@ where
         .map_err(|failure| {
             let error = not_found(destinations, host, failure.error);
             self.record_attempt(host, None, TlsLevel::May, &error);
+            // A DNSSEC failure of the host's addresses: DANE cannot be checked (RFC 8460
+            // §4.3.2.1), reported on the host as a TLSA policy, as the reference does.
+            if let (Some(dnssec), IpDomain::Domain(domain)) =
+                (tlsrpt::dns::dnssec_failure(&error), &host.host)
+            {
+                let mut result = PolicyResult::new(PolicyType::Tlsa, &domain.ascii);
+                result.add(0, 1, &[context(&domain.ascii).details(&dnssec)]);
+                self.tls.recipient_domain.add(0, 1, &[]);
+                self.tls.add_host(&result);
+            }
             error
         })?;
         self.dualstack = addresses.dualstack;
@@ -303,6 +326,7 @@ where
                 PolicyResult::new(PolicyType::NoPolicyFound, &host.host.to_string()),
             ),
         };
+        self.tls.add_host(&host_result);
         let sts = self.sts_for(&host_name);
         let input = HostInput {
             requested: self.request.tls_level,
@@ -316,10 +340,7 @@ where
         let plan = plan(input).inspect_err(|error| {
             self.record_attempt(host, None, self.request.tls_level, error);
         })?;
-        let results = TlsResults {
-            recipient_domain: self.domain_result.clone(),
-            host: host_result,
-        };
+        let results = self.tls.session_start(&host_result);
         let first = self.connect_and_deliver(host, &dialable, &plan, results.clone());
         match first {
             Err(error) if plan.plaintext_retry && is_handshake_failure(&error) => {
@@ -400,8 +421,12 @@ where
             match dns::gather_tlsa(self.platform, domain, expanded_authentic, &expanded_host) {
                 Ok(policy) => policy,
                 Err(error) => {
+                    // DANE is required and cannot be checked (RFC 7672 §2.1.1): a failed
+                    // session for TLS reports.
+                    let failure = tlsrpt::dns::tlsa_failure(&error);
                     let mut result = PolicyResult::new(PolicyType::Tlsa, &domain.ascii);
-                    result.add(0, 1, &[failure_detail(&domain.ascii, "tlsa-invalid", None)]);
+                    result.add(0, 1, &[context(&domain.ascii).details(&failure)]);
+                    self.tls.recipient_domain.add(0, 1, &[]);
                     return (Dane::LookupFailed(error), result);
                 }
             };
@@ -416,12 +441,11 @@ where
         result.policy.policy_string = policy.records.iter().map(ToString::to_string).collect();
         if policy.records.is_empty() {
             // TLS required but not verified, and reported as such (RFC 7672 §2.2).
-            let detail = failure_detail(
-                &domain.ascii,
-                "tlsa-invalid",
-                Some("all-unusable-records+ignored"),
-            );
-            result.add(0, 0, &[detail]);
+            let unusable = Failure {
+                result_type: tlsrpt::dns::TLSA_INVALID,
+                reason: Some("all-unusable-records+ignored".into()),
+            };
+            result.add(0, 0, &[context(&domain.ascii).details(&unusable)]);
             return (Dane::Unusable, result);
         }
         let original_next_hop = match &self.request.next_hop {
@@ -493,7 +517,7 @@ where
         // QUIT also after a refused greeting or EHLO (RFC 5321 §3.1: "the SMTP client
         // SHOULD send the QUIT command"); nothing goes out on a broken connection.
         driver.close(self.platform);
-        self.tls_results.push(driver.session.tls_results().clone());
+        self.tls.add_session(driver.session.tls_results());
         let attempt_error = error
             .clone()
             .or_else(|| self.host_leftover_error(&host.host));
@@ -664,19 +688,19 @@ where
             extra_roots: self.request.extra_roots.clone(),
             client_certificate,
             wall_clock: unix_time(self.platform.wall()),
-            report: ReportContext {
-                sending_mta_ip: ip(transport.local_address()),
-                receiving_ip: ip(transport.remote_address()),
-                receiving_mx_hostname: plan.remote_hostname.clone(),
-                receiving_mx_helo: None,
-            },
-            results,
         };
         Ok(SessionConfig {
             ehlo_hostname: self.request.ehlo_hostname.clone(),
             tls_mode: plan.tls_mode,
             timeouts: self.request.timeouts,
             tls,
+            tls_results: results,
+            report: ReportContext {
+                sending_mta_ip: ip(transport.local_address()),
+                receiving_ip: ip(transport.remote_address()),
+                receiving_mx_hostname: plan.remote_hostname.clone(),
+                receiving_mx_helo: None,
+            },
             auth: None,
         })
     }
@@ -728,7 +752,7 @@ where
             error: self.last_error.filter(|_| undelivered),
             messages: self.ledger.into_messages(),
             attempts: self.attempts,
-            tls_results: self.tls_results,
+            tls_results: self.tls.into_results(&self.request.next_hop.to_string()),
             sts_policy: self.sts_to_cache,
             dialed: self.dialed,
         }
@@ -797,16 +821,11 @@ fn is_handshake_failure(error: &Error) -> bool {
     }
 }
 
-fn failure_detail(host: &str, result_type: &str, reason: Option<&str>) -> FailureDetails {
-    FailureDetails {
-        result_type: result_type.to_string(),
-        sending_mta_ip: String::new(),
+/// Where a failure detail points: a host name, no addresses (no connection was made).
+fn context(host: &str) -> ReportContext {
+    ReportContext {
         receiving_mx_hostname: host.to_string(),
-        receiving_mx_helo: None,
-        receiving_ip: String::new(),
-        failed_session_count: 1,
-        additional_information: None,
-        failure_reason_code: reason.map(str::to_string),
+        ..ReportContext::default()
     }
 }
 

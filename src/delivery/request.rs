@@ -9,7 +9,8 @@ use crate::dns::{DialedIps, IpDomain, IpFamily};
 use crate::error::Error;
 use crate::mtasts::CachedPolicy;
 use crate::smtp::session::{Timeouts, Transaction};
-use crate::tls::{TlsResults, TlsState};
+use crate::tls::TlsState;
+use crate::tlsrpt::TlsResults;
 
 /// The dial deadline per address by default (30 s, as the reference's queue).
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);

@@ -50,8 +50,8 @@ use crate::io::testing::{Endpoint, Step, TestPlatform};
 use crate::io::{Message, MessageReader};
 use crate::smtp::session::Transaction;
 use crate::tls::Tlsa;
-use crate::tls::report::PolicyResult;
 use crate::tls::testing::{self, Alg, Ca, Cert};
+use crate::tlsrpt::PolicyResult;
 
 /// A message held in memory, read in small chunks.
 struct Bytes(Vec<u8>);
