@@ -20,8 +20,6 @@ use crate::smtp::session::{AuthConfig, Event, SessionConfig, Timeouts, TlsMode, 
 use crate::tls::{ClientCertificate, TlsConfig, Tlsa};
 use crate::tlsrpt::ReportContext;
 use std::cell::RefCell;
-use std::collections::hash_map::RandomState;
-use std::hash::BuildHasher;
 use std::time::Duration;
 
 /// The state behind one `session` resource.
@@ -58,6 +56,10 @@ impl GuestSession for SmtpSession {
                 }
             }
         }
+        let auth = match options.auth.map(auth_config).transpose() {
+            Ok(auth) => auth,
+            Err(error) => return Err(fail(error, &tls_results)),
+        };
         let config = SessionConfig {
             ehlo_hostname: options.ehlo_hostname.ascii.clone(),
             tls_mode: tls_mode(options.tls_mode),
@@ -69,7 +71,7 @@ impl GuestSession for SmtpSession {
                 receiving_ip: ip(conn.remote_address()),
                 ..ReportContext::default()
             },
-            auth: options.auth.map(auth_config),
+            auth,
         };
         let mut driver = SessionDriver::new(&Imports, config, conn);
         let opened = driver.open(&mut Imports);
@@ -272,10 +274,10 @@ fn ip(address: Option<std::net::SocketAddr>) -> String {
     address.map(|a| a.ip().to_string()).unwrap_or_default()
 }
 
-/// The session's AUTH settings. The secret is a token when every mechanism named is a token
+/// The session's AUTH settings, or why there are none (no randomness). The secret is a token when every mechanism named is a token
 /// mechanism (OAUTHBEARER, XOAUTH2), nothing but an identity when only EXTERNAL is named,
 /// and a password otherwise.
-fn auth_config(auth: AuthOptions) -> AuthConfig {
+fn auth_config(auth: AuthOptions) -> Result<AuthConfig, Error> {
     let named = |pick: fn(MechanismName) -> bool| {
         !auth.mechanisms.is_empty()
             && auth
@@ -291,21 +293,20 @@ fn auth_config(auth: AuthOptions) -> AuthConfig {
     } else {
         Credentials::password(auth.username, auth.secret)
     };
-    AuthConfig {
+    Ok(AuthConfig {
         credentials,
         mechanisms: auth.mechanisms,
         allow_cleartext_without_tls: auth.allow_cleartext_without_tls,
-        client_nonce: client_nonce(),
-    }
+        client_nonce: client_nonce()?,
+    })
 }
 
-/// 24 fresh random bytes for the SCRAM client nonce (RFC 5802 §5.1). std seeds its hash keys
-/// from `wasi:random` (`get-random-bytes`); each `RandomState` hashes with a fresh key, so
-/// the bytes are keyed SipHash outputs nobody outside the component can predict.
-fn client_nonce() -> Vec<u8> {
-    (0u8..3)
-        .flat_map(|i| RandomState::new().hash_one(i).to_le_bytes())
-        .collect()
+/// 24 fresh random bytes for the SCRAM client nonce (RFC 5802 §5.1), from `wasi:random`.
+fn client_nonce() -> Result<Vec<u8>, Error> {
+    let mut nonce = vec![0; 24];
+    getrandom::fill(&mut nonce)
+        .map_err(|_| Error::internal("no randomness for the scram nonce"))?;
+    Ok(nonce)
 }
 
 fn tls_mode(mode: WitTlsMode) -> TlsMode {
