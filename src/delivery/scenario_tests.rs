@@ -46,7 +46,7 @@ use super::{Outgoing, Report, Request, TlsLevel, deliver};
 use crate::dns::mock::MockResolver;
 use crate::dns::{Domain, IpDomain, IpFamily, LookupError};
 use crate::error::Error;
-use crate::io::testing::{Endpoint, Step, TestPlatform};
+use crate::io::testing::{Endpoint, Step, TestPlatform, unescape};
 use crate::io::{Message, MessageReader};
 use crate::smtp::session::Transaction;
 use crate::tls::Tlsa;
@@ -82,31 +82,6 @@ impl MessageReader for BytesReader {
         self.offset = end;
         Ok(Some(chunk))
     }
-}
-
-pub(crate) fn unescape(text: &str) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            let mut buf = [0; 4];
-            out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-            continue;
-        }
-        match chars.next() {
-            Some('r') => out.push(b'\r'),
-            Some('n') => out.push(b'\n'),
-            Some('t') => out.push(b'\t'),
-            Some('\\') => out.push(b'\\'),
-            Some('s') => out.push(b' '),
-            Some('x') => {
-                let hex: String = chars.by_ref().take(2).collect();
-                out.push(u8::from_str_radix(&hex, 16).expect("\\xHH escape"));
-            }
-            other => panic!("bad escape \\{other:?}"),
-        }
-    }
-    out
 }
 
 /// One scenario being read.
