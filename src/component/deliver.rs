@@ -112,7 +112,7 @@ fn recipient_report(recipient: &Recipient) -> RecipientReport {
             Status::Permanent => RecipientStatus::Permanent,
             Status::Pending | Status::Temporary => RecipientStatus::Temporary,
         },
-        reply: recipient.reply.as_ref().map(Into::into),
+        reply: recipient.reply().map(Into::into),
         error: recipient.error.as_ref().map(Into::into),
         host: recipient.host.clone().map(wit_ip_domain),
     }

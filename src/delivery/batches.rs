@@ -55,7 +55,7 @@ where
         let batch: Vec<usize> = queue.drain(..take).collect();
         match one(platform, driver, message, subset(transaction, &batch)) {
             Ok(outcome) => {
-                let again = ledger.record_outcome(m, &batch, &outcome, host);
+                let again = ledger.record_outcome(m, &batch, outcome, host);
                 queue.splice(0..0, again);
             }
             Err(failure) => {

@@ -427,7 +427,7 @@ fn render(report: &Report, platform: &TestPlatform) -> Vec<String> {
                 .as_ref()
                 .and_then(Error::reply)
                 .map(|reply| reply.code);
-            if let Some(reply) = &r.reply
+            if let Some(reply) = r.reply()
                 && Some(reply.code) != error_code
             {
                 line += &format!(" reply={}", reply.code);
