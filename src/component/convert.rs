@@ -1,10 +1,13 @@
 //! Conversions between the core's types and the WIT types.
 
 use super::exports::smtp::client::client::{Extensions as WitExtensions, Limits, RecipientResult};
+use super::exports::smtp::client::delivery::DialedIps;
 use super::exports::smtp::client::tls_report as wit_report;
 use super::smtp::client::types::{
-    Domain, ErrorKind as WitErrorKind, IpAddress, Reply as WitReply, SmtpCommand, SmtpError,
+    Domain, ErrorKind as WitErrorKind, IpAddress, IpDomain, Reply as WitReply, SmtpCommand,
+    SmtpError,
 };
+use crate::dns;
 use crate::error::{Error, ErrorKind};
 use crate::smtp::command::CommandKind;
 use crate::smtp::extensions::Extensions;
@@ -261,4 +264,46 @@ impl From<crate::tls::TlsState> for super::exports::smtp::client::client::TlsSta
             pkix_valid: state.pkix_valid,
         }
     }
+}
+
+/// A domain from the caller, checked and normalised (underscores allowed, as in MX hosts).
+pub fn core_domain(domain: &Domain) -> Result<dns::Domain, Error> {
+    dns::Domain::parse_lax(&domain.ascii).map_err(|_| Error::Usage("invalid domain name"))
+}
+
+pub fn core_ip_domain(host: &IpDomain) -> Result<dns::IpDomain, Error> {
+    Ok(match host {
+        IpDomain::Ip(ip) => dns::IpDomain::Ip(IpAddr::from(*ip)),
+        IpDomain::Domain(domain) => dns::IpDomain::Domain(core_domain(domain)?),
+    })
+}
+
+pub fn wit_domain(domain: dns::Domain) -> Domain {
+    Domain {
+        ascii: domain.ascii,
+        unicode: domain.unicode,
+    }
+}
+
+pub fn wit_ip_domain(host: dns::IpDomain) -> IpDomain {
+    match host {
+        dns::IpDomain::Ip(ip) => IpDomain::Ip(ip.into()),
+        dns::IpDomain::Domain(domain) => IpDomain::Domain(wit_domain(domain)),
+    }
+}
+
+pub fn core_dialed(list: Vec<DialedIps>) -> dns::DialedIps {
+    list.into_iter()
+        .map(|d| (d.host, d.addresses.into_iter().map(IpAddr::from).collect()))
+        .collect()
+}
+
+pub fn wit_dialed(memory: &dns::DialedIps) -> Vec<DialedIps> {
+    memory
+        .iter()
+        .map(|(host, ips)| DialedIps {
+            host: host.clone(),
+            addresses: ips.iter().map(|ip| IpAddress::from(*ip)).collect(),
+        })
+        .collect()
 }

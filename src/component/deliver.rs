@@ -4,12 +4,12 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use super::delivery::{core_dialed, core_ip_domain, wit_dialed, wit_ip_domain};
+use super::convert::{core_dialed, core_ip_domain, wit_dialed, wit_ip_domain};
 use super::exports::smtp::client::delivery::{
     Attempt as WitAttempt, DeliveryReport, DeliveryRequest, MessageReport, Outgoing as WitOutgoing,
     RecipientReport, RecipientStatus, TlsLevel as WitTlsLevel,
 };
-use super::platform::{Imports, SpoolSource};
+use super::platform::{Imports, SpoolSource, random_seed};
 use crate::delivery::{
     self, Attempt, Outgoing, PemCertificate, Recipient, Report, Request, Status, TlsLevel,
 };
@@ -67,7 +67,7 @@ fn core_request(request: DeliveryRequest, dialed: DialedIps) -> Result<Request, 
         .collect();
     core.ip_family = super::resolver::core_family(request.ip_family);
     core.cached_sts_policy = request.cached_sts_policy.map(super::mta_sts::core_cached);
-    core.shuffle_seed = super::delivery::random_seed();
+    core.shuffle_seed = random_seed();
     // Contract 0.1 has no field for it: which addresses may be dialed stays the host's
     // egress policy (its `tcp` import), as before; the core still never dials an address
     // no SMTP server can have.

@@ -1,5 +1,6 @@
 //! The core's platform traits ([`crate::io`]) over the imports: `tcp` connections, `log`
-//! lines, `spool` messages and the WASI clocks (DNS lookups: `resolver.rs`).
+//! lines, `spool` messages and the WASI clocks (DNS lookups: `resolver.rs`); randomness from
+//! `wasi:random`.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant, SystemTime};
@@ -159,4 +160,10 @@ fn read_stream(stream: &InputStream, max: usize) -> Result<Option<Vec<u8>>, Erro
             error.to_debug_string()
         ))),
     }
+}
+
+/// A fresh random seed for the MX shuffle, from `wasi:random`. Without randomness the hosts
+/// of one preference keep their DNS order (seed 0), which only spreads the load less.
+pub fn random_seed() -> u64 {
+    getrandom::u64().unwrap_or_default()
 }
