@@ -245,6 +245,33 @@ pub enum Error {
     /// A DNS lookup failed or answered with a bad name.
     #[error("dns: {0}")]
     Dns(#[from] DnsError),
+    /// The next hop does not exist: no MX and no address, NXDOMAIN or an empty answer,
+    /// authenticated or not (RFC 5321 §5.1: without MX records the domain itself must have
+    /// an address). Permanent, as Postfix's "Host or domain name not found" (5.4.4); a
+    /// failed lookup (SERVFAIL, timeout) is [`Error::Dns`] and temporary.
+    #[error("host or domain name not found: {domain}")]
+    DomainNotFound {
+        /// The (CNAME-expanded) next hop.
+        domain: Domain,
+    },
+    /// No address of an MX host may be dialed: it has no address an SMTP server can have
+    /// (unspecified, multicast, broadcast), or only loopback or private ones and the request
+    /// does not allow them. Temporary for the host; an attempt where every host was refused
+    /// so fails for good.
+    #[error("mx host {host} has no address to deliver to: {address} is {reason}")]
+    ForbiddenAddress {
+        /// The host.
+        host: String,
+        /// Its first refused address.
+        address: std::net::IpAddr,
+        /// Why, e.g. "loopback".
+        reason: &'static str,
+    },
+    /// A permanent refusal that may be about our address (an enhanced code 5.7.x) on a
+    /// first attempt to a host with IPv4 and IPv6 addresses: temporary, so that the next
+    /// attempt, which starts with the other family, can succeed (as the reference's queue).
+    #[error("{0} (temporary on a first attempt: the next one uses the other address family)")]
+    FirstAttempt(Box<Error>),
     /// The TLS policy forbids delivery to this host (RFC 8461 §4.2, RFC 7672 §2.2).
     #[error("tls policy: {detail}")]
     Policy {
@@ -260,9 +287,6 @@ pub enum Error {
         /// The server reply that ended the exchange, if any.
         reply: Option<Reply>,
     },
-    /// MTA-STS policy discovery or its fetch failed (RFC 8461); the kind is the cause's.
-    #[error("mta-sts: {0}")]
-    MtaSts(#[from] crate::mtasts::StsError),
 }
 
 /// Whether `reply`, which ended an AUTH exchange that failed with `error`, is the server's
@@ -359,8 +383,9 @@ impl Error {
             Self::CnameLoop { .. } => ErrorKind::CnameLoop,
             Self::CnameLimit { .. } => ErrorKind::CnameLimit,
             Self::Dns(_) => ErrorKind::Dns,
-            Self::MtaSts(error) => error.kind(),
-            Self::Policy { .. } => ErrorKind::Policy,
+            Self::Policy { .. } | Self::ForbiddenAddress { .. } => ErrorKind::Policy,
+            Self::DomainNotFound { .. } => ErrorKind::Dns,
+            Self::FirstAttempt(error) => error.kind(),
         }
     }
 
@@ -395,7 +420,8 @@ impl Error {
             | Self::Message(_)
             | Self::Address { .. }
             | Self::Usage(_)
-            | Self::NoMail { .. } => true,
+            | Self::NoMail { .. }
+            | Self::DomainNotFound { .. } => true,
             Self::Dns(error) => error.is_permanent(),
             // The server's verdict on AUTH is permanent iff 5xx (535 bad credentials, 534
             // mechanism too weak), whichever mechanism led to it; a failure of our own is
@@ -418,8 +444,9 @@ impl Error {
             | Self::Internal(_)
             | Self::CnameLoop { .. }
             | Self::CnameLimit { .. }
-            | Self::MtaSts(_)
-            | Self::Policy { .. } => false,
+            | Self::Policy { .. }
+            | Self::ForbiddenAddress { .. }
+            | Self::FirstAttempt(_) => false,
         }
     }
 
@@ -431,6 +458,7 @@ impl Error {
             | Self::StartTls { reply }
             | Self::EhloAfterTls { reply } => Some(reply),
             Self::Auth { reply, .. } => reply.as_ref(),
+            Self::FirstAttempt(error) => error.reply(),
             _ => None,
         }
     }
@@ -449,6 +477,7 @@ impl Error {
             | Self::Io { command, .. }
             | Self::UnexpectedEof { command }
             | Self::Timeout { command } => *command,
+            Self::FirstAttempt(error) => error.command(),
             _ => None,
         }
     }
@@ -512,10 +541,36 @@ mod tests {
             (Error::internal("stalled"), false),
             (Error::Botched, false),
             (Error::Closed, false),
+            (
+                Error::DomainNotFound {
+                    domain: Domain::parse("example.invalid").unwrap(),
+                },
+                true,
+            ),
+            (
+                Error::ForbiddenAddress {
+                    host: "mx.example".into(),
+                    address: "127.0.0.1".parse().unwrap(),
+                    reason: "loopback",
+                },
+                false,
+            ),
         ];
         for (error, permanent) in cases {
             assert_eq!(error.is_permanent(), permanent, "{error}");
         }
+    }
+
+    #[test]
+    fn a_first_attempt_refusal_is_temporary_and_keeps_its_reply() {
+        let refused = status(CommandKind::MailFrom, 550, "550 5.7.1 listed");
+        assert!(refused.is_permanent());
+        let softened = Error::FirstAttempt(Box::new(refused.clone()));
+        assert!(!softened.is_permanent());
+        assert_eq!(softened.kind(), ErrorKind::Status);
+        assert_eq!(softened.reply(), refused.reply());
+        assert_eq!(softened.command(), Some(CommandKind::MailFrom));
+        assert!(softened.to_string().starts_with("mailfrom rejected: 550"));
     }
 
     #[test]

@@ -10,10 +10,9 @@ use std::time::Duration;
 
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use sha2::{Digest, Sha256};
-use smtpclient::dial::DialedIps;
 use smtpclient::dns::{
-    Answer, Domain, Fqdn, IpDomain, IpFamily, LookupError, Mx, Resolver, Tlsa as DnsTlsa,
-    TlsaNamesInput, gather_destinations, gather_ips, gather_tlsa, tlsa_names,
+    Answer, DialedIps, Domain, Fqdn, IpDomain, IpFamily, LookupError, Mx, Resolver,
+    Tlsa as DnsTlsa, TlsaNamesInput, gather_destinations, gather_ips, gather_tlsa, tlsa_names,
 };
 use smtpclient::mtasts::record::select;
 use smtpclient::mtasts::{Policy, matches, matches_any};

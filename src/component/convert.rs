@@ -1,17 +1,19 @@
 //! Conversions between the core's types and the WIT types.
 
 use super::exports::smtp::client::client::{Extensions as WitExtensions, Limits, RecipientResult};
+use super::exports::smtp::client::delivery::DialedIps;
 use super::exports::smtp::client::tls_report as wit_report;
-use super::smtp::client::tcp::TcpError;
 use super::smtp::client::types::{
-    Domain, ErrorKind as WitErrorKind, IpAddress, Reply as WitReply, SmtpCommand, SmtpError,
+    Domain, ErrorKind as WitErrorKind, IpAddress, IpDomain, Reply as WitReply, SmtpCommand,
+    SmtpError,
 };
+use crate::dns;
 use crate::error::{Error, ErrorKind};
 use crate::smtp::command::CommandKind;
 use crate::smtp::extensions::Extensions;
 use crate::smtp::reply::Reply;
 use crate::smtp::session::RecipientResult as CoreRecipientResult;
-use crate::tls::report as core_report;
+use crate::tlsrpt as core_report;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 impl PartialEq for Domain {
@@ -94,19 +96,6 @@ impl From<&Error> for SmtpError {
             command: error.command().map(SmtpCommand::from),
             message: error.to_string(),
         }
-    }
-}
-
-/// A failed socket operation as a core error: a timeout is `timeout`, the rest `io`.
-pub fn tcp_error(error: &TcpError, command: Option<CommandKind>) -> Error {
-    match error {
-        TcpError::Timeout => Error::timeout(command),
-        TcpError::Refused => Error::io("connection refused".into()),
-        TcpError::Unreachable => Error::io("network unreachable".into()),
-        TcpError::Reset => Error::io("connection reset by peer".into()),
-        TcpError::Closed => Error::io("connection closed".into()),
-        TcpError::Denied(why) => Error::io(format!("connection denied by host policy: {why}")),
-        TcpError::Other(why) => Error::io(why.clone()),
     }
 }
 
@@ -256,8 +245,8 @@ impl From<&core_report::PolicyResult> for wit_report::PolicyResult {
     }
 }
 
-impl From<&crate::tls::TlsResults> for wit_report::TlsResults {
-    fn from(results: &crate::tls::TlsResults) -> Self {
+impl From<&crate::tlsrpt::TlsResults> for wit_report::TlsResults {
+    fn from(results: &crate::tlsrpt::TlsResults) -> Self {
         wit_report::TlsResults {
             recipient_domain: (&results.recipient_domain).into(),
             host: (&results.host).into(),
@@ -277,25 +266,44 @@ impl From<crate::tls::TlsState> for super::exports::smtp::client::client::TlsSta
     }
 }
 
-/// The wall clock for certificate validity (the core reads no clock itself).
-pub fn wall_clock() -> rustls::pki_types::UnixTime {
-    let since_epoch = std::time::SystemTime::now()
-        .duration_since(std::time::SystemTime::UNIX_EPOCH)
-        .unwrap_or_default();
-    rustls::pki_types::UnixTime::since_unix_epoch(since_epoch)
+/// A domain from the caller, checked and normalised (underscores allowed, as in MX hosts).
+pub fn core_domain(domain: &Domain) -> Result<dns::Domain, Error> {
+    dns::Domain::parse_lax(&domain.ascii).map_err(|_| Error::Usage("invalid domain name"))
 }
 
-/// The addresses of `conn` for TLS-report failure details (RFC 8460 §4.4 "sending-mta-ip",
-/// "receiving-ip"); empty when the host cannot tell.
-pub fn report_context(conn: &super::smtp::client::tcp::Connection) -> crate::tls::ReportContext {
-    let ip = |address: Result<super::smtp::client::tcp::SocketAddress, TcpError>| {
-        address
-            .map(|a| IpAddr::from(a.address).to_string())
-            .unwrap_or_default()
-    };
-    crate::tls::ReportContext {
-        sending_mta_ip: ip(conn.local_address()),
-        receiving_ip: ip(conn.remote_address()),
-        ..crate::tls::ReportContext::default()
+pub fn core_ip_domain(host: &IpDomain) -> Result<dns::IpDomain, Error> {
+    Ok(match host {
+        IpDomain::Ip(ip) => dns::IpDomain::Ip(IpAddr::from(*ip)),
+        IpDomain::Domain(domain) => dns::IpDomain::Domain(core_domain(domain)?),
+    })
+}
+
+pub fn wit_domain(domain: dns::Domain) -> Domain {
+    Domain {
+        ascii: domain.ascii,
+        unicode: domain.unicode,
     }
+}
+
+pub fn wit_ip_domain(host: dns::IpDomain) -> IpDomain {
+    match host {
+        dns::IpDomain::Ip(ip) => IpDomain::Ip(ip.into()),
+        dns::IpDomain::Domain(domain) => IpDomain::Domain(wit_domain(domain)),
+    }
+}
+
+pub fn core_dialed(list: Vec<DialedIps>) -> dns::DialedIps {
+    list.into_iter()
+        .map(|d| (d.host, d.addresses.into_iter().map(IpAddr::from).collect()))
+        .collect()
+}
+
+pub fn wit_dialed(memory: &dns::DialedIps) -> Vec<DialedIps> {
+    memory
+        .iter()
+        .map(|(host, ips)| DialedIps {
+            host: host.clone(),
+            addresses: ips.iter().map(|ip| IpAddress::from(*ip)).collect(),
+        })
+        .collect()
 }

@@ -1,24 +1,25 @@
 //! The `delivery` export: destination gathering and dialing over the `resolver` and `tcp`
-//! imports (the logic is in [`crate::dns`] and [`crate::dial`]), and whole delivery attempts
-//! (src/component/deliver.rs).
+//! imports (the logic is in [`crate::dns`] and [`crate::io::dial`]), and whole delivery
+//! attempts (src/component/deliver.rs).
 
-use std::collections::hash_map::RandomState;
-use std::hash::BuildHasher;
 use std::net::IpAddr;
 
 use super::Component;
-use super::convert::tcp_error;
+use super::convert::{
+    core_dialed, core_domain, core_ip_domain, wit_dialed, wit_domain, wit_ip_domain,
+};
 use super::exports::smtp::client::delivery::{
     Addresses, DeliveryReport, DeliveryRequest, Destinations, DialFailure, Dialed, DialedIps,
     GatherFailure, Guest, HostPreference, Outgoing, TlsaNamesInput, TlsaPolicy,
 };
-use super::resolver::{ImportResolver, core_family};
+use super::platform::{Imports, random_seed, tcp_error};
+use super::resolver::core_family;
 use super::smtp::client::resolver::IpFamily;
 use super::smtp::client::tcp::{self, SocketAddress};
 use super::smtp::client::types::{Domain, IpAddress, IpDomain};
-use crate::dial::{self, DialError};
 use crate::dns::{self, tlsa_names};
 use crate::error::Error;
+use crate::io::dial::{self, DialError};
 
 /// A failure before any lookup: nothing is authentic.
 fn early_failure(error: Error) -> GatherFailure {
@@ -37,57 +38,10 @@ fn gather_failure(failure: dns::GatherFailure) -> GatherFailure {
     }
 }
 
-/// A domain from the caller, checked and normalised (underscores allowed, as in MX hosts).
-pub(super) fn core_domain(domain: &Domain) -> Result<dns::Domain, Error> {
-    dns::Domain::parse_lax(&domain.ascii).map_err(|_| Error::Usage("invalid domain name"))
-}
-
-pub(super) fn core_ip_domain(host: &IpDomain) -> Result<dns::IpDomain, Error> {
-    Ok(match host {
-        IpDomain::Ip(ip) => dns::IpDomain::Ip(IpAddr::from(*ip)),
-        IpDomain::Domain(domain) => dns::IpDomain::Domain(core_domain(domain)?),
-    })
-}
-
-pub(super) fn wit_domain(domain: dns::Domain) -> Domain {
-    Domain {
-        ascii: domain.ascii,
-        unicode: domain.unicode,
-    }
-}
-
-pub(super) fn wit_ip_domain(host: dns::IpDomain) -> IpDomain {
-    match host {
-        dns::IpDomain::Ip(ip) => IpDomain::Ip(ip.into()),
-        dns::IpDomain::Domain(domain) => IpDomain::Domain(wit_domain(domain)),
-    }
-}
-
-pub(super) fn core_dialed(list: Vec<DialedIps>) -> dial::DialedIps {
-    list.into_iter()
-        .map(|d| (d.host, d.addresses.into_iter().map(IpAddr::from).collect()))
-        .collect()
-}
-
-pub(super) fn wit_dialed(memory: &dial::DialedIps) -> Vec<DialedIps> {
-    memory
-        .iter()
-        .map(|(host, ips)| DialedIps {
-            host: host.clone(),
-            addresses: ips.iter().map(|ip| IpAddress::from(*ip)).collect(),
-        })
-        .collect()
-}
-
-/// A fresh random seed for the MX shuffle: std's hash keys come from `wasi:random`.
-pub(super) fn random_seed() -> u64 {
-    RandomState::new().hash_one(0u8)
-}
-
 impl Guest for Component {
     fn gather_destinations(next_hop: IpDomain) -> Result<Destinations, GatherFailure> {
         let next_hop = core_ip_domain(&next_hop).map_err(early_failure)?;
-        let found = dns::gather_destinations(&mut ImportResolver, &next_hop, random_seed())
+        let found = dns::gather_destinations(&mut Imports, &next_hop, random_seed())
             .map_err(gather_failure)?;
         Ok(Destinations {
             have_mx: found.have_mx,
@@ -112,7 +66,7 @@ impl Guest for Component {
     ) -> Result<Addresses, GatherFailure> {
         let host = core_ip_domain(&host).map_err(early_failure)?;
         let dialed = core_dialed(dialed_ips);
-        let found = dns::gather_ips(&mut ImportResolver, &host, core_family(family), &dialed)
+        let found = dns::gather_ips(&mut Imports, &host, core_family(family), &dialed)
             .map_err(gather_failure)?;
         Ok(Addresses {
             authentic: found.authentic,
@@ -132,13 +86,8 @@ impl Guest for Component {
     ) -> Result<TlsaPolicy, GatherFailure> {
         let host = core_domain(&host).map_err(early_failure)?;
         let expanded_host = core_domain(&expanded_host).map_err(early_failure)?;
-        let policy = dns::gather_tlsa(
-            &mut ImportResolver,
-            &host,
-            expanded_authentic,
-            &expanded_host,
-        )
-        .map_err(early_failure)?;
+        let policy = dns::gather_tlsa(&mut Imports, &host, expanded_authentic, &expanded_host)
+            .map_err(early_failure)?;
         Ok(TlsaPolicy {
             dane_required: policy.dane_required,
             records: policy.records.into_iter().map(Into::into).collect(),
@@ -198,7 +147,7 @@ impl Guest for Component {
                 dialed_ips: wit_dialed(&memory),
             }),
             Err(DialError::Failed { address, error }) => Err(DialFailure {
-                error: tcp_error(&error, None).into(),
+                error: tcp_error(&error).into(),
                 address: Some(address.into()),
                 dialed_ips: wit_dialed(&memory),
             }),

@@ -5,8 +5,8 @@
 mod convert;
 mod deliver;
 mod delivery;
-mod driver;
 mod mta_sts;
+mod platform;
 mod resolver;
 mod session;
 mod tls_report;

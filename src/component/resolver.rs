@@ -2,14 +2,13 @@
 
 use std::net::IpAddr;
 
+use super::platform::Imports;
 use super::smtp::client::resolver as wit;
 use super::smtp::client::types::Tlsa as WitTlsa;
 use crate::dns::{Answer, Fqdn, IpFamily, LookupError, Mx, Resolver, Tlsa};
 
 /// Lookups through the host's `resolver` import.
-pub struct ImportResolver;
-
-impl Resolver for ImportResolver {
+impl Resolver for Imports {
     fn lookup_cname(&mut self, name: &Fqdn) -> Result<Answer<String>, LookupError> {
         wit::lookup_cname(name.as_str())
             .map(|answer| Answer {

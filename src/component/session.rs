@@ -1,33 +1,31 @@
 //! The `client` export: one SMTP session on a connection the caller opened.
 
 use super::Component;
-use super::driver::Driver;
 use super::exports::smtp::client::client::{
     AuthOptions, Envelope, Extensions, Guest, GuestSession, Limits, LineEndings as WitLineEndings,
     OpenFailure, OpenOptions, Recipient, RecipientResult, Session as WitSession, TlsState,
     TransactionFailure, TransactionSuccess,
 };
 use super::exports::smtp::client::tls_report::TlsResults;
+use super::platform::{BorrowedStream, ImportConnection, Imports};
 use super::smtp::client::tcp::{Connection, SocketAddress};
 use super::smtp::client::types::{Reply, SmtpError, TlsMode as WitTlsMode};
 use super::wasi::io::streams::InputStream;
 use crate::error::Error;
+use crate::io::{Clock, SessionDriver, Transport};
 use crate::sasl::{Credentials, MechanismName};
 use crate::smtp::data::LineEndings;
 use crate::smtp::dsn::{MailDsn, Notify, RcptDsn, Ret};
-use crate::smtp::session::{
-    AuthConfig, Event, Session, SessionConfig, Timeouts, TlsMode, Transaction,
-};
+use crate::smtp::session::{AuthConfig, Event, SessionConfig, Timeouts, TlsMode, Transaction};
 use crate::tls::{ClientCertificate, TlsConfig, Tlsa};
+use crate::tlsrpt::ReportContext;
 use std::cell::RefCell;
-use std::collections::hash_map::RandomState;
-use std::hash::BuildHasher;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The state behind one `session` resource.
 pub struct SmtpSession {
     /// None once closed.
-    driver: RefCell<Option<Driver>>,
+    driver: RefCell<Option<SessionDriver<ImportConnection>>>,
     greeting: Reply,
     /// The results when the session was closed (while open, the session's own).
     tls_results: RefCell<TlsResults>,
@@ -39,8 +37,10 @@ impl Guest for Component {
 
 impl GuestSession for SmtpSession {
     fn open(conn: Connection, options: OpenOptions) -> Result<WitSession, OpenFailure> {
-        let mut tls = tls_config(&options, &conn);
-        let fail = |error: Error, results: &crate::tls::TlsResults| OpenFailure {
+        let conn = ImportConnection(conn);
+        let mut tls = tls_config(&options);
+        let tls_results = initial_results(&options, &tls.remote_hostname);
+        let fail = |error: Error, results: &crate::tlsrpt::TlsResults| OpenFailure {
             error: error.into(),
             tls_results: results.into(),
         };
@@ -52,25 +52,30 @@ impl GuestSession for SmtpSession {
                         command: None,
                         detail,
                     };
-                    return Err(fail(error, &tls.results));
+                    return Err(fail(error, &tls_results));
                 }
             }
         }
+        let auth = match options.auth.map(auth_config).transpose() {
+            Ok(auth) => auth,
+            Err(error) => return Err(fail(error, &tls_results)),
+        };
         let config = SessionConfig {
             ehlo_hostname: options.ehlo_hostname.ascii.clone(),
             tls_mode: tls_mode(options.tls_mode),
             timeouts: options.timeouts.map(timeouts).unwrap_or_default(),
             tls,
-            auth: options.auth.map(auth_config),
+            tls_results,
+            report: ReportContext {
+                sending_mta_ip: ip(conn.local_address()),
+                receiving_ip: ip(conn.remote_address()),
+                ..ReportContext::default()
+            },
+            auth,
         };
-        let mut driver = Driver::new(Session::new(config, Instant::now()), conn);
-        let opened = driver.run_until(None, |event| match event {
-            Event::Ready => Some(Ok(())),
-            Event::OpenFailed(error) => Some(Err(error)),
-            _ => None,
-        });
+        let mut driver = SessionDriver::new(&Imports, config, conn);
+        let opened = driver.open(&mut Imports);
         let tls_results = TlsResults::from(driver.session.tls_results());
-        driver.log_tls();
         if let Err(error) = opened {
             return Err(OpenFailure {
                 error: error.into(),
@@ -107,9 +112,10 @@ impl GuestSession for SmtpSession {
         let driver = guard.as_mut().ok_or_else(|| failure(Error::closed()))?;
         driver
             .session
-            .start_transaction(Instant::now(), transaction)
+            .start_transaction(Imports.now(), transaction)
             .map_err(failure)?;
-        let done = driver.run_until(Some(message), |event| match event {
+        let mut message = BorrowedStream(message);
+        let done = driver.run_until(&mut Imports, Some(&mut message), |event| match event {
             Event::TransactionDone(result) => Some(result),
             _ => None,
         });
@@ -136,8 +142,8 @@ impl GuestSession for SmtpSession {
     fn reset(&self) -> Result<(), SmtpError> {
         let mut guard = self.driver.borrow_mut();
         let driver = guard.as_mut().ok_or_else(Error::closed)?;
-        driver.session.reset(Instant::now())?;
-        driver.run_until(None, |event| match event {
+        driver.session.reset(Imports.now())?;
+        driver.run_until(&mut Imports, None, |event| match event {
             Event::ResetDone(result) => Some(result),
             _ => None,
         })?;
@@ -146,11 +152,7 @@ impl GuestSession for SmtpSession {
 
     fn close(&self) -> Result<(), SmtpError> {
         let mut driver = self.driver.borrow_mut().take().ok_or_else(Error::closed)?;
-        driver.session.quit(Instant::now());
-        driver.run_until(None, |event| match event {
-            Event::Closed => Some(()),
-            _ => None,
-        });
+        driver.close(&mut Imports);
         *self.tls_results.borrow_mut() = driver.session.tls_results().into();
         // Dropping the driver drops the connection, which closes the socket.
         Ok(())
@@ -192,12 +194,12 @@ impl GuestSession for SmtpSession {
 
     fn local_address(&self) -> Option<SocketAddress> {
         let guard = self.driver.borrow();
-        guard.as_ref()?.conn.local_address().ok()
+        guard.as_ref()?.transport.0.local_address().ok()
     }
 
     fn remote_address(&self) -> Option<SocketAddress> {
         let guard = self.driver.borrow();
-        guard.as_ref()?.conn.remote_address().ok()
+        guard.as_ref()?.transport.0.remote_address().ok()
     }
 }
 
@@ -219,21 +221,25 @@ impl SmtpSession {
     }
 }
 
-/// The TLS settings of the open options, but the client certificate. Results start as
-/// given, or as "no-policy-found" for the remote host (RFC 8460 §4.4).
-fn tls_config(options: &OpenOptions, conn: &Connection) -> TlsConfig {
+/// The TLS-reporting results to add to: as given, or "no-policy-found" for the remote host
+/// (RFC 8460 §4.4).
+fn initial_results(options: &OpenOptions, remote_hostname: &str) -> crate::tlsrpt::TlsResults {
+    match &options.tls_results {
+        Some(results) => crate::tlsrpt::TlsResults {
+            recipient_domain: results.recipient_domain.clone().into(),
+            host: results.host.clone().into(),
+        },
+        None => crate::tlsrpt::TlsResults::no_policy(remote_hostname),
+    }
+}
+
+/// The TLS settings of the open options, but the client certificate.
+fn tls_config(options: &OpenOptions) -> TlsConfig {
     let remote_hostname = options
         .remote_hostname
         .as_ref()
         .map(|d| d.ascii.clone())
         .unwrap_or_default();
-    let results = match &options.tls_results {
-        Some(results) => crate::tls::TlsResults {
-            recipient_domain: results.recipient_domain.clone().into(),
-            host: results.host.clone().into(),
-        },
-        None => crate::tls::TlsResults::no_policy(&remote_hostname),
-    };
     TlsConfig {
         verify_pkix: options.verify_pkix,
         dane_records: options
@@ -248,17 +254,30 @@ fn tls_config(options: &OpenOptions, conn: &Connection) -> TlsConfig {
         ignore_verify_errors: options.ignore_tls_verify_errors,
         extra_roots: options.extra_root_cas.clone(),
         client_certificate: None,
-        wall_clock: super::convert::wall_clock(),
-        report: super::convert::report_context(conn),
+        wall_clock: wall_clock(),
         remote_hostname,
-        results,
     }
 }
 
-/// The session's AUTH settings. The secret is a token when every mechanism named is a token
+/// The wall clock for certificate validity (the core reads no clock).
+fn wall_clock() -> rustls::pki_types::UnixTime {
+    let since_epoch = Imports
+        .wall()
+        .duration_since(std::time::SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
+    rustls::pki_types::UnixTime::since_unix_epoch(since_epoch)
+}
+
+/// An address for TLS-report failure details (RFC 8460 §4.4 "sending-mta-ip",
+/// "receiving-ip"); empty when the host cannot tell.
+fn ip(address: Option<std::net::SocketAddr>) -> String {
+    address.map(|a| a.ip().to_string()).unwrap_or_default()
+}
+
+/// The session's AUTH settings, or why there are none (no randomness). The secret is a token when every mechanism named is a token
 /// mechanism (OAUTHBEARER, XOAUTH2), nothing but an identity when only EXTERNAL is named,
 /// and a password otherwise.
-fn auth_config(auth: AuthOptions) -> AuthConfig {
+fn auth_config(auth: AuthOptions) -> Result<AuthConfig, Error> {
     let named = |pick: fn(MechanismName) -> bool| {
         !auth.mechanisms.is_empty()
             && auth
@@ -274,21 +293,20 @@ fn auth_config(auth: AuthOptions) -> AuthConfig {
     } else {
         Credentials::password(auth.username, auth.secret)
     };
-    AuthConfig {
+    Ok(AuthConfig {
         credentials,
         mechanisms: auth.mechanisms,
         allow_cleartext_without_tls: auth.allow_cleartext_without_tls,
-        client_nonce: client_nonce(),
-    }
+        client_nonce: client_nonce()?,
+    })
 }
 
-/// 24 fresh random bytes for the SCRAM client nonce (RFC 5802 §5.1). std seeds its hash keys
-/// from `wasi:random` (`get-random-bytes`); each `RandomState` hashes with a fresh key, so
-/// the bytes are keyed SipHash outputs nobody outside the component can predict.
-fn client_nonce() -> Vec<u8> {
-    (0u8..3)
-        .flat_map(|i| RandomState::new().hash_one(i).to_le_bytes())
-        .collect()
+/// 24 fresh random bytes for the SCRAM client nonce (RFC 5802 §5.1), from `wasi:random`.
+fn client_nonce() -> Result<Vec<u8>, Error> {
+    let mut nonce = vec![0; 24];
+    getrandom::fill(&mut nonce)
+        .map_err(|_| Error::internal("no randomness for the scram nonce"))?;
+    Ok(nonce)
 }
 
 fn tls_mode(mode: WitTlsMode) -> TlsMode {

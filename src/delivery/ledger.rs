@@ -1,6 +1,7 @@
 //! What became of every recipient of every message during one delivery attempt, and which
 //! recipients go into the next transaction (spec §11.2 step 7).
 
+use crate::dns::IpDomain;
 use crate::error::Error;
 use crate::smtp::reply::{Reply, ReplyCode};
 use crate::smtp::session::{TransactionFailure, TransactionOutcome};
@@ -25,12 +26,22 @@ pub struct Recipient {
     /// The forward path as given.
     pub address: String,
     pub status: Status,
-    /// The reply that decided it: the final reply when delivered, else the RCPT reply.
+    /// A reply that is not the error's own (kept once, see [`Recipient::reply`]): the final
+    /// reply when delivered, or the RCPT reply of a transaction that failed otherwise.
     pub reply: Option<Reply>,
     /// The last error, when not delivered.
     pub error: Option<Error>,
-    /// The host that decided it or gave the last error, as its string form.
-    pub host: Option<String>,
+    /// The host that decided it or gave the last error.
+    pub host: Option<IpDomain>,
+}
+
+impl Recipient {
+    /// The reply that decided it: the final reply when delivered, else the reply of its
+    /// error or the RCPT reply.
+    #[must_use]
+    pub fn reply(&self) -> Option<&Reply> {
+        self.reply.as_ref().or_else(|| self.error.as_ref()?.reply())
+    }
 }
 
 /// Every recipient of every message of one attempt.
@@ -72,6 +83,12 @@ impl Ledger {
         &self.messages
     }
 
+    /// The messages' recipients, taken out.
+    #[must_use]
+    pub fn into_messages(self) -> Vec<Vec<Recipient>> {
+        self.messages
+    }
+
     /// The indexes of the pending recipients of message `m`.
     #[must_use]
     pub fn pending(&self, m: usize) -> Vec<usize> {
@@ -97,25 +114,25 @@ impl Ledger {
         &mut self,
         m: usize,
         batch: &[usize],
-        outcome: &TransactionOutcome,
-        host: &str,
+        outcome: TransactionOutcome,
+        host: &IpDomain,
     ) -> Vec<usize> {
         let mut again = Vec::new();
-        for (i, (&r, result)) in batch.iter().zip(&outcome.recipients).enumerate() {
+        for (i, (&r, result)) in batch.iter().zip(outcome.recipients).enumerate() {
             let recipient = &mut self.messages[m][r];
-            recipient.host = Some(host.to_string());
+            recipient.host = Some(host.clone());
             if result.accepted {
                 recipient.status = Status::Delivered;
                 recipient.reply = Some(outcome.reply.clone());
                 recipient.error = None;
                 continue;
             }
-            recipient.reply.clone_from(&result.reply);
-            recipient.error = result.reply.clone().map(rcpt_error);
             let too_many = result
                 .reply
                 .as_ref()
                 .is_some_and(|reply| is_too_many(reply.code));
+            recipient.reply = None;
+            recipient.error = result.reply.map(rcpt_error);
             if i > 0 && too_many {
                 again.push(r);
             } else if result.permanent {
@@ -136,24 +153,29 @@ impl Ledger {
         m: usize,
         batch: &[usize],
         failure: &TransactionFailure,
-        host: &str,
+        host: &IpDomain,
     ) {
         let permanent = failure.error.is_permanent();
         for (i, &r) in batch.iter().enumerate() {
             let recipient = &mut self.messages[m][r];
-            recipient.host = Some(host.to_string());
+            recipient.host = Some(host.clone());
             let result = failure.recipients.get(i);
             let reply = result.and_then(|res| res.reply.clone());
             match reply {
-                Some(reply) if result.is_some_and(|res| res.permanent) => {
-                    recipient.error = Some(rcpt_error(reply.clone()));
-                    recipient.reply = Some(reply);
+                // Refused for good at RCPT; an accepted recipient shares the transaction's
+                // fate below.
+                Some(reply)
+                    if result.is_some_and(|res| res.permanent) && reply.code.class() != 2 =>
+                {
+                    recipient.error = Some(rcpt_error(reply));
+                    recipient.reply = None;
                     recipient.status = Status::Permanent;
                 }
                 reply => {
-                    recipient.reply = reply;
+                    // The transaction's error may be this very reply (one recipient refused).
+                    recipient.reply = reply.filter(|reply| failure.error.reply() != Some(reply));
                     recipient.error = Some(failure.error.clone());
-                    if permanent {
+                    if permanent || result.is_some_and(|res| res.permanent) {
                         recipient.status = Status::Permanent;
                     }
                 }
@@ -164,7 +186,7 @@ impl Ledger {
     /// Records an error that stopped message `m` (or, with `None`, every message) before or
     /// outside a transaction on `host`: every pending recipient keeps it as its last error,
     /// and is settled when it is permanent.
-    pub fn record_error(&mut self, m: Option<usize>, error: &Error, host: Option<&str>) {
+    pub fn record_error(&mut self, m: Option<usize>, error: &Error, host: Option<&IpDomain>) {
         self.settle(m, error, host, error.is_permanent());
     }
 
@@ -175,7 +197,13 @@ impl Ledger {
         self.settle(Some(m), error, None, true);
     }
 
-    fn settle(&mut self, m: Option<usize>, error: &Error, host: Option<&str>, permanent: bool) {
+    fn settle(
+        &mut self,
+        m: Option<usize>,
+        error: &Error,
+        host: Option<&IpDomain>,
+        permanent: bool,
+    ) {
         let messages = match m {
             Some(m) => &mut self.messages[m..=m],
             None => &mut self.messages[..],
@@ -185,8 +213,8 @@ impl Ledger {
                 continue;
             }
             recipient.error = Some(error.clone());
-            recipient.reply = error.reply().cloned();
-            recipient.host = host.map(str::to_string);
+            recipient.reply = None;
+            recipient.host = host.cloned();
             if permanent {
                 recipient.status = Status::Permanent;
             }

@@ -2,6 +2,10 @@ use super::*;
 use crate::smtp::command::CommandKind;
 use crate::smtp::session::RecipientResult;
 
+fn host(name: &str) -> IpDomain {
+    IpDomain::Domain(crate::dns::Domain::parse(name).expect("host"))
+}
+
 fn reply(code: u16) -> Reply {
     Reply {
         code: ReplyCode(code),
@@ -36,7 +40,7 @@ fn an_outcome_settles_each_recipient_and_requeues_too_many() {
         ],
         reply: reply(250),
     };
-    let again = ledger.record_outcome(0, &[0, 1, 2, 3, 4], &outcome, "mx");
+    let again = ledger.record_outcome(0, &[0, 1, 2, 3, 4], outcome, &host("mx"));
     assert_eq!(again, vec![1, 4]);
     let status: Vec<_> = ledger.recipients(0).iter().map(|r| r.status).collect();
     assert_eq!(
@@ -49,8 +53,13 @@ fn an_outcome_settles_each_recipient_and_requeues_too_many() {
             Status::Pending
         ]
     );
-    assert_eq!(ledger.recipients(0)[0].reply, Some(reply(250)));
-    assert_eq!(ledger.recipients(0)[2].reply, Some(reply(550)));
+    assert_eq!(ledger.recipients(0)[0].reply(), Some(&reply(250)));
+    assert_eq!(ledger.recipients(0)[2].reply(), Some(&reply(550)));
+    assert_eq!(
+        ledger.recipients(0)[2].reply,
+        None,
+        "kept once, in the error"
+    );
     assert_eq!(ledger.pending(0), vec![1, 4]);
 }
 
@@ -61,7 +70,11 @@ fn a_too_many_reply_to_the_first_recipient_is_not_requeued() {
         recipients: vec![result("r0", 452, false)],
         reply: reply(250),
     };
-    assert!(ledger.record_outcome(0, &[0], &outcome, "mx").is_empty());
+    assert!(
+        ledger
+            .record_outcome(0, &[0], outcome, &host("mx"))
+            .is_empty()
+    );
     assert_eq!(ledger.recipients(0)[0].status, Status::Temporary);
 }
 
@@ -72,11 +85,11 @@ fn a_failed_transaction_keeps_temporary_recipients_pending() {
         error: Error::NoRecipients,
         recipients: vec![result("r0", 550, false), result("r1", 451, false)],
     };
-    ledger.record_failure(0, &[0, 1], &failure, "mx1");
+    ledger.record_failure(0, &[0, 1], &failure, &host("mx1"));
     assert_eq!(ledger.recipients(0)[0].status, Status::Permanent);
     assert_eq!(ledger.recipients(0)[1].status, Status::Pending);
-    assert_eq!(ledger.recipients(0)[1].reply, Some(reply(451)));
-    assert_eq!(ledger.recipients(0)[1].host.as_deref(), Some("mx1"));
+    assert_eq!(ledger.recipients(0)[1].reply(), Some(&reply(451)));
+    assert_eq!(ledger.recipients(0)[1].host, Some(host("mx1")));
 }
 
 #[test]
@@ -89,7 +102,7 @@ fn a_permanent_transaction_error_settles_the_batch() {
         },
         recipients: Vec::new(),
     };
-    ledger.record_failure(0, &[0, 1], &failure, "mx1");
+    ledger.record_failure(0, &[0, 1], &failure, &host("mx1"));
     assert!(
         ledger
             .recipients(0)
@@ -102,7 +115,7 @@ fn a_permanent_transaction_error_settles_the_batch() {
 #[test]
 fn errors_outside_transactions_and_the_end_of_the_attempt() {
     let mut ledger = Ledger::new(vec![vec!["a@x".into()], vec!["b@x".into()]]);
-    ledger.record_error(Some(1), &Error::RequireTlsUnsupported, Some("mx1"));
+    ledger.record_error(Some(1), &Error::RequireTlsUnsupported, Some(&host("mx1")));
     assert_eq!(
         ledger.recipients(1)[0].error,
         Some(Error::RequireTlsUnsupported)

@@ -1,12 +1,24 @@
-//! One delivery attempt to a next-hop domain, the planning half (sans-IO): the TLS level of
-//! each MX host from DANE, MTA-STS and the caller's level ([`plan`]), and the fate of every
-//! recipient across transactions and hosts ([`Ledger`]). The component's `delivery.deliver`
-//! does the I/O around them (src/component/deliver.rs), in the order of spec §11.
+//! One delivery attempt to a next-hop domain ([`deliver`]): the TLS level of each MX host
+//! from DANE, MTA-STS and the caller's level ([`plan`]), the fate of every recipient across
+//! transactions and hosts ([`Ledger`]), and the attempt itself over the platform's
+//! resolver, network and clock.
 
+mod addresses;
+mod attempt;
+pub mod batches;
 mod ledger;
 mod level;
 mod plan;
+mod request;
+#[cfg(test)]
+mod scenario_tests;
 
+pub use addresses::refusal;
+pub use attempt::{deliver, refuse};
 pub use ledger::{Ledger, Recipient, Status};
 pub use level::TlsLevel;
 pub use plan::{Dane, HostInput, HostPlan, Sts, plan};
+pub use request::{
+    Attempt, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MX_ADDRESS_LIMIT, DEFAULT_MX_SESSION_LIMIT, Outgoing,
+    PemCertificate, Report, Request,
+};

@@ -7,12 +7,12 @@
 
 use std::net::IpAddr;
 
+use super::dialed::{DialedIps, is_v4, order};
 use super::domain::{Domain, IpDomain};
 use super::error::{DnsError, NameOrigin};
 use super::fqdn::Fqdn;
 use super::gather::{Authenticity, GatherFailure};
 use super::resolver::{IpFamily, LookupError, RecordType, Resolver, authentic};
-use crate::dial::{DialedIps, is_v4, order};
 use crate::error::Error;
 
 /// Most CNAME hops followed from a host: the 12th CNAME answer is an error (spec §6.2 step 3).

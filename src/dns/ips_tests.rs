@@ -1,7 +1,7 @@
 use super::*;
-use crate::dial::dial;
 use crate::dns::mock::MockResolver;
 use crate::error::ErrorKind;
+use crate::io::dial::dial;
 
 fn domain(name: &str) -> Domain {
     Domain::parse(name).expect("test domain")

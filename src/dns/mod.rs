@@ -9,6 +9,7 @@
 
 pub mod der;
 pub mod destinations;
+pub mod dialed;
 pub mod domain;
 pub mod error;
 pub mod fqdn;
@@ -21,6 +22,8 @@ pub mod tlsa;
 pub mod tlsa_names;
 
 pub use destinations::{Destinations, HostPreference, gather_destinations};
+pub use dialed::DialedIps;
+pub(crate) use dialed::is_v4;
 pub use domain::{Domain, DomainError, IpDomain};
 pub use error::{DnsError, NameOrigin};
 pub use fqdn::Fqdn;
