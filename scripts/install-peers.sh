@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the real-peer tests need: Debian packages (Postfix + Cyrus SASL, NSD, Unbound,
-# ldns tools, openssl, iproute2, python3-venv) and a Python venv with aiosmtpd.
+# ldns tools, openssl, iproute2, python3-venv, the SOCKS5 servers Dante and microsocks) and a
+# Python venv with aiosmtpd.
 # Idempotent and fast when everything is there: packages are checked with dpkg-query,
 # `apt-get update` runs only when something is missing, the venv is reused.
 # Needs root and apt-get (Debian 12). Never starts a service.
@@ -10,7 +11,8 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 venv=${PEERS_VENV:-$repo/target/peers-venv}
-PKGS=(postfix sasl2-bin libsasl2-modules nsd unbound ldnsutils openssl python3-venv iproute2)
+PKGS=(postfix sasl2-bin libsasl2-modules nsd unbound ldnsutils openssl python3-venv iproute2
+  dante-server microsocks)
 PIP_PKGS=(aiosmtpd)
 
 now() { date +%s.%N; }

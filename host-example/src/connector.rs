@@ -96,7 +96,8 @@ pub async fn open_stream(
     }
 }
 
-async fn connect(remote: SocketAddr, local: Option<IpAddr>) -> io::Result<TcpStream> {
+/// A socket connected to `remote` (from `local` when given), with TCP_NODELAY; no deadline.
+pub(crate) async fn connect(remote: SocketAddr, local: Option<IpAddr>) -> io::Result<TcpStream> {
     let socket = match remote {
         SocketAddr::V4(_) => TcpSocket::new_v4()?,
         SocketAddr::V6(_) => TcpSocket::new_v6()?,

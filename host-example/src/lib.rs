@@ -5,7 +5,8 @@
 //! instance carries), within the [`limits`] of guest memory, guest CPU and wall-clock time.
 //! One file per import: `tcp` ([`tcp_impl`]), `resolver` ([`resolver_impl`]), `log`
 //! ([`log_impl`]), `spool` ([`spool_impl`]). What an embedder plugs in: the DNS
-//! ([`dns::DnsBackend`]), the connector ([`connector::TcpConnector`]) and the egress policy
+//! ([`dns::DnsBackend`]), the connector ([`connector::TcpConnector`]; [`socks5`] through a
+//! proxy) and the egress policy
 //! ([`egress::EgressPolicy`]) every connect passes. [`convert`] turns std types into the
 //! contract's. [`session`] holds the calls on an open session. On top: [`send`] (submission), [`deliver`] (MX delivery with an MTA-STS
 //! cache, [`sts_cache`]) and [`probe`], which report in [`report`]'s terms.
@@ -27,6 +28,7 @@ pub mod resolver_impl;
 pub mod send;
 pub mod session;
 pub mod sink;
+pub mod socks5;
 pub mod spool_impl;
 pub mod state;
 pub mod sts_cache;

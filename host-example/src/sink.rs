@@ -24,6 +24,8 @@ pub struct Received {
     pub data: Vec<u8>,
     /// Whether the transaction ran inside TLS after STARTTLS.
     pub tls: bool,
+    /// The address the client connected from.
+    pub client: SocketAddr,
 }
 
 /// A running sink on 127.0.0.1.
@@ -90,12 +92,12 @@ impl Sink {
         let received = Arc::new(Mutex::new(Vec::new()));
         let store = Arc::clone(&received);
         let task = tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
+            while let Ok((stream, client)) = listener.accept().await {
                 let store = Arc::clone(&store);
                 let tls = tls.clone();
                 tokio::spawn(async move {
                     // A client that misbehaves only ends its own connection.
-                    let _ended = serve(stream, tls, store).await;
+                    let _ended = serve(stream, client, tls, store).await;
                 });
             }
         });
@@ -135,6 +137,7 @@ enum Ended {
 
 async fn serve(
     stream: TcpStream,
+    client: SocketAddr,
     tls: Option<TlsAcceptor>,
     store: Arc<Mutex<Vec<Received>>>,
 ) -> std::io::Result<()> {
@@ -150,6 +153,7 @@ async fn serve(
         Layer::Plain {
             offer_starttls: tls.is_some(),
         },
+        client,
         &store,
     )
     .await?;
@@ -165,7 +169,9 @@ async fn serve(
     }
     let stream = acceptor.accept(plain.into_inner()).await?;
     let mut secure = BufReader::new(stream);
-    session(&mut secure, Layer::Tls, &store).await.map(|_| ())
+    session(&mut secure, Layer::Tls, client, &store)
+        .await
+        .map(|_| ())
 }
 
 /// How the session's stream is protected.
@@ -180,6 +186,7 @@ enum Layer {
 async fn session<S: AsyncRead + AsyncWrite + Unpin>(
     conn: &mut BufReader<S>,
     layer: Layer,
+    client: SocketAddr,
     store: &Mutex<Vec<Received>>,
 ) -> std::io::Result<Ended> {
     let offer_starttls = layer
@@ -238,6 +245,7 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
                             recipients: std::mem::take(&mut recipients),
                             data,
                             tls: layer == Layer::Tls,
+                            client,
                         });
                     }
                     b"250 2.0.0 queued\r\n"

@@ -1,13 +1,12 @@
 //! `host-example deliver`: direct delivery to the MX hosts of each recipient domain
 //! (DESIGN.md, "The command line").
 
-use super::flags::{CaArgs, DnsArgs, EhloArgs, MailArgs, OutputArgs, TimeoutArgs};
-use super::load_host;
+use super::flags::{CaArgs, DnsArgs, EgressArgs, EhloArgs, MailArgs, OutputArgs, TimeoutArgs};
 use super::output::{exit, fail, print_report};
+use super::start_host;
 use crate::bindings::delivery::TlsLevel;
 use crate::deliver::{DeliverRequest, deliver};
 use crate::egress::{AddressPolicy, EgressPolicy};
-use crate::host::HostConfig;
 use crate::spool_impl::SpoolMessage;
 use crate::sts_cache::StsCache;
 use clap::{Args, ValueEnum};
@@ -46,6 +45,8 @@ pub struct DeliverArgs {
     /// broadcast addresses are never dialed.
     #[arg(long)]
     allow_private_addresses: bool,
+    #[command(flatten)]
+    egress: EgressArgs,
     #[command(flatten)]
     timeout: TimeoutArgs,
     #[command(flatten)]
@@ -97,20 +98,12 @@ pub async fn run(component: Option<&Path>, args: DeliverArgs) -> u8 {
         Ok(roots) => roots,
         Err(code) => return code,
     };
-    let resolver = match args.dns.resolver() {
-        Ok(resolver) => resolver,
-        Err(code) => return code,
-    };
-    let egress: Arc<dyn EgressPolicy> = if args.allow_private_addresses {
+    let policy: Arc<dyn EgressPolicy> = if args.allow_private_addresses {
         Arc::new(AddressPolicy::dialable())
     } else {
         Arc::new(PublicOnly::default())
     };
-    let config = HostConfig {
-        egress,
-        ..HostConfig::command_line(args.output.dns(resolver), args.output.logger())
-    };
-    let host = match load_host(component, config) {
+    let host = match start_host(component, &args.dns, &args.output, &args.egress, policy).await {
         Ok(host) => host,
         Err(code) => return code,
     };

@@ -10,11 +10,14 @@ mod output;
 mod probe;
 mod send;
 
+use crate::egress::EgressPolicy;
 use crate::host::{EMBEDDED_COMPONENT, Host, HostConfig};
 use clap::{Parser, Subcommand};
+use flags::{DnsArgs, EgressArgs, OutputArgs};
 use output::{exit, fail};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -89,4 +92,21 @@ fn load_host(component: Option<&Path>, config: HostConfig) -> Result<Host, u8> {
         })?,
     };
     Host::new(&bytes, config).map_err(|e| fail(exit::SOFTWARE, &e.to_string()))
+}
+
+/// The host of a subcommand: the command line's settings ([`HostConfig::command_line`]) with
+/// `policy` for egress and what the shared flags say (DNS, `-v`, `--proxy`, `--source`).
+async fn start_host(
+    component: Option<&Path>,
+    dns: &DnsArgs,
+    output: &OutputArgs,
+    egress: &EgressArgs,
+    policy: Arc<dyn EgressPolicy>,
+) -> Result<Host, u8> {
+    let resolver = dns.resolver()?;
+    let config = HostConfig {
+        egress: policy,
+        ..HostConfig::command_line(output.dns(resolver), output.logger())
+    };
+    load_host(component, egress.apply(config).await?)
 }

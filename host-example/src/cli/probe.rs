@@ -2,11 +2,10 @@
 //! [`crate::probe`]). Exit codes: 0 every MX host answered SMTP; 75 a lookup failed or some
 //! MX host did not answer; 69 the domain accepts no mail (a null MX, RFC 7505).
 
-use super::flags::{DnsArgs, OutputArgs, TimeoutArgs};
-use super::load_host;
+use super::flags::{DnsArgs, EgressArgs, OutputArgs, TimeoutArgs};
 use super::output::{exit, fail, print_probe};
+use super::start_host;
 use crate::egress::AddressPolicy;
-use crate::host::HostConfig;
 use crate::probe::probe;
 use clap::Args;
 use std::path::Path;
@@ -30,21 +29,16 @@ pub struct ProbeArgs {
     timeout: TimeoutArgs,
     #[command(flatten)]
     output: OutputArgs,
+    #[command(flatten)]
+    egress: EgressArgs,
 }
 
 /// Runs `probe` and returns its exit code.
 pub async fn run(component: Option<&Path>, args: ProbeArgs) -> u8 {
-    let resolver = match args.dns.resolver() {
-        Ok(resolver) => resolver,
-        Err(code) => return code,
-    };
     // A look at servers the user asked about, no mail sent: loopback and private MX hosts
     // are shown too; addresses no server can have are never dialed.
-    let config = HostConfig {
-        egress: Arc::new(AddressPolicy::dialable()),
-        ..HostConfig::command_line(args.output.dns(resolver), args.output.logger())
-    };
-    let host = match load_host(component, config) {
+    let policy = Arc::new(AddressPolicy::dialable());
+    let host = match start_host(component, &args.dns, &args.output, &args.egress, policy).await {
         Ok(host) => host,
         Err(code) => return code,
     };

@@ -1,18 +1,16 @@
 //! `host-example send`: submit one message to one server (msmtp-style).
 
 use super::flags::{
-    CaArgs, DnsArgs, EhloArgs, MailArgs, OutputArgs, TimeoutArgs, parse_socket_addr,
+    CaArgs, DnsArgs, EgressArgs, EhloArgs, MailArgs, OutputArgs, TimeoutArgs, parse_socket_addr,
 };
-use super::load_host;
 use super::output::{exit, fail, print_report};
+use super::start_host;
 use crate::bindings::types::{TlsMode, Tlsa};
-use crate::host::HostConfig;
+use crate::egress::AddressPolicy;
 use crate::send::{ClientCert, MessageSource, SendAuth, SendRequest, send};
 use clap::{Args, ValueEnum};
 use std::path::{Path, PathBuf};
-
-/// The most linear memory one component instance may use.
-const MAX_GUEST_MEMORY: usize = 64 * 1024 * 1024;
+use std::sync::Arc;
 
 /// `send` flags (DESIGN.md "The command line").
 #[derive(Args, Debug)]
@@ -67,6 +65,8 @@ pub struct SendArgs {
     #[command(flatten)]
     dns: DnsArgs,
     #[command(flatten)]
+    egress: EgressArgs,
+    #[command(flatten)]
     output: OutputArgs,
 }
 
@@ -105,16 +105,9 @@ pub async fn run(component: Option<&Path>, args: SendArgs) -> u8 {
         Ok(cert) => cert,
         Err(code) => return code,
     };
-    let resolver = match args.dns.resolver() {
-        Ok(resolver) => resolver,
-        Err(code) => return code,
-    };
-    // The server is the user's choice: every address allowed (AddressPolicy::allow_all).
-    let config = HostConfig {
-        max_guest_memory: MAX_GUEST_MEMORY,
-        ..HostConfig::command_line(args.output.dns(resolver), args.output.logger())
-    };
-    let host = match load_host(component, config) {
+    // The server is the user's choice: every address allowed.
+    let policy = Arc::new(AddressPolicy::allow_all());
+    let host = match start_host(component, &args.dns, &args.output, &args.egress, policy).await {
         Ok(host) => host,
         Err(code) => return code,
     };

@@ -12,7 +12,8 @@
 //! - `SMTPCLIENT_PEER_STATE`: where peers keep their state (default `<target>/tmp/peers`).
 //!
 //! Submodules: [`aiosmtpd`] (the scriptable Python peer), [`postfix`] (a real Postfix) and
-//! [`dns`] (NSD + validating Unbound with DNSSEC-signed test zones).
+//! [`dns`] (NSD + validating Unbound with DNSSEC-signed test zones), [`socks`] (SOCKS5
+//! servers: microsocks, Dante).
 #![allow(dead_code, unused_imports)] // each test crate uses a different part of this module
 
 pub mod aiosmtpd;
@@ -20,11 +21,13 @@ pub mod certs;
 pub mod dns;
 pub mod policy_server;
 pub mod postfix;
+pub mod socks;
 
 pub use aiosmtpd::{Aiosmtpd, StoredMessage};
 pub use certs::Certs;
 pub use dns::{Dns, DnsConfig};
 pub use postfix::{Postfix, PostfixConfig};
+pub use socks::SocksServer;
 
 use std::io::Write;
 use std::net::TcpListener;
