@@ -10,13 +10,16 @@
 //! connection; several messages share one connection.
 
 use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
 
 use super::ledger::{Ledger, Status};
 use super::level::TlsLevel;
 use super::plan::{Dane, HostInput, HostPlan, Sts, plan};
+use super::relay::Relay;
 use super::request::{Attempt, Outgoing, Report, Request};
 use crate::dns::{self, Destinations, DialedIps, HostPreference, IpDomain, Resolver};
 use crate::error::Error;
+use crate::event::{DialOutcome, Event, EventLog};
 use crate::io::dial::{DialError, dial};
 use crate::io::{Clock, Log, Message, Network, SessionDriver, Transport};
 use crate::mtasts::{self, CachedPolicy, Mode, Policy};
@@ -32,6 +35,7 @@ where
     M: Message,
 {
     let ledger = Ledger::new(outgoing.iter().map(|o| o.recipients.clone()).collect());
+    let limit = request.deadline.map(|deadline| platform.now() + deadline);
     let mut run = Run {
         platform,
         request,
@@ -46,6 +50,8 @@ where
         sts_to_cache: None,
         requiretls_refusals: vec![0; outgoing.len()],
         hosts_tried: 0,
+        events: EventLog::default(),
+        limit,
     };
     run.settle_bad_envelopes();
     if run.ledger.any_pending() {
@@ -72,6 +78,7 @@ pub fn refuse<M>(outgoing: &[Outgoing<M>], error: Error, dialed: DialedIps) -> R
         tls_results: Vec::new(),
         sts_policy: None,
         dialed,
+        events: Vec::new(),
     }
 }
 
@@ -95,6 +102,10 @@ struct Run<'a, P, M> {
     /// Per message: hosts that could not take it because of REQUIRETLS.
     requiretls_refusals: Vec<usize>,
     hosts_tried: usize,
+    /// Dials, and what each session observed.
+    events: EventLog,
+    /// The request's deadline: no wait goes beyond it, no step starts after it.
+    limit: Option<Instant>,
 }
 
 impl<P, M> Run<'_, P, M>
@@ -111,21 +122,41 @@ where
         }
     }
 
+    /// Whether the request's deadline has passed; the first time, every pending recipient
+    /// gets a timeout.
+    fn limit_passed(&mut self) -> bool {
+        let passed = self.limit.is_some_and(|limit| self.platform.now() >= limit);
+        let reported = matches!(self.last_error, Some(Error::Timeout { command: None }));
+        if passed && !reported {
+            self.fail_all(Error::timeout(None));
+        }
+        passed
+    }
+
     fn fail_all(&mut self, error: Error) {
         self.ledger.record_error(None, &error, None);
         self.last_error = Some(error);
     }
 
     fn run(&mut self) {
+        let request = self.request;
+        if let Some(relay) = &request.relay {
+            self.through_relay(relay);
+            self.settle_requiretls();
+            return;
+        }
         let next_hop = &self.request.next_hop;
         let destinations =
             match dns::gather_destinations(self.platform, next_hop, self.request.shuffle_seed) {
                 Ok(destinations) => destinations,
                 Err(failure) => return self.fail_all(failure.error),
             };
+        if self.limit_passed() {
+            return;
+        }
         self.mta_sts();
         for host in &destinations.hosts {
-            if !self.ledger.any_pending() {
+            if !self.ledger.any_pending() || self.limit_passed() {
                 break;
             }
             self.hosts_tried += 1;
@@ -247,7 +278,55 @@ where
             recipient_domain: self.domain_result.clone(),
             host: host_result,
         };
-        let first = self.connect_and_deliver(host, &addresses.addresses, &plan, results.clone());
+        self.deliver_to(host, &addresses.addresses, plan, results)
+    }
+
+    /// The relay's addresses, then the relay as the only host.
+    fn through_relay(&mut self, relay: &Relay) {
+        let host = HostPreference {
+            host: relay.host.clone(),
+            preference: None,
+        };
+        let plan = relay.plan(self.request.tls_required_no);
+        let addresses = dns::gather_ips(
+            self.platform,
+            &host.host,
+            self.request.ip_family,
+            &self.dialed,
+        );
+        if self.limit_passed() {
+            return;
+        }
+        self.hosts_tried += 1;
+        let delivered = match addresses {
+            Ok(addresses) => {
+                let results = TlsResults {
+                    recipient_domain: self.domain_result.clone(),
+                    host: PolicyResult::new(PolicyType::NoPolicyFound, &host.host.to_string()),
+                };
+                self.deliver_to(&host, &addresses.addresses, plan, results)
+            }
+            Err(failure) => {
+                self.record_attempt(&host, None, plan.level, &failure.error);
+                Err(failure.error)
+            }
+        };
+        if let Err(error) = delivered {
+            self.ledger.record_error(None, &error, Some(&host.host));
+            self.last_error = Some(error);
+        }
+    }
+
+    /// Connects to one of `addresses` with `plan` and delivers, with one plaintext retry
+    /// after a failed handshake when the plan allows it.
+    fn deliver_to(
+        &mut self,
+        host: &HostPreference,
+        addresses: &[IpAddr],
+        plan: HostPlan,
+        results: TlsResults,
+    ) -> Result<(), Error> {
+        let first = self.connect_and_deliver(host, addresses, &plan, results.clone());
         match first {
             Err(error) if plan.plaintext_retry && is_handshake_failure(&error) => {
                 // RFC 7435 §4: one retry without TLS, on a new connection.
@@ -260,7 +339,7 @@ where
                     plaintext_retry: false,
                     ..plan
                 };
-                self.connect_and_deliver(host, &addresses.addresses, &plaintext, results)
+                self.connect_and_deliver(host, addresses, &plaintext, results)
             }
             other => other,
         }
@@ -356,6 +435,7 @@ where
             }
         };
         let mut driver = SessionDriver::new(self.platform, config, transport);
+        driver.set_limit(self.limit);
         let mut error = driver.open(self.platform).err();
         let extensions = driver
             .session
@@ -369,6 +449,7 @@ where
         // QUIT also after a refused greeting or EHLO (RFC 5321 §3.1: "the SMTP client
         // SHOULD send the QUIT command"); nothing goes out on a broken connection.
         driver.close(self.platform);
+        self.events.extend(driver.session.take_observed_events());
         self.tls_results.push(driver.session.tls_results().clone());
         let attempt_error = error
             .clone()
@@ -419,7 +500,7 @@ where
                 };
                 let batch: Vec<usize> = queue.drain(..take).collect();
                 let tx = subset(transaction, &batch);
-                match transaction_on(self.platform, driver, &outgoing.message, tx) {
+                match driver.transaction(self.platform, tx, &outgoing.message) {
                     Ok(outcome) => {
                         let again = self.ledger.record_outcome(m, &batch, &outcome, host);
                         queue.splice(0..0, again);
@@ -457,15 +538,36 @@ where
         host: &IpDomain,
         addresses: &[IpAddr],
     ) -> Result<(P::Transport, IpAddr), (Error, Option<IpAddr>)> {
-        let port = self.request.port;
-        let timeout = self.request.connect_timeout;
+        let port = self.port();
+        let connect_timeout = self.request.connect_timeout;
+        let limit = self.limit;
         let platform = &mut *self.platform;
+        let events = &mut self.events;
         let result = dial(
             host,
             addresses,
             &self.request.local_addresses,
             &mut self.dialed,
-            |ip, local| platform.connect(SocketAddr::new(ip, port), local, timeout),
+            |ip, local| {
+                let started = platform.now();
+                let timeout = match limit {
+                    Some(limit) if started >= limit => return Err(Error::timeout(None)),
+                    Some(limit) => connect_timeout.min(limit - started),
+                    None => connect_timeout,
+                };
+                let connected = platform.connect(SocketAddr::new(ip, port), local, timeout);
+                events.push(Event::Dial {
+                    host: host.clone(),
+                    address: ip,
+                    port,
+                    outcome: match &connected {
+                        Ok(_) => DialOutcome::Connected,
+                        Err(error) => DialOutcome::Failed(error.to_string()),
+                    },
+                    duration: platform.now().saturating_duration_since(started),
+                });
+                connected
+            },
         );
         match result {
             Ok(dialed) => Ok(dialed),
@@ -514,8 +616,16 @@ where
             tls_mode: plan.tls_mode,
             timeouts: self.request.timeouts,
             tls,
-            auth: None,
+            auth: self.request.relay.as_ref().and_then(|r| r.auth.clone()),
         })
+    }
+
+    /// The port dialed: the relay's, or the request's for MX hosts.
+    fn port(&self) -> u16 {
+        self.request
+            .relay
+            .as_ref()
+            .map_or(self.request.port, |r| r.port)
     }
 
     /// A host tried, before or without a session: no TLS state, no EHLO keywords.
@@ -529,8 +639,9 @@ where
         Attempt {
             host: host.host.clone(),
             address,
-            port: self.request.port,
-            tls_level: level,
+            port: self.port(),
+            // A relay's TLS is the caller's mode, not a level.
+            tls_level: self.request.relay.is_none().then_some(level),
             tls: None,
             extensions: Vec::new(),
             error,
@@ -568,34 +679,9 @@ where
             tls_results: self.tls_results,
             sts_policy: self.sts_to_cache,
             dialed: self.dialed,
+            events: self.events.take(),
         }
     }
-}
-
-/// One transaction of `message` on an open session, reading the message anew.
-fn transaction_on<P, M>(
-    platform: &mut P,
-    driver: &mut SessionDriver<P::Transport>,
-    message: &M,
-    tx: Transaction,
-) -> Result<crate::smtp::session::TransactionOutcome, crate::smtp::session::TransactionFailure>
-where
-    P: Network + Clock + Log,
-    M: Message,
-{
-    let failure = |error: Error| crate::smtp::session::TransactionFailure {
-        error,
-        recipients: Vec::new(),
-    };
-    let mut reader = message.open().map_err(failure)?;
-    driver
-        .session
-        .start_transaction(platform.now(), tx)
-        .map_err(failure)?;
-    driver.run_until(platform, Some(&mut reader), |event| match event {
-        crate::smtp::session::Event::TransactionDone(result) => Some(result),
-        _ => None,
-    })
 }
 
 /// The transaction for the recipients at `batch` (indexes into `transaction`), with their

@@ -7,6 +7,7 @@ mod attempt;
 mod ledger;
 mod level;
 mod plan;
+mod relay;
 mod request;
 #[cfg(test)]
 mod scenario_tests;
@@ -15,4 +16,5 @@ pub use attempt::{deliver, refuse};
 pub use ledger::{Ledger, Recipient, Status};
 pub use level::TlsLevel;
 pub use plan::{Dane, HostInput, HostPlan, Sts, plan};
+pub use relay::Relay;
 pub use request::{Attempt, DEFAULT_CONNECT_TIMEOUT, Outgoing, PemCertificate, Report, Request};

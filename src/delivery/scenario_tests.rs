@@ -45,41 +45,25 @@ use super::{Outgoing, Report, Request, TlsLevel, deliver};
 use crate::dns::mock::MockResolver;
 use crate::dns::{Domain, IpDomain, IpFamily, LookupError};
 use crate::error::Error;
+use crate::io::Message;
 use crate::io::testing::{Endpoint, Step, TestPlatform};
-use crate::io::{Message, MessageReader};
 use crate::smtp::session::Transaction;
 use crate::tls::Tlsa;
 use crate::tls::report::PolicyResult;
 use crate::tls::testing::{self, Alg, Ca, Cert};
 
-/// A message held in memory, read in small chunks.
+/// A message held in memory.
 struct Bytes(Vec<u8>);
 
-struct BytesReader {
-    data: Vec<u8>,
-    offset: usize,
-}
-
 impl Message for Bytes {
-    type Reader = BytesReader;
-
-    fn open(&self) -> Result<BytesReader, Error> {
-        Ok(BytesReader {
-            data: self.0.clone(),
-            offset: 0,
-        })
+    fn size(&self) -> Option<u64> {
+        None
     }
-}
 
-impl MessageReader for BytesReader {
-    fn read(&mut self, max: usize) -> Result<Option<Vec<u8>>, Error> {
-        if self.offset == self.data.len() {
-            return Ok(None);
-        }
-        let end = (self.offset + max).min(self.data.len());
-        let chunk = self.data[self.offset..end].to_vec();
-        self.offset = end;
-        Ok(Some(chunk))
+    fn read(&self, offset: u64, max: usize) -> Result<Vec<u8>, Error> {
+        let start = usize::try_from(offset).map_or(self.0.len(), |o| o.min(self.0.len()));
+        let end = start.saturating_add(max).min(self.0.len());
+        Ok(self.0[start..end].to_vec())
     }
 }
 
@@ -463,9 +447,10 @@ fn render(report: &Report, platform: &TestPlatform) -> Vec<String> {
         let address = a.address.map_or("-".into(), |ip| ip.to_string());
         let tls = if a.tls.is_some() { "tls" } else { "plain" };
         let error = a.error.as_ref().map_or("ok".into(), error_token);
+        let level = a.tls_level.map_or("-".into(), |l| l.to_string());
         lines.push(format!(
-            "attempt {} {address} {} {tls} {error}",
-            a.host, a.tls_level
+            "attempt {} {address} {level} {tls} {error}",
+            a.host
         ));
     }
     for results in &report.tls_results {

@@ -44,6 +44,9 @@ pub struct Verification {
     pub pkix: Result<(), PkixError>,
     /// The verifier failed the handshake (the failure is already described by `dane`/`pkix`).
     pub rejected: bool,
+    /// Failures of required checks that did not fail the handshake (`ignore_errors`), as
+    /// lowercase descriptions.
+    pub ignored: Vec<String>,
 }
 
 impl Verification {
@@ -145,12 +148,16 @@ impl ServerCertVerifier for SmtpVerifier {
             dane,
             pkix,
             rejected: false,
+            ignored: Vec::new(),
         };
         // Spec §4.2: DANE when records are given; PKIX when asked for; both when both.
         // "TLS-Required: No" (RFC 8689 §5) records the failures and goes on.
         let dane_failed = verification.dane_failed() && !config.ignore_errors;
         let pkix_failed = verification.pkix.is_err() && config.verify_pkix && !config.ignore_errors;
         verification.rejected = dane_failed || pkix_failed;
+        if config.ignore_errors {
+            verification.ignored = ignored_failures(&verification, config.verify_pkix);
+        }
         let result = if dane_failed {
             Err(TlsError::InvalidCertificate(
                 CertificateError::ApplicationVerificationFailure,
@@ -198,6 +205,19 @@ impl ServerCertVerifier for SmtpVerifier {
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.config.algorithms.supported_schemes()
     }
+}
+
+/// The failures of required checks, for a verifier that ignores them: DANE when records
+/// were given, PKIX when `verify_pkix`.
+fn ignored_failures(verification: &Verification, verify_pkix: bool) -> Vec<String> {
+    let mut ignored = Vec::new();
+    if verification.dane_failed() {
+        ignored.push("dane: no tlsa record matched".to_string());
+    }
+    if let (true, Err(error)) = (verify_pkix, &verification.pkix) {
+        ignored.push(format!("pkix: {error}"));
+    }
+    ignored
 }
 
 /// RFC 8446 §4.2.3: the signature schemes usable in TLS 1.3 handshakes.
