@@ -63,18 +63,34 @@ pub(super) fn wit_ip_domain(host: dns::IpDomain) -> IpDomain {
     }
 }
 
-pub(super) fn core_dialed(list: Vec<DialedIps>) -> dns::DialedIps {
-    list.into_iter()
-        .map(|d| (d.host, d.addresses.into_iter().map(IpAddr::from).collect()))
+/// The dialed-IPs memory from the caller.
+///
+/// # Errors
+/// [`Error::Usage`] for a host that is not a valid domain.
+pub(super) fn core_dialed(list: &[DialedIps]) -> Result<dns::DialedIps, Error> {
+    list.iter()
+        .map(|d| {
+            let host = core_ip_domain(&d.host)?;
+            let ips = d.addresses.iter().map(|&ip| IpAddr::from(ip)).collect();
+            Ok((host.to_string(), ips))
+        })
         .collect()
 }
 
+/// The dialed-IPs memory for the caller. The core keys it by the host's string form, which
+/// reads back as the host.
 pub(super) fn wit_dialed(memory: &dns::DialedIps) -> Vec<DialedIps> {
     memory
         .iter()
-        .map(|(host, ips)| DialedIps {
-            host: host.clone(),
-            addresses: ips.iter().map(|ip| IpAddress::from(*ip)).collect(),
+        .filter_map(|(host, ips)| {
+            let host = match host.parse::<IpAddr>() {
+                Ok(ip) => dns::IpDomain::Ip(ip),
+                Err(_) => dns::IpDomain::Domain(dns::Domain::parse_lax(host).ok()?),
+            };
+            Some(DialedIps {
+                host: wit_ip_domain(host),
+                addresses: ips.iter().map(|ip| IpAddress::from(*ip)).collect(),
+            })
         })
         .collect()
 }
@@ -111,7 +127,7 @@ impl Guest for Component {
         dialed_ips: Vec<DialedIps>,
     ) -> Result<Addresses, GatherFailure> {
         let host = core_ip_domain(&host).map_err(early_failure)?;
-        let dialed = core_dialed(dialed_ips);
+        let dialed = core_dialed(&dialed_ips).map_err(early_failure)?;
         let found = dns::gather_ips(&mut Imports, &host, core_family(family), &dialed)
             .map_err(gather_failure)?;
         Ok(Addresses {
@@ -161,8 +177,9 @@ impl Guest for Component {
         local_addresses: Vec<IpAddress>,
         timeout_ms: u32,
     ) -> Result<Dialed, DialFailure> {
-        let host = match core_ip_domain(&host) {
-            Ok(host) => host,
+        let checked = core_ip_domain(&host).and_then(|host| Ok((host, core_dialed(&dialed_ips)?)));
+        let (host, mut memory) = match checked {
+            Ok(checked) => checked,
             Err(error) => {
                 return Err(DialFailure {
                     error: error.into(),
@@ -171,7 +188,6 @@ impl Guest for Component {
                 });
             }
         };
-        let mut memory = core_dialed(dialed_ips);
         let ips: Vec<IpAddr> = addresses.into_iter().map(IpAddr::from).collect();
         let locals: Vec<IpAddr> = local_addresses.into_iter().map(IpAddr::from).collect();
         let result = dial::dial(&host, &ips, &locals, &mut memory, |ip, local| {

@@ -101,7 +101,7 @@ impl<T: Transport> SessionDriver<T> {
     }
 
     /// Runs one transaction of `message` (read from its start), whose size stands in for
-    /// the transaction's when that is unknown (SIZE, RFC 1870 §3).
+    /// the transaction's when that is unknown (SIZE= on MAIL FROM, RFC 1870 §6).
     ///
     /// # Errors
     /// The transaction's failure: refused before anything was sent, or by the server.

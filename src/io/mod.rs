@@ -73,7 +73,7 @@ pub trait Network {
 /// A message the platform keeps, read by position as often as needed (from its start for
 /// every host and every transaction).
 pub trait Message {
-    /// The size in bytes, when the platform knows it (for SIZE, RFC 1870 §3).
+    /// The size in bytes, when the platform knows it (SIZE= on MAIL FROM, RFC 1870 §6).
     fn size(&self) -> Option<u64>;
 
     /// At most `max` bytes from byte `offset`; an empty result means the message ends
