@@ -252,6 +252,33 @@ pub enum Error {
     /// A DNS lookup failed or answered with a bad name.
     #[error("dns: {0}")]
     Dns(#[from] DnsError),
+    /// The next hop does not exist: no MX and no address, NXDOMAIN or an empty answer,
+    /// authenticated or not (RFC 5321 §5.1: without MX records the domain itself must have
+    /// an address). Permanent, as Postfix's "Host or domain name not found" (5.4.4); a
+    /// failed lookup (SERVFAIL, timeout) is [`Error::Dns`] and temporary.
+    #[error("host or domain name not found: {domain}")]
+    DomainNotFound {
+        /// The (CNAME-expanded) next hop.
+        domain: Domain,
+    },
+    /// No address of an MX host may be dialed: it has no address an SMTP server can have
+    /// (unspecified, multicast, broadcast), or only loopback or private ones and the request
+    /// does not allow them. Temporary for the host; an attempt where every host was refused
+    /// so fails for good.
+    #[error("mx host {host} has no address to deliver to: {address} is {reason}")]
+    ForbiddenAddress {
+        /// The host.
+        host: String,
+        /// Its first refused address.
+        address: std::net::IpAddr,
+        /// Why, e.g. "loopback".
+        reason: &'static str,
+    },
+    /// A permanent refusal that may be about our address (an enhanced code 5.7.x) on a
+    /// first attempt to a host with IPv4 and IPv6 addresses: temporary, so that the next
+    /// attempt, which starts with the other family, can succeed (as the reference's queue).
+    #[error("{0} (temporary on a first attempt: the next one uses the other address family)")]
+    FirstAttempt(Box<Error>),
     /// The TLS policy forbids delivery to this host (RFC 8461 §4.2, RFC 7672 §2.2).
     #[error("tls policy: {detail}")]
     Policy {
@@ -352,7 +379,9 @@ impl Error {
             Self::CnameLoop { .. } => ErrorKind::CnameLoop,
             Self::CnameLimit { .. } => ErrorKind::CnameLimit,
             Self::Dns(_) => ErrorKind::Dns,
-            Self::Policy { .. } => ErrorKind::Policy,
+            Self::Policy { .. } | Self::ForbiddenAddress { .. } => ErrorKind::Policy,
+            Self::DomainNotFound { .. } => ErrorKind::Dns,
+            Self::FirstAttempt(error) => error.kind(),
         }
     }
 
@@ -383,7 +412,8 @@ impl Error {
             | Self::Message(_)
             | Self::Address { .. }
             | Self::Usage(_)
-            | Self::NoMail { .. } => true,
+            | Self::NoMail { .. }
+            | Self::DomainNotFound { .. } => true,
             Self::Dns(error) => error.is_permanent(),
             // A refusal is permanent iff 5xx (535 bad credentials, 534 mechanism too weak);
             // client-side failures are permanent only when they are configuration problems.
@@ -408,7 +438,9 @@ impl Error {
             | Self::Internal(_)
             | Self::CnameLoop { .. }
             | Self::CnameLimit { .. }
-            | Self::Policy { .. } => false,
+            | Self::Policy { .. }
+            | Self::ForbiddenAddress { .. }
+            | Self::FirstAttempt(_) => false,
         }
     }
 
@@ -420,6 +452,7 @@ impl Error {
             | Self::StartTls { reply }
             | Self::EhloAfterTls { reply } => Some(reply),
             Self::Auth { reply, .. } => reply.as_ref(),
+            Self::FirstAttempt(error) => error.reply(),
             _ => None,
         }
     }
@@ -438,6 +471,7 @@ impl Error {
             | Self::Io { command, .. }
             | Self::UnexpectedEof { command }
             | Self::Timeout { command } => *command,
+            Self::FirstAttempt(error) => error.command(),
             _ => None,
         }
     }

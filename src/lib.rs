@@ -16,7 +16,7 @@
 //! | 8689 | REQUIRETLS | MAIL parameter | `smtp::command` |
 //! | 9422 | LIMITS | parsed | `smtp::extensions` |
 //! | 3463, 2034 | enhanced status codes | yes | `smtp::reply` |
-//! | 8460 | TLS reporting | result types and JSON | `tls::report` |
+//! | 8460 | TLS reporting | result types and JSON | `tlsrpt` |
 //! | 3207, 8314 | STARTTLS, implicit TLS | yes | `smtp::session`, `tls` |
 //! | 8446, 8996 | TLS 1.3, 1.2 minimum (rustls, `rustls-rustcrypto`) | yes | `tls` |
 //! | 5280, 6125 | PKIX, host names (webpki) | yes | `tls::pkix` |
@@ -34,6 +34,7 @@ pub mod mtasts;
 pub mod sasl;
 pub mod smtp;
 pub mod tls;
+pub mod tlsrpt;
 
 #[cfg(target_arch = "wasm32")]
 mod component;

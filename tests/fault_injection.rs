@@ -113,6 +113,8 @@ fn config() -> SessionConfig {
         tls_mode: TlsMode::Skip,
         timeouts: Timeouts::uniform(Duration::from_secs(30)),
         tls: Default::default(),
+        tls_results: Default::default(),
+        report: Default::default(),
         auth: None,
     }
 }

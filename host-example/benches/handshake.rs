@@ -196,6 +196,8 @@ fn native_core(addr: SocketAddr, cert: &ServerCert) {
             wall_clock: UnixTime::since_unix_epoch(wall),
             ..TlsConfig::default()
         },
+        tls_results: Default::default(),
+        report: Default::default(),
         auth: None,
     };
     let mut conn = NativeConn::connect(addr);

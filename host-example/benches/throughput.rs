@@ -41,6 +41,8 @@ fn native(addr: SocketAddr, message: &[u8], count: usize) -> Duration {
         tls_mode: TlsMode::Skip,
         timeouts: Timeouts::default(),
         tls: Default::default(),
+        tls_results: Default::default(),
+        report: Default::default(),
         auth: None,
     };
     let mut session = Session::new(config, Instant::now());

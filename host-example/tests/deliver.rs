@@ -549,7 +549,15 @@ async fn mta_sts_enforce_refuses_an_mx_not_in_the_policy() {
         "{}",
         error.message
     );
-    assert!(report.tls_results.is_empty());
+    // No session, but the mismatch is in the domain's TLS-reporting result.
+    let domain_result = &report.tls_results[0].recipient_domain;
+    assert!(
+        domain_result
+            .failure_details
+            .iter()
+            .any(|d| d.failure_reason_code.as_deref() == Some("mtasts-policy-mx-mismatch")),
+        "{domain_result:?}"
+    );
 }
 
 #[tokio::test]

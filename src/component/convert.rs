@@ -15,7 +15,7 @@ use crate::smtp::command::CommandKind;
 use crate::smtp::extensions::Extensions;
 use crate::smtp::reply::Reply;
 use crate::smtp::session::RecipientResult as CoreRecipientResult;
-use crate::tls::report as core_report;
+use crate::tlsrpt as core_report;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 impl PartialEq for Domain {
@@ -259,8 +259,8 @@ impl From<&core_report::PolicyResult> for wit_report::PolicyResult {
     }
 }
 
-impl From<&crate::tls::TlsResults> for wit_report::TlsResults {
-    fn from(results: &crate::tls::TlsResults) -> Self {
+impl From<&crate::tlsrpt::TlsResults> for wit_report::TlsResults {
+    fn from(results: &crate::tlsrpt::TlsResults) -> Self {
         wit_report::TlsResults {
             recipient_domain: (&results.recipient_domain).into(),
             host: (&results.host).into(),

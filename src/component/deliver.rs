@@ -12,13 +12,17 @@ use super::exports::smtp::client::delivery::{
 use super::platform::Imports;
 use super::smtp::client::spool::Message;
 use crate::delivery::{
-    self, Attempt, Outgoing, PemCertificate, Recipient, Relay, Report, Request, Status, TlsLevel,
+    self, Attempt, DEFAULT_MX_ADDRESS_LIMIT, DEFAULT_MX_SESSION_LIMIT, Outgoing, PemCertificate,
+    Recipient, Relay, Report, Request, Status, TlsLevel,
 };
 use crate::dns::DialedIps;
 use crate::error::Error;
 
 /// Runs one delivery attempt; every failure ends up in the report.
 pub fn deliver(request: DeliveryRequest, messages: Vec<WitOutgoing>) -> DeliveryReport {
+    // The core decides for the whole connection: one DMARC report among the messages keeps
+    // them all off plaintext.
+    let dmarc_report = messages.iter().any(|m| m.dmarc_report);
     let outgoing: Vec<Outgoing<Message>> = messages
         .into_iter()
         .map(|item| Outgoing {
@@ -34,7 +38,10 @@ pub fn deliver(request: DeliveryRequest, messages: Vec<WitOutgoing>) -> Delivery
         .collect();
     let given_dialed = request.dialed_ips.clone();
     match core_dialed(&given_dialed).and_then(|dialed| core_request(request, dialed)) {
-        Ok(request) => wit_report(delivery::deliver(&mut Imports, &request, &outgoing)),
+        Ok(mut request) => {
+            request.dmarc_report = dmarc_report;
+            wit_report(delivery::deliver(&mut Imports, &request, &outgoing))
+        }
         Err(error) => {
             let refused = delivery::refuse(&outgoing, error, DialedIps::default());
             DeliveryReport {
@@ -64,6 +71,8 @@ fn core_request(request: DeliveryRequest, dialed: DialedIps) -> Result<Request, 
         core.connect_timeout = ms(timeout);
     }
     core.deadline = request.deadline_ms.map(ms);
+    // 0: the caller does not count its attempts.
+    core.attempt_number = (request.attempt_number > 0).then_some(request.attempt_number);
     core.dialed = dialed;
     core.local_addresses = request
         .local_addresses
@@ -73,10 +82,16 @@ fn core_request(request: DeliveryRequest, dialed: DialedIps) -> Result<Request, 
     core.shuffle_seed = super::delivery::random_seed();
     match request.route {
         Route::Mx(mx) => {
+            let limit = |limit: Option<u32>, default: usize| {
+                limit.map_or(default, |l| usize::try_from(l).unwrap_or(usize::MAX))
+            };
             core.port = mx.port;
             core.tls_level = tls_level(mx.tls_level);
             core.ip_family = super::resolver::core_family(mx.ip_family);
             core.cached_sts_policy = mx.cached_sts_policy.map(super::mta_sts::core_cached);
+            core.allow_private_addresses = mx.allow_private_addresses;
+            core.mx_address_limit = limit(mx.address_limit, DEFAULT_MX_ADDRESS_LIMIT);
+            core.mx_session_limit = limit(mx.session_limit, DEFAULT_MX_SESSION_LIMIT);
         }
         Route::Relay(relay) => core.relay = Some(core_relay(relay)?),
     }
@@ -92,7 +107,7 @@ fn core_relay(relay: RelayRoute) -> Result<Relay, Error> {
         dane_records: relay
             .dane_records
             .map(|records| records.into_iter().map(Into::into).collect()),
-        auth: relay.auth.map(super::session::auth_config),
+        auth: relay.auth.map(super::session::auth_config).transpose()?,
     })
 }
 

@@ -11,7 +11,7 @@ use super::smtp::client::types::{Domain as WitDomain, SmtpError};
 use crate::dns::Domain;
 use crate::error::Error;
 use crate::mtasts::{self, CachedPolicy, Mode, Policy, StsError};
-use crate::tls::report::{PolicyResult, PolicyType};
+use crate::tlsrpt::{PolicyResult, PolicyType};
 
 /// The core form of a cached policy from the host.
 pub fn core_cached(policy: StsPolicy) -> CachedPolicy {
@@ -66,7 +66,11 @@ impl Guest for Component {
         WitOutcome {
             policy: outcome.policy.as_ref().map(wit_policy),
             cache: outcome.cache.map(wit_cached),
-            tls_result: WitPolicyResult::from(&outcome.tls_result),
+            tls_result: WitPolicyResult::from(&crate::tlsrpt::sts_result(
+                &domain,
+                outcome.policy.as_ref(),
+                outcome.error.as_ref(),
+            )),
             error: outcome.error.as_ref().map(sts_error),
         }
     }

@@ -18,10 +18,9 @@ use crate::sasl::{Credentials, MechanismName};
 use crate::smtp::data::LineEndings;
 use crate::smtp::dsn::{MailDsn, Notify, RcptDsn, Ret};
 use crate::smtp::session::{AuthConfig, Event, SessionConfig, Timeouts, TlsMode, Transaction};
-use crate::tls::{ClientCertificate, ReportContext, TlsConfig, Tlsa};
+use crate::tls::{ClientCertificate, TlsConfig, Tlsa};
+use crate::tlsrpt::ReportContext;
 use std::cell::RefCell;
-use std::collections::hash_map::RandomState;
-use std::hash::BuildHasher;
 use std::time::Duration;
 
 /// The state behind one `session` resource.
@@ -40,8 +39,9 @@ impl Guest for Component {
 
     fn open_session(conn: Connection, options: OpenOptions) -> Result<WitSession, OpenFailure> {
         let conn = ImportConnection(conn);
-        let mut tls = tls_config(&options, &conn);
-        let fail = |error: Error, results: &crate::tls::TlsResults| OpenFailure {
+        let mut tls = tls_config(&options);
+        let tls_results = initial_results(&options, &tls.remote_hostname);
+        let fail = |error: Error, results: &crate::tlsrpt::TlsResults| OpenFailure {
             error: error.into(),
             tls_results: results.into(),
         };
@@ -53,16 +53,26 @@ impl Guest for Component {
                         command: None,
                         detail,
                     };
-                    return Err(fail(error, &tls.results));
+                    return Err(fail(error, &tls_results));
                 }
             }
         }
+        let auth = match options.auth.map(auth_config).transpose() {
+            Ok(auth) => auth,
+            Err(error) => return Err(fail(error, &tls_results)),
+        };
         let config = SessionConfig {
             ehlo_hostname: options.ehlo_hostname.ascii.clone(),
             tls_mode: tls_mode(options.tls_mode),
             timeouts: options.timeouts.map(timeouts).unwrap_or_default(),
             tls,
-            auth: options.auth.map(auth_config),
+            tls_results,
+            report: ReportContext {
+                sending_mta_ip: ip(conn.local_address()),
+                receiving_ip: ip(conn.remote_address()),
+                ..ReportContext::default()
+            },
+            auth,
         };
         let mut driver = SessionDriver::new(&Imports, config, conn);
         let opened = driver.open(&mut Imports);
@@ -217,21 +227,25 @@ impl SmtpSession {
     }
 }
 
-/// The TLS settings of the open options, but the client certificate. Results start as
-/// given, or as "no-policy-found" for the remote host (RFC 8460 §4.4).
-fn tls_config(options: &OpenOptions, conn: &ImportConnection) -> TlsConfig {
+/// The TLS-reporting results to add to: as given, or "no-policy-found" for the remote host
+/// (RFC 8460 §4.4).
+fn initial_results(options: &OpenOptions, remote_hostname: &str) -> crate::tlsrpt::TlsResults {
+    match &options.tls_results {
+        Some(results) => crate::tlsrpt::TlsResults {
+            recipient_domain: results.recipient_domain.clone().into(),
+            host: results.host.clone().into(),
+        },
+        None => crate::tlsrpt::TlsResults::no_policy(remote_hostname),
+    }
+}
+
+/// The TLS settings of the open options, but the client certificate.
+fn tls_config(options: &OpenOptions) -> TlsConfig {
     let remote_hostname = options
         .remote_hostname
         .as_ref()
         .map(|d| d.ascii.clone())
         .unwrap_or_default();
-    let results = match &options.tls_results {
-        Some(results) => crate::tls::TlsResults {
-            recipient_domain: results.recipient_domain.clone().into(),
-            host: results.host.clone().into(),
-        },
-        None => crate::tls::TlsResults::no_policy(&remote_hostname),
-    };
     TlsConfig {
         verify_pkix: options.verify_pkix,
         dane_records: options
@@ -247,13 +261,7 @@ fn tls_config(options: &OpenOptions, conn: &ImportConnection) -> TlsConfig {
         extra_roots: options.extra_root_cas.clone(),
         client_certificate: None,
         wall_clock: wall_clock(),
-        report: ReportContext {
-            sending_mta_ip: ip(conn.local_address()),
-            receiving_ip: ip(conn.remote_address()),
-            ..ReportContext::default()
-        },
         remote_hostname,
-        results,
     }
 }
 
@@ -272,10 +280,10 @@ fn ip(address: Option<std::net::SocketAddr>) -> String {
     address.map(|a| a.ip().to_string()).unwrap_or_default()
 }
 
-/// The session's AUTH settings. The secret is a token when every mechanism named is a token
-/// mechanism (OAUTHBEARER, XOAUTH2), nothing but an identity when only EXTERNAL is named,
-/// and a password otherwise.
-pub(super) fn auth_config(auth: AuthOptions) -> AuthConfig {
+/// The session's AUTH settings, or why there are none (no randomness). The secret is a
+/// token when every mechanism named is a token mechanism (OAUTHBEARER, XOAUTH2), nothing but
+/// an identity when only EXTERNAL is named, and a password otherwise.
+pub(super) fn auth_config(auth: AuthOptions) -> Result<AuthConfig, Error> {
     let mechanisms: Vec<MechanismName> = auth.mechanisms.iter().map(|&m| mechanism(m)).collect();
     let named = |pick: fn(MechanismName) -> bool| {
         !mechanisms.is_empty() && mechanisms.iter().all(|&m| pick(m))
@@ -288,21 +296,20 @@ pub(super) fn auth_config(auth: AuthOptions) -> AuthConfig {
     } else {
         Credentials::password(auth.username, auth.secret)
     };
-    AuthConfig {
+    Ok(AuthConfig {
         credentials,
         mechanisms: mechanisms.iter().map(|m| m.as_str().to_string()).collect(),
         allow_cleartext_without_tls: auth.allow_cleartext_without_tls,
-        client_nonce: client_nonce(),
-    }
+        client_nonce: client_nonce()?,
+    })
 }
 
-/// 24 fresh random bytes for the SCRAM client nonce (RFC 5802 §5.1). std seeds its hash keys
-/// from `wasi:random` (`get-random-bytes`); each `RandomState` hashes with a fresh key, so
-/// the bytes are keyed SipHash outputs nobody outside the component can predict.
-fn client_nonce() -> Vec<u8> {
-    (0u8..3)
-        .flat_map(|i| RandomState::new().hash_one(i).to_le_bytes())
-        .collect()
+/// 24 fresh random bytes for the SCRAM client nonce (RFC 5802 §5.1), from `wasi:random`.
+fn client_nonce() -> Result<Vec<u8>, Error> {
+    let mut nonce = vec![0; 24];
+    getrandom::fill(&mut nonce)
+        .map_err(|_| Error::internal("no randomness for the scram nonce"))?;
+    Ok(nonce)
 }
 
 fn mechanism(mechanism: SaslMechanism) -> MechanismName {

@@ -7,7 +7,7 @@ impl Guest for Component {
     fn to_json(results: TlsResults) -> Vec<String> {
         [results.recipient_domain, results.host]
             .into_iter()
-            .map(|result| crate::tls::report::PolicyResult::from(result).to_json())
+            .map(|result| crate::tlsrpt::PolicyResult::from(result).to_json())
             .collect()
     }
 }

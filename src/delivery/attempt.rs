@@ -17,16 +17,40 @@ use super::level::TlsLevel;
 use super::plan::{Dane, HostInput, HostPlan, Sts, plan};
 use super::relay::Relay;
 use super::request::{Attempt, Outgoing, Report, Request};
-use crate::dns::{self, Destinations, DialedIps, HostPreference, IpDomain, Resolver};
+use crate::dns::{
+    self, Destinations, DialedIps, DnsError, HostPreference, IpDomain, LookupError, RecordType,
+    Resolver,
+};
 use crate::error::Error;
 use crate::event::{DialOutcome, Event, EventLog};
 use crate::io::dial::{DialError, dial};
 use crate::io::{Clock, Log, Message, Network, SessionDriver, Transport};
 use crate::mtasts::{self, CachedPolicy, Mode, Policy};
 use crate::smtp::command::CommandKind;
-use crate::smtp::session::{SessionConfig, TlsMode, Transaction};
-use crate::tls::report::{FailureDetails, PolicyResult, PolicyType};
-use crate::tls::{ClientCertificate, ReportContext, TlsConfig, TlsResults};
+use crate::smtp::session::{SessionConfig, TlsMode, Transaction, TransactionFailure};
+use crate::tls::{ClientCertificate, TlsConfig};
+use crate::tlsrpt::failure::VALIDATION_FAILURE;
+use crate::tlsrpt::{
+    self, AttemptResults, Failure, PolicyResult, PolicyType, ReportContext, TlsResults,
+};
+
+/// A not-found answer for the address of the next hop itself (no MX records): the domain
+/// does not exist or has no address, which no retry changes ([`Error::DomainNotFound`]).
+fn not_found(destinations: &Destinations, host: &HostPreference, error: Error) -> Error {
+    let (false, IpDomain::Domain(domain)) = (destinations.have_mx, &host.host) else {
+        return error;
+    };
+    match &error {
+        Error::Dns(DnsError::Lookup {
+            record: RecordType::Ip,
+            error: LookupError::NotFound { .. },
+            ..
+        }) => Error::DomainNotFound {
+            domain: domain.clone(),
+        },
+        _ => error,
+    }
+}
 
 /// Runs one delivery attempt; every failure ends up in the report.
 pub fn deliver<P, M>(platform: &mut P, request: &Request, outgoing: &[Outgoing<M>]) -> Report
@@ -43,13 +67,19 @@ where
         ledger,
         dialed: request.dialed.clone(),
         attempts: Vec::new(),
-        tls_results: Vec::new(),
+        tls: AttemptResults::new(PolicyResult::new(
+            PolicyType::NoPolicyFound,
+            &request.next_hop.to_string(),
+        )),
         last_error: None,
-        domain_result: PolicyResult::new(PolicyType::NoPolicyFound, &request.next_hop.to_string()),
         sts: None,
         sts_to_cache: None,
         requiretls_refusals: vec![0; outgoing.len()],
         hosts_tried: 0,
+        hosts_forbidden: 0,
+        addresses_dialed: Vec::new(),
+        sessions: 0,
+        dualstack: false,
         events: EventLog::default(),
         limit,
     };
@@ -90,11 +120,11 @@ struct Run<'a, P, M> {
     ledger: Ledger,
     dialed: DialedIps,
     attempts: Vec<Attempt>,
-    tls_results: Vec<TlsResults>,
+    /// The TLS-reporting results: the recipient domain's (MTA-STS or no-policy-found) and
+    /// each host's.
+    tls: AttemptResults,
     /// The error that ended the last host tried, or the attempt before any host.
     last_error: Option<Error>,
-    /// The recipient domain's TLS-reporting result: MTA-STS, or no-policy-found.
-    domain_result: PolicyResult,
     /// The next hop's MTA-STS policy in force (RFC 8461 §5), if any.
     sts: Option<Policy>,
     /// A policy fetched in this attempt, for the caller to cache.
@@ -102,7 +132,15 @@ struct Run<'a, P, M> {
     /// Per message: hosts that could not take it because of REQUIRETLS.
     requiretls_refusals: Vec<usize>,
     hosts_tried: usize,
-    /// Dials, and what each session observed.
+    /// Hosts refused for their addresses ([`Error::ForbiddenAddress`]).
+    hosts_forbidden: usize,
+    /// Every address dialed in this attempt, for the address limit.
+    addresses_dialed: Vec<IpAddr>,
+    /// Sessions opened in this attempt, for the session limit.
+    sessions: usize,
+    /// The host being tried has IPv4 and IPv6 addresses.
+    dualstack: bool,
+    /// Dials, refused addresses, and what each session observed.
     events: EventLog,
     /// The request's deadline: no wait goes beyond it, no step starts after it.
     limit: Option<Instant>,
@@ -149,28 +187,66 @@ where
         let destinations =
             match dns::gather_destinations(self.platform, next_hop, self.request.shuffle_seed) {
                 Ok(destinations) => destinations,
-                Err(failure) => return self.fail_all(failure.error),
+                Err(failure) => {
+                    // A DNSSEC failure on the way to the hosts is reported (RFC 8460 §4.3.2.1).
+                    if let Some(dnssec) = tlsrpt::dns::dnssec_failure(&failure.error) {
+                        let detail = context(&next_hop.to_string()).details(&dnssec);
+                        self.tls.recipient_domain.add(0, 1, &[detail]);
+                    }
+                    return self.fail_all(failure.error);
+                }
             };
         if self.limit_passed() {
             return;
         }
         self.mta_sts();
+        // As the reference's queue: a permanent error ends the attempt, since it settles
+        // every recipient still pending.
         for host in &destinations.hosts {
-            if !self.ledger.any_pending() || self.limit_passed() {
+            if !self.ledger.any_pending() || self.limit_passed() || self.limit_reached() {
                 break;
             }
             self.hosts_tried += 1;
             if let Err(error) = self.try_host(&destinations, host) {
-                let permanent = error.is_permanent();
                 self.ledger.record_error(None, &error, Some(&host.host));
                 self.last_error = Some(error);
-                // As the reference's queue: a permanent error ends the attempt.
-                if permanent {
-                    break;
-                }
             }
         }
         self.settle_requiretls();
+        self.settle_forbidden();
+    }
+
+    /// The attempt dialed as many addresses or opened as many sessions as it may (as
+    /// Postfix's `smtp_mx_address_limit` and `smtp_mx_session_limit`).
+    fn limit_reached(&mut self) -> bool {
+        let (addresses, sessions) = (self.request.mx_address_limit, self.request.mx_session_limit);
+        let reached = if addresses > 0 && self.addresses_dialed.len() >= addresses {
+            Some("address")
+        } else if sessions > 0 && self.sessions >= sessions {
+            Some("session")
+        } else {
+            None
+        };
+        if let Some(what) = reached
+            && self.platform.debug_enabled()
+        {
+            self.platform
+                .debug(&format!("mx {what} limit reached, no further host tried"));
+        }
+        reached.is_some()
+    }
+
+    /// When every host tried was refused for its addresses, no later attempt can do
+    /// better: the recipients fail for good (as Postfix bounces an MX that loops back).
+    fn settle_forbidden(&mut self) {
+        if self.hosts_tried == 0 || self.hosts_forbidden < self.hosts_tried {
+            return;
+        }
+        if let Some(error) = &self.last_error {
+            for m in 0..self.outgoing.len() {
+                self.ledger.fail_for_good(m, error);
+            }
+        }
     }
 
     /// The MTA-STS policy of the original next hop, never of its CNAME target (RFC 8461 §4).
@@ -189,7 +265,8 @@ where
         {
             self.platform.debug(&format!("mta-sts: {error}"));
         }
-        self.domain_result = outcome.tls_result;
+        self.tls.recipient_domain =
+            tlsrpt::sts_result(domain, outcome.policy.as_ref(), outcome.error.as_ref());
         self.sts = outcome.policy;
         self.sts_to_cache = outcome.cache;
     }
@@ -202,13 +279,13 @@ where
         };
         let matches = !host.is_empty() && mtasts::matches_any(&policy.mx, host);
         if !matches && policy.mode != Mode::None {
-            let mut detail = failure_detail(
-                host,
-                "validation-failure",
-                Some("mtasts-policy-mx-mismatch"),
-            );
+            let mismatch = Failure {
+                result_type: VALIDATION_FAILURE,
+                reason: Some("mtasts-policy-mx-mismatch".into()),
+            };
+            let mut detail = context(host).details(&mismatch);
             detail.failed_session_count = 0;
-            self.domain_result.add(0, 0, &[detail]);
+            self.tls.recipient_domain.add(0, 0, &[detail]);
         }
         match policy.mode {
             Mode::Enforce => Sts::Enforce { matches },
@@ -242,9 +319,27 @@ where
             &self.dialed,
         )
         .map_err(|failure| {
-            self.record_attempt(host, None, TlsLevel::May, &failure.error);
-            failure.error
+            let error = not_found(destinations, host, failure.error);
+            self.record_attempt(host, None, TlsLevel::May, &error);
+            // A DNSSEC failure of the host's addresses: DANE cannot be checked (RFC 8460
+            // §4.3.2.1), reported on the host as a TLSA policy, as the reference does.
+            if let (Some(dnssec), IpDomain::Domain(domain)) =
+                (tlsrpt::dns::dnssec_failure(&error), &host.host)
+            {
+                let mut result = PolicyResult::new(PolicyType::Tlsa, &domain.ascii);
+                result.add(0, 1, &[context(&domain.ascii).details(&dnssec)]);
+                self.tls.recipient_domain.add(0, 1, &[]);
+                self.tls.add_host(&result);
+            }
+            error
         })?;
+        self.dualstack = addresses.dualstack;
+        let dialable = self
+            .dialable(host, &addresses.addresses)
+            .inspect_err(|error| {
+                self.hosts_forbidden += 1;
+                self.record_attempt(host, None, TlsLevel::May, error);
+            })?;
         let host_name = match &host.host {
             IpDomain::Domain(domain) => domain.ascii.clone(),
             IpDomain::Ip(_) => String::new(),
@@ -262,6 +357,7 @@ where
                 PolicyResult::new(PolicyType::NoPolicyFound, &host.host.to_string()),
             ),
         };
+        self.tls.add_host(&host_result);
         let sts = self.sts_for(&host_name);
         let input = HostInput {
             requested: self.request.tls_level,
@@ -270,18 +366,17 @@ where
             dane,
             sts,
             tls_required_no: self.request.tls_required_no,
+            dmarc_report: self.request.dmarc_report,
         };
         let plan = plan(input).inspect_err(|error| {
             self.record_attempt(host, None, self.request.tls_level, error);
         })?;
-        let results = TlsResults {
-            recipient_domain: self.domain_result.clone(),
-            host: host_result,
-        };
-        self.deliver_to(host, &addresses.addresses, plan, results)
+        let results = self.tls.session_start(&host_result);
+        self.deliver_to(host, &dialable, plan, results)
     }
 
-    /// The relay's addresses, then the relay as the only host.
+    /// The relay's addresses, then the relay as the only host. Its addresses are the
+    /// caller's choice: no refusal of private ones, no address limit.
     fn through_relay(&mut self, relay: &Relay) {
         let host = HostPreference {
             host: relay.host.clone(),
@@ -300,10 +395,10 @@ where
         self.hosts_tried += 1;
         let delivered = match addresses {
             Ok(addresses) => {
-                let results = TlsResults {
-                    recipient_domain: self.domain_result.clone(),
-                    host: PolicyResult::new(PolicyType::NoPolicyFound, &host.host.to_string()),
-                };
+                let host_result =
+                    PolicyResult::new(PolicyType::NoPolicyFound, &host.host.to_string());
+                self.tls.add_host(&host_result);
+                let results = self.tls.session_start(&host_result);
                 self.deliver_to(&host, &addresses.addresses, plan, results)
             }
             Err(failure) => {
@@ -345,6 +440,58 @@ where
         }
     }
 
+    /// The addresses of `host` that may be dialed: not those no SMTP server can have, nor
+    /// private ones unless the request allows them, and no more new ones than the address
+    /// limit leaves.
+    ///
+    /// # Errors
+    /// [`Error::ForbiddenAddress`] when every address is refused.
+    fn dialable(
+        &mut self,
+        host: &HostPreference,
+        addresses: &[IpAddr],
+    ) -> Result<Vec<IpAddr>, Error> {
+        let allow_private = self.request.allow_private_addresses;
+        let mut refused = None;
+        let mut dialable = Vec::with_capacity(addresses.len());
+        for &ip in addresses {
+            match super::addresses::refusal(ip, allow_private) {
+                Some(reason) => {
+                    self.events.push(Event::Dial {
+                        host: host.host.clone(),
+                        address: ip,
+                        port: self.request.port,
+                        outcome: DialOutcome::Refused(reason.to_string()),
+                        duration: std::time::Duration::ZERO,
+                    });
+                    if self.platform.debug_enabled() {
+                        self.platform
+                            .debug(&format!("mx {}: not dialing {ip}, {reason}", host.host));
+                    }
+                    refused.get_or_insert((ip, reason));
+                }
+                None => dialable.push(ip),
+            }
+        }
+        if let (true, Some((address, reason))) = (dialable.is_empty(), refused) {
+            return Err(Error::ForbiddenAddress {
+                host: host.host.to_string(),
+                address,
+                reason,
+            });
+        }
+        let limit = self.request.mx_address_limit;
+        if limit > 0 {
+            let mut new = self.addresses_dialed.len();
+            dialable.retain(|ip| {
+                let known = self.addresses_dialed.contains(ip);
+                new += usize::from(!known);
+                known || new <= limit
+            });
+        }
+        Ok(dialable)
+    }
+
     /// The TLSA records of `domain` and the host's TLS-reporting result (RFC 7672 §2.2).
     fn dane(
         &mut self,
@@ -361,8 +508,12 @@ where
             match dns::gather_tlsa(self.platform, domain, expanded_authentic, &expanded_host) {
                 Ok(policy) => policy,
                 Err(error) => {
+                    // DANE is required and cannot be checked (RFC 7672 §2.1.1): a failed
+                    // session for TLS reports.
+                    let failure = tlsrpt::dns::tlsa_failure(&error);
                     let mut result = PolicyResult::new(PolicyType::Tlsa, &domain.ascii);
-                    result.add(0, 1, &[failure_detail(&domain.ascii, "tlsa-invalid", None)]);
+                    result.add(0, 1, &[context(&domain.ascii).details(&failure)]);
+                    self.tls.recipient_domain.add(0, 1, &[]);
                     return (Dane::LookupFailed(error), result);
                 }
             };
@@ -377,12 +528,11 @@ where
         result.policy.policy_string = policy.records.iter().map(ToString::to_string).collect();
         if policy.records.is_empty() {
             // TLS required but not verified, and reported as such (RFC 7672 §2.2).
-            let detail = failure_detail(
-                &domain.ascii,
-                "tlsa-invalid",
-                Some("all-unusable-records+ignored"),
-            );
-            result.add(0, 0, &[detail]);
+            let unusable = Failure {
+                result_type: tlsrpt::dns::TLSA_INVALID,
+                reason: Some("all-unusable-records+ignored".into()),
+            };
+            result.add(0, 0, &[context(&domain.ascii).details(&unusable)]);
             return (Dane::Unusable, result);
         }
         let original_next_hop = match &self.request.next_hop {
@@ -436,7 +586,13 @@ where
         };
         let mut driver = SessionDriver::new(self.platform, config, transport);
         driver.set_limit(self.limit);
-        let mut error = driver.open(self.platform).err();
+        let mut error = driver
+            .open(self.platform)
+            .err()
+            .map(|error| self.first_attempt(error));
+        if error.is_none() {
+            self.sessions += 1;
+        }
         let extensions = driver
             .session
             .extensions()
@@ -450,10 +606,13 @@ where
         // SHOULD send the QUIT command"); nothing goes out on a broken connection.
         driver.close(self.platform);
         self.events.extend(driver.session.take_observed_events());
-        self.tls_results.push(driver.session.tls_results().clone());
+        self.tls.add_session(driver.session.tls_results());
         let attempt_error = error
             .clone()
             .or_else(|| self.host_leftover_error(&host.host));
+        if let Some(error) = &attempt_error {
+            self.last_error = Some(error.clone());
+        }
         let attempt = Attempt {
             tls,
             extensions,
@@ -506,6 +665,7 @@ where
                         queue.splice(0..0, again);
                     }
                     Err(failure) => {
+                        let failure = self.first_attempt_failure(failure);
                         self.ledger.record_failure(m, &batch, &failure, host);
                         if driver.session.is_botched() || driver.session.is_closed() {
                             return Some(failure.error);
@@ -542,6 +702,7 @@ where
         let connect_timeout = self.request.connect_timeout;
         let limit = self.limit;
         let platform = &mut *self.platform;
+        let dialed_now = &mut self.addresses_dialed;
         let events = &mut self.events;
         let result = dial(
             host,
@@ -555,6 +716,9 @@ where
                     Some(limit) => connect_timeout.min(limit - started),
                     None => connect_timeout,
                 };
+                if !dialed_now.contains(&ip) {
+                    dialed_now.push(ip);
+                }
                 let connected = platform.connect(SocketAddr::new(ip, port), local, timeout);
                 events.push(Event::Dial {
                     host: host.clone(),
@@ -574,6 +738,35 @@ where
             Err(DialError::NoAddresses) => Err((Error::Usage("no addresses to dial"), None)),
             Err(DialError::Failed { address, error }) => Err((error, Some(address))),
         }
+    }
+
+    /// A permanent refusal that may be about our address (5.7.x) on a first attempt to a
+    /// dual-stack host becomes temporary: the next attempt starts with the other family
+    /// (as the reference's queue does, in case our address is on a blocklist).
+    fn first_attempt(&self, error: Error) -> Error {
+        if self.softens(error.is_permanent(), error.reply()) {
+            Error::FirstAttempt(Box::new(error))
+        } else {
+            error
+        }
+    }
+
+    /// [`Run::first_attempt`] for a failed transaction and its recipients' refusals.
+    fn first_attempt_failure(&self, mut failure: TransactionFailure) -> TransactionFailure {
+        for recipient in &mut failure.recipients {
+            if self.softens(recipient.permanent, recipient.reply.as_ref()) {
+                recipient.permanent = false;
+            }
+        }
+        failure.error = self.first_attempt(failure.error);
+        failure
+    }
+
+    fn softens(&self, permanent: bool, reply: Option<&crate::smtp::Reply>) -> bool {
+        let policy = reply
+            .and_then(|r| r.enhanced)
+            .is_some_and(|code| code.class == 5 && code.subject == 7);
+        permanent && policy && self.dualstack && self.request.attempt_number == Some(1)
     }
 
     /// The session's settings for `plan`.
@@ -603,19 +796,19 @@ where
             extra_roots: self.request.extra_roots.clone(),
             client_certificate,
             wall_clock: unix_time(self.platform.wall()),
-            report: ReportContext {
-                sending_mta_ip: ip(transport.local_address()),
-                receiving_ip: ip(transport.remote_address()),
-                receiving_mx_hostname: plan.remote_hostname.clone(),
-                receiving_mx_helo: None,
-            },
-            results,
         };
         Ok(SessionConfig {
             ehlo_hostname: self.request.ehlo_hostname.clone(),
             tls_mode: plan.tls_mode,
             timeouts: self.request.timeouts,
             tls,
+            tls_results: results,
+            report: ReportContext {
+                sending_mta_ip: ip(transport.local_address()),
+                receiving_ip: ip(transport.remote_address()),
+                receiving_mx_hostname: plan.remote_hostname.clone(),
+                receiving_mx_helo: None,
+            },
             auth: self.request.relay.as_ref().and_then(|r| r.auth.clone()),
         })
     }
@@ -676,7 +869,7 @@ where
             error: self.last_error.filter(|_| undelivered),
             messages: self.ledger.into_messages(),
             attempts: self.attempts,
-            tls_results: self.tls_results,
+            tls_results: self.tls.into_results(&self.request.next_hop.to_string()),
             sts_policy: self.sts_to_cache,
             dialed: self.dialed,
             events: self.events.take(),
@@ -720,16 +913,11 @@ fn is_handshake_failure(error: &Error) -> bool {
     }
 }
 
-fn failure_detail(host: &str, result_type: &str, reason: Option<&str>) -> FailureDetails {
-    FailureDetails {
-        result_type: result_type.to_string(),
-        sending_mta_ip: String::new(),
+/// Where a failure detail points: a host name, no addresses (no connection was made).
+fn context(host: &str) -> ReportContext {
+    ReportContext {
         receiving_mx_hostname: host.to_string(),
-        receiving_mx_helo: None,
-        receiving_ip: String::new(),
-        failed_session_count: 1,
-        additional_information: None,
-        failure_reason_code: reason.map(str::to_string),
+        ..ReportContext::default()
     }
 }
 

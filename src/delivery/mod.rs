@@ -3,6 +3,7 @@
 //! transactions and hosts ([`Ledger`]), and the attempt itself over the platform's
 //! resolver, network and clock.
 
+mod addresses;
 mod attempt;
 mod ledger;
 mod level;
@@ -12,9 +13,13 @@ mod request;
 #[cfg(test)]
 mod scenario_tests;
 
+pub use addresses::refusal;
 pub use attempt::{deliver, refuse};
 pub use ledger::{Ledger, Recipient, Status};
 pub use level::TlsLevel;
 pub use plan::{Dane, HostInput, HostPlan, Sts, plan};
 pub use relay::Relay;
-pub use request::{Attempt, DEFAULT_CONNECT_TIMEOUT, Outgoing, PemCertificate, Report, Request};
+pub use request::{
+    Attempt, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MX_ADDRESS_LIMIT, DEFAULT_MX_SESSION_LIMIT, Outgoing,
+    PemCertificate, Report, Request,
+};

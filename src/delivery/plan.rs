@@ -63,6 +63,10 @@ pub struct HostInput<'a> {
     pub sts: Sts,
     /// "TLS-Required: No" (RFC 8689 §5).
     pub tls_required_no: bool,
+    /// The message is a DMARC aggregate report: never sent in plaintext after a failed
+    /// handshake (RFC 7489 §7.2.1.1: reports may contain sensitive data), unless
+    /// "TLS-Required: No" says otherwise.
+    pub dmarc_report: bool,
 }
 
 /// How to connect to one host.
@@ -166,9 +170,9 @@ pub fn plan(input: HostInput<'_>) -> Result<HostPlan, Error> {
         remote_hostname,
         dane_more_hostnames,
         ignore_verify_errors: relaxed,
-        // RFC 7435 §4 and spec §11.1: only unauthenticated opportunistic TLS falls back, or
-        // any TLS under "TLS-Required: No".
-        plaintext_retry: relaxed || !requires_tls,
+        // RFC 7435 §4: only unauthenticated opportunistic TLS falls back, and never for a
+        // DMARC report; any TLS under "TLS-Required: No".
+        plaintext_retry: relaxed || !(requires_tls || input.dmarc_report),
     })
 }
 

@@ -17,6 +17,7 @@ fn input(requested: TlsLevel, dane: Dane, sts: Sts) -> HostInput<'static> {
         dane,
         sts,
         tls_required_no: false,
+        dmarc_report: false,
     }
 }
 
@@ -57,6 +58,15 @@ fn dane_wins_over_an_enforced_sts_policy_that_does_not_list_the_host() {
     ))
     .unwrap();
     assert_eq!(plan.level, TlsLevel::Dane);
+}
+
+#[test]
+fn a_dmarc_report_is_never_retried_in_plaintext_unless_tls_is_not_required() {
+    let mut report = input(TlsLevel::May, Dane::NotApplicable, Sts::None);
+    report.dmarc_report = true;
+    assert!(!plan(report.clone()).unwrap().plaintext_retry);
+    report.tls_required_no = true;
+    assert!(plan(report).unwrap().plaintext_retry);
 }
 
 #[test]

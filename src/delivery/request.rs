@@ -11,7 +11,8 @@ use crate::error::Error;
 use crate::event::Event;
 use crate::mtasts::CachedPolicy;
 use crate::smtp::session::{Timeouts, Transaction};
-use crate::tls::{TlsResults, TlsState};
+use crate::tls::TlsState;
+use crate::tlsrpt::TlsResults;
 
 /// The dial deadline per address by default (30 s, as the reference's queue).
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -54,7 +55,26 @@ pub struct Request {
     /// Deliver through this server instead of the next hop's MX hosts; `port`, `tls_level`,
     /// `cached_sts_policy` do not apply then.
     pub relay: Option<Relay>,
+    /// Which attempt of the caller's queue this is, counting from 1, when it knows: on a
+    /// first attempt to a host with IPv4 and IPv6 addresses a permanent 5.7.x refusal is
+    /// temporary ([`crate::error::Error::FirstAttempt`]).
+    pub attempt_number: Option<u32>,
+    /// The messages are DMARC aggregate reports: no plaintext retry (RFC 7489 §7.2.1.1).
+    pub dmarc_report: bool,
+    /// Loopback, private, shared and link-local MX addresses may be dialed (tests, labs).
+    pub allow_private_addresses: bool,
+    /// Most addresses, over all MX hosts, one attempt dials; 0: no limit (Postfix's
+    /// `smtp_mx_address_limit`).
+    pub mx_address_limit: usize,
+    /// Most SMTP sessions (connections whose greeting and EHLO went through) one attempt
+    /// opens; 0: no limit (Postfix's `smtp_mx_session_limit`).
+    pub mx_session_limit: usize,
 }
+
+/// Postfix's default `smtp_mx_address_limit`.
+pub const DEFAULT_MX_ADDRESS_LIMIT: usize = 5;
+/// Postfix's default `smtp_mx_session_limit`.
+pub const DEFAULT_MX_SESSION_LIMIT: usize = 2;
 
 impl Request {
     /// A request for `next_hop` on port 25 with opportunistic TLS and the defaults.
@@ -77,6 +97,11 @@ impl Request {
             cached_sts_policy: None,
             shuffle_seed: 0,
             relay: None,
+            attempt_number: None,
+            dmarc_report: false,
+            allow_private_addresses: false,
+            mx_address_limit: DEFAULT_MX_ADDRESS_LIMIT,
+            mx_session_limit: DEFAULT_MX_SESSION_LIMIT,
         }
     }
 }

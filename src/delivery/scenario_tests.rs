@@ -23,7 +23,8 @@
 //! close                          the server closes the connection
 //! refuse IP:PORT | timeout IP:PORT       the next connection is refused, or times out
 //! request: next-hop=D [tls=LEVEL] [tls-required-no] [roots=ca] [seed=N] [port=N]
-//!          [family=any|v4|v6] [local=IP]
+//!          [family=any|v4|v6] [local=IP] [attempt=N] [dmarc] [allow-private]
+//!          [address-limit=N] [session-limit=N]
 //! message: from=A to=B... [requiretls] [smtputf8] [8bitmime] [data=TEXT]
 //! report: LINE                   the rendered report, line by line, in full (see `render`)
 //! ```
@@ -49,8 +50,8 @@ use crate::io::Message;
 use crate::io::testing::{Endpoint, Step, TestPlatform};
 use crate::smtp::session::Transaction;
 use crate::tls::Tlsa;
-use crate::tls::report::PolicyResult;
 use crate::tls::testing::{self, Alg, Ca, Cert};
+use crate::tlsrpt::PolicyResult;
 
 /// A message held in memory.
 struct Bytes(Vec<u8>);
@@ -274,6 +275,11 @@ impl Scenario {
                     }
                 }
                 "local" => r.local_addresses.push(value.parse().expect("local ip")),
+                "attempt" => r.attempt_number = Some(value.parse().expect("attempt")),
+                "dmarc" => r.dmarc_report = true,
+                "allow-private" => r.allow_private_addresses = true,
+                "address-limit" => r.mx_address_limit = value.parse().expect("limit"),
+                "session-limit" => r.mx_session_limit = value.parse().expect("limit"),
                 other => self.fail(&format!("unknown request option {other}")),
             }
         }

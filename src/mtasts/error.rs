@@ -1,31 +1,24 @@
 //! Why MTA-STS policy discovery or the policy fetch failed, kept structured: the kind for the
-//! caller's error, the RFC 8460 §4.3.2.2 result type for TLS reports.
+//! caller's error, and what TLS reports need ([`crate::tlsrpt::sts_result`]).
 
 use crate::dns::LookupError;
 use crate::error::ErrorKind;
-use crate::tls::Failure;
+use crate::tls::PkixError;
 
 use super::policy::PolicyError;
 use super::record::RecordError;
 
-/// RFC 8460 §4.3.2.2 "sts-policy-fetch-error".
-pub const STS_POLICY_FETCH_ERROR: &str = "sts-policy-fetch-error";
-/// RFC 8460 §4.3.2.2 "sts-policy-invalid".
-pub const STS_POLICY_INVALID: &str = "sts-policy-invalid";
-/// RFC 8460 §4.3.2.2 "sts-webpki-invalid".
-pub const STS_WEBPKI_INVALID: &str = "sts-webpki-invalid";
-
 /// A failed HTTPS fetch of the policy (RFC 8461 §3.3).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FetchError {
-    /// The TLS handshake or the connection failed; `failure` is set when the certificate
-    /// did not verify with PKIX for `mta-sts.<domain>` (RFC 8461 §3.3).
+    /// The TLS handshake or the connection failed; `pkix` is set when the certificate did
+    /// not verify with PKIX for `mta-sts.<domain>` (RFC 8461 §3.3).
     #[error("tls: {detail}")]
     Tls {
         /// What rustls reported.
         detail: String,
         /// The PKIX failure, for TLS reports.
-        failure: Option<Failure>,
+        pkix: Option<PkixError>,
     },
     /// Reading or writing the connection failed.
     #[error("i/o: {detail}")]
@@ -76,20 +69,6 @@ pub enum FetchError {
     /// The body is not a valid policy.
     #[error("invalid policy: {0}")]
     PolicyInvalid(#[from] PolicyError),
-}
-
-impl FetchError {
-    /// The RFC 8460 §4.3.2.2 result type.
-    #[must_use]
-    pub fn result_type(&self) -> &'static str {
-        match self {
-            Self::Tls {
-                failure: Some(_), ..
-            } => STS_WEBPKI_INVALID,
-            Self::PolicyInvalid(_) => STS_POLICY_INVALID,
-            _ => STS_POLICY_FETCH_ERROR,
-        }
-    }
 }
 
 /// A failure of MTA-STS policy discovery (RFC 8461 §3, §5.1).
@@ -168,44 +147,11 @@ impl StsError {
             Self::Record { .. } | Self::Fetch { .. } => ErrorKind::Protocol,
         }
     }
-
-    /// The RFC 8460 §4.3.2.2 result type when the policy could not be fetched; `None` for
-    /// discovery errors (TXT), which leave the domain without a policy.
-    #[must_use]
-    pub fn result_type(&self) -> Option<&'static str> {
-        match self {
-            Self::TxtLookup { .. } | Self::Record { .. } => None,
-            Self::Resolve { .. } | Self::Connect { .. } => Some(STS_POLICY_FETCH_ERROR),
-            Self::Fetch { error, .. } => Some(error.result_type()),
-        }
-    }
-
-    /// The "failure-reason-code" of a certificate failure: the RFC 8460 §4.3 result type the
-    /// session would report (spec §4.5), e.g. "certificate-expired", with the reference's
-    /// reason after a "+" when there is one ("certificate-not-trusted+not-authorized-to-sign").
-    #[must_use]
-    pub fn failure_reason(&self) -> Option<String> {
-        match self {
-            Self::Fetch {
-                error:
-                    FetchError::Tls {
-                        failure: Some(failure),
-                        ..
-                    },
-                ..
-            } => Some(match &failure.reason {
-                Some(reason) => format!("{}+{reason}", failure.result_type),
-                None => failure.result_type.to_string(),
-            }),
-            _ => None,
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tls::pkix::PkixError;
 
     fn fetch(error: FetchError) -> StsError {
         StsError::Fetch {
@@ -215,12 +161,11 @@ mod tests {
     }
 
     #[test]
-    fn kinds_and_result_types() {
+    fn kinds() {
         let lookup = LookupError::Temporary {
             extended_error: None,
             message: "servfail".into(),
         };
-        let pkix = Failure::pkix(&PkixError::Expired);
         let connect = |timeout| StsError::Connect {
             host: "mta-sts.example.com".into(),
             detail: "x".into(),
@@ -233,7 +178,6 @@ mod tests {
                     error: lookup,
                 },
                 ErrorKind::Dns,
-                None,
             ),
             (
                 StsError::Record {
@@ -241,7 +185,6 @@ mod tests {
                     error: RecordError::MissingId,
                 },
                 ErrorKind::Protocol,
-                None,
             ),
             (
                 StsError::Resolve {
@@ -249,73 +192,30 @@ mod tests {
                     error: Box::new(crate::error::Error::Usage("x")),
                 },
                 ErrorKind::Dns,
-                Some(STS_POLICY_FETCH_ERROR),
             ),
-            (connect(false), ErrorKind::Io, Some(STS_POLICY_FETCH_ERROR)),
-            (
-                connect(true),
-                ErrorKind::Timeout,
-                Some(STS_POLICY_FETCH_ERROR),
-            ),
-            (
-                fetch(FetchError::Timeout),
-                ErrorKind::Timeout,
-                Some(STS_POLICY_FETCH_ERROR),
-            ),
-            (
-                fetch(FetchError::Closed),
-                ErrorKind::Io,
-                Some(STS_POLICY_FETCH_ERROR),
-            ),
-            (
-                fetch(FetchError::Io { detail: "x".into() }),
-                ErrorKind::Io,
-                Some(STS_POLICY_FETCH_ERROR),
-            ),
-            (
-                fetch(FetchError::Tls {
-                    detail: "alert".into(),
-                    failure: None,
-                }),
-                ErrorKind::Tls,
-                Some(STS_POLICY_FETCH_ERROR),
-            ),
+            (connect(false), ErrorKind::Io),
+            (connect(true), ErrorKind::Timeout),
+            (fetch(FetchError::Timeout), ErrorKind::Timeout),
+            (fetch(FetchError::Closed), ErrorKind::Io),
+            (fetch(FetchError::Io { detail: "x".into() }), ErrorKind::Io),
             (
                 fetch(FetchError::Tls {
                     detail: "expired".into(),
-                    failure: Some(pkix),
+                    pkix: Some(PkixError::Expired),
                 }),
                 ErrorKind::Tls,
-                Some(STS_WEBPKI_INVALID),
             ),
             (
                 fetch(FetchError::ContentType { found: None }),
                 ErrorKind::Protocol,
-                Some(STS_POLICY_FETCH_ERROR),
             ),
             (
                 fetch(FetchError::PolicyInvalid(PolicyError::NotUtf8)),
                 ErrorKind::Protocol,
-                Some(STS_POLICY_INVALID),
             ),
         ];
-        for (error, kind, result_type) in cases {
+        for (error, kind) in cases {
             assert_eq!(error.kind(), kind, "{error}");
-            assert_eq!(error.result_type(), result_type, "{error}");
         }
-    }
-
-    #[test]
-    fn certificate_failure_reason() {
-        let with_reason = Failure::pkix(&PkixError::Webpki(webpki::Error::EndEntityUsedAsCa));
-        let error = fetch(FetchError::Tls {
-            detail: "x".into(),
-            failure: Some(with_reason),
-        });
-        assert_eq!(
-            error.failure_reason().as_deref(),
-            Some("certificate-not-trusted+not-authorized-to-sign")
-        );
-        assert_eq!(fetch(FetchError::Closed).failure_reason(), None);
     }
 }

@@ -11,7 +11,6 @@ use super::error::FetchError;
 use super::policy::Policy;
 use super::response::ResponseParser;
 use crate::tls::TlsConfig;
-use crate::tls::failure::Failure;
 use crate::tls::layer::TlsLayer;
 
 /// The deadline of a whole fetch: resolving, connecting, handshake, request and response
@@ -68,7 +67,7 @@ impl Fetch {
         };
         let (conn, verifier) = config.connect(wall_clock).map_err(|e| FetchError::Tls {
             detail: e.to_string(),
-            failure: None,
+            pkix: None,
         })?;
         let mut tls = TlsLayer::new(conn, verifier);
         // Sent once the handshake completes; one request, then the server may close.
@@ -127,15 +126,14 @@ impl Fetch {
         let mut plain = Vec::new();
         if let Err(error) = self.tls.receive(bytes, &mut plain) {
             // A certificate the verifier rejected is a PKIX failure (sts-webpki-invalid).
-            let failure = self
+            let pkix = self
                 .tls
                 .verification()
                 .filter(|v| v.rejected)
-                .and_then(|v| v.pkix.err())
-                .map(|e| Failure::pkix(&e));
+                .and_then(|v| v.pkix.err());
             self.result = Some(Err(FetchError::Tls {
                 detail: error.to_string(),
-                failure,
+                pkix,
             }));
             return;
         }

@@ -138,14 +138,18 @@ fn wrong_certificate_name_is_a_webpki_failure() {
     let mut pair = Pair::new(&ca, &["other.example.com"]);
     pair.pump();
     let error = pair.fetch.poll_result().unwrap().unwrap_err();
-    let FetchError::Tls { failure, .. } = &error else {
+    let FetchError::Tls { pkix, .. } = &error else {
         panic!("{error:?}");
     };
     assert_eq!(
-        failure.as_ref().map(|f| f.result_type),
-        Some(crate::tls::failure::CERTIFICATE_HOST_MISMATCH)
+        pkix.as_ref()
+            .map(|e| crate::tlsrpt::Failure::pkix(e).result_type),
+        Some(crate::tlsrpt::failure::CERTIFICATE_HOST_MISMATCH)
     );
-    assert_eq!(error.result_type(), "sts-webpki-invalid");
+    assert_eq!(
+        crate::tlsrpt::sts::fetch_result_type(&error),
+        "sts-webpki-invalid"
+    );
 }
 
 #[test]
@@ -164,7 +168,11 @@ fn unknown_root_is_a_webpki_failure() {
     .unwrap();
     pair.pump();
     let error = pair.fetch.poll_result().unwrap().unwrap_err();
-    assert_eq!(error.result_type(), "sts-webpki-invalid", "{error:?}");
+    assert_eq!(
+        crate::tlsrpt::sts::fetch_result_type(&error),
+        "sts-webpki-invalid",
+        "{error:?}"
+    );
 }
 
 #[test]
@@ -177,7 +185,10 @@ fn invalid_policy_and_http_errors() {
     ]);
     let error = pair.fetch.poll_result().unwrap().unwrap_err();
     assert!(matches!(error, FetchError::PolicyInvalid(_)), "{error:?}");
-    assert_eq!(error.result_type(), "sts-policy-invalid");
+    assert_eq!(
+        crate::tlsrpt::sts::fetch_result_type(&error),
+        "sts-policy-invalid"
+    );
 
     let mut pair = Pair::new(&ca, &[HOST]);
     pair.pump();
@@ -187,7 +198,10 @@ fn invalid_policy_and_http_errors() {
         matches!(error, FetchError::Redirect { code: 302, .. }),
         "{error:?}"
     );
-    assert_eq!(error.result_type(), "sts-policy-fetch-error");
+    assert_eq!(
+        crate::tlsrpt::sts::fetch_result_type(&error),
+        "sts-policy-fetch-error"
+    );
 }
 
 #[test]

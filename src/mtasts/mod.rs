@@ -1,6 +1,6 @@
 //! MTA-STS (RFC 8461): the `_mta-sts` TXT record, the policy and its HTTPS fetch, MX host
-//! matching, the refresh decision with a host-owned cache, and the recipient domain's
-//! TLS-reporting result (RFC 8460).
+//! matching, and the refresh decision with a host-owned cache. The recipient domain's
+//! TLS-reporting result is [`crate::tlsrpt::sts_result`].
 //!
 //! Sans-IO: [`discover`] takes the TXT lookup's result and the time and decides; when a
 //! fetch is needed the caller resolves `mta-sts.<domain>`, connects to port 443, drives a
@@ -14,7 +14,6 @@ pub mod lookup;
 pub mod matching;
 pub mod policy;
 pub mod record;
-pub mod report;
 pub mod response;
 
 pub use cache::{CachedPolicy, Decision};
@@ -26,7 +25,6 @@ pub use policy::{Mode, Policy, PolicyError};
 pub use record::{Record, RecordError};
 
 use crate::dns::{Answer, Domain, Fqdn, LookupError};
-use crate::tls::report::PolicyResult;
 
 /// What policy discovery found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,8 +33,6 @@ pub struct StsOutcome {
     pub policy: Option<Policy>,
     /// A policy fetched now, for the host to cache (it replaces what was cached).
     pub cache: Option<CachedPolicy>,
-    /// The recipient domain's TLS-reporting result ([`report::result`]).
-    pub tls_result: PolicyResult,
     /// What went wrong, if anything (always temporary); the outcome is usable regardless.
     pub error: Option<StsError>,
 }
@@ -86,8 +82,8 @@ pub fn discover(
         Err(error) => (None, Some(StsError::TxtLookup { name, error })),
     };
     match cache::decide(cached, record.as_ref(), now) {
-        Decision::UseCached(policy) => Discovery::Done(outcome(domain, Some(policy), None, error)),
-        Decision::NoPolicy => Discovery::Done(outcome(domain, None, None, error)),
+        Decision::UseCached(policy) => Discovery::Done(outcome(Some(policy), None, error)),
+        Decision::NoPolicy => Discovery::Done(outcome(None, None, error)),
         Decision::Fetch { id, fallback } => Discovery::Fetch(PendingFetch {
             domain: domain.clone(),
             id,
@@ -130,29 +126,21 @@ impl PendingFetch {
                     text: fetched.text,
                     fetched_at: self.now,
                 };
-                outcome(&self.domain, Some(fetched.policy), Some(cache), None)
+                outcome(Some(fetched.policy), Some(cache), None)
             }
-            Err(error) => outcome(&self.domain, self.fallback, None, Some(error)),
+            Err(error) => outcome(self.fallback, None, Some(error)),
         }
     }
 }
 
 fn outcome(
-    domain: &Domain,
     policy: Option<Policy>,
     cache: Option<CachedPolicy>,
     error: Option<StsError>,
 ) -> StsOutcome {
-    let tls_result = report::result(
-        &domain.ascii,
-        &policy_host(domain),
-        policy.as_ref(),
-        error.as_ref(),
-    );
     StsOutcome {
         policy,
         cache,
-        tls_result,
         error,
     }
 }

@@ -2,12 +2,16 @@
 
 use super::*;
 use crate::error::ErrorKind;
-use crate::tls::report::PolicyType;
+use crate::tlsrpt::PolicyType;
 
 const POLICY: &str = "version: STSv1\nmode: enforce\nmx: mx.example.com\nmax_age: 1000\n";
 
 fn domain() -> Domain {
     Domain::parse("example.com").unwrap()
+}
+
+fn sts(outcome: &StsOutcome) -> crate::tlsrpt::PolicyResult {
+    crate::tlsrpt::sts_result(&domain(), outcome.policy.as_ref(), outcome.error.as_ref())
 }
 
 fn txt(records: &[&str]) -> Result<Answer<Vec<Vec<u8>>>, LookupError> {
@@ -79,11 +83,8 @@ fn no_record_no_policy() {
         assert_eq!(outcome.policy, None);
         assert_eq!(outcome.cache, None);
         assert_eq!(outcome.error, None);
-        assert_eq!(
-            outcome.tls_result.policy.policy_type,
-            PolicyType::NoPolicyFound
-        );
-        assert_eq!(outcome.tls_result.policy.policy_domain, "example.com");
+        assert_eq!(sts(&outcome).policy.policy_type, PolicyType::NoPolicyFound);
+        assert_eq!(sts(&outcome).policy.policy_domain, "example.com");
     }
 }
 
@@ -96,9 +97,9 @@ fn new_policy_is_fetched_and_returned_for_caching() {
     assert_eq!(outcome.policy, Some(fetched().policy));
     assert_eq!(outcome.cache, Some(cached("abc", 500)));
     assert_eq!(outcome.error, None);
-    assert_eq!(outcome.tls_result.policy.policy_type, PolicyType::Sts);
-    assert_eq!(outcome.tls_result.policy.mx_host, ["mx.example.com"]);
-    assert_eq!(outcome.tls_result.policy.policy_string.len(), 4);
+    assert_eq!(sts(&outcome).policy.policy_type, PolicyType::Sts);
+    assert_eq!(sts(&outcome).policy.mx_host, ["mx.example.com"]);
+    assert_eq!(sts(&outcome).policy.policy_string.len(), 4);
 }
 
 #[test]
@@ -138,16 +139,13 @@ fn txt_failure_keeps_a_valid_cached_policy() {
     let cache = cached("abc", 500);
     let outcome = done(discover(&domain(), Some(&cache), servfail(), 1000));
     assert_eq!(outcome.policy, Some(fetched().policy));
-    let error = outcome.error.unwrap();
+    let error = outcome.error.clone().unwrap();
     assert_eq!(error.kind(), ErrorKind::Dns);
-    assert_eq!(outcome.tls_result.policy.policy_type, PolicyType::Sts);
+    assert_eq!(sts(&outcome).policy.policy_type, PolicyType::Sts);
     // Expired: nothing.
     let outcome = done(discover(&domain(), Some(&cache), servfail(), 1500));
     assert_eq!(outcome.policy, None);
-    assert_eq!(
-        outcome.tls_result.policy.policy_type,
-        PolicyType::NoPolicyFound
-    );
+    assert_eq!(sts(&outcome).policy.policy_type, PolicyType::NoPolicyFound);
     // No record at all keeps it as well (RFC 8461 §5.1).
     let outcome = done(discover(&domain(), Some(&cache), txt(&[]), 1000));
     assert_eq!(outcome.policy, Some(fetched().policy));
@@ -188,17 +186,17 @@ fn fetch_failure_falls_back_to_a_valid_cached_policy() {
         outcome.error.as_ref().map(StsError::kind),
         Some(ErrorKind::Protocol)
     );
-    assert_eq!(outcome.tls_result.policy.policy_type, PolicyType::Sts);
+    assert_eq!(sts(&outcome).policy.policy_type, PolicyType::Sts);
     assert_eq!(
-        outcome.tls_result.failure_details[0].result_type,
+        sts(&outcome).failure_details[0].result_type,
         "sts-policy-fetch-error"
     );
     // Without a valid cached policy: none, and the failure is reported.
     let pending = fetch_of(discover(&domain(), None, txt(&["v=STSv1; id=new"]), 1000));
     let outcome = pending.finish(Err(failure()));
     assert_eq!(outcome.policy, None);
-    assert_eq!(outcome.tls_result.policy.policy_type, PolicyType::Sts);
-    assert_eq!(outcome.tls_result.failure_details.len(), 1);
+    assert_eq!(sts(&outcome).policy.policy_type, PolicyType::Sts);
+    assert_eq!(sts(&outcome).failure_details.len(), 1);
     assert_eq!(
         outcome.error.unwrap().to_string(),
         "fetching https://mta-sts.example.com/.well-known/mta-sts.txt: http status 404, expected 200"

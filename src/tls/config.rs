@@ -11,7 +11,6 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::time_provider::TimeProvider;
 use rustls::{ClientConfig, ClientConnection};
 
-use super::results::{ReportContext, TlsResults};
 use super::tlsa::Tlsa;
 use super::verifier::{SmtpVerifier, VerifierConfig};
 
@@ -38,10 +37,6 @@ pub struct TlsConfig {
     /// The wall-clock time when the session was created, for certificate validity; the
     /// session adds the time passed since (the core reads no clock).
     pub wall_clock: UnixTime,
-    /// Addresses and names for the TLS reports' failure details.
-    pub report: ReportContext,
-    /// The TLS-reporting results to add to.
-    pub results: TlsResults,
 }
 
 impl Default for TlsConfig {
@@ -55,8 +50,6 @@ impl Default for TlsConfig {
             extra_roots: Vec::new(),
             client_certificate: None,
             wall_clock: UnixTime::since_unix_epoch(std::time::Duration::ZERO),
-            report: ReportContext::default(),
-            results: TlsResults::default(),
         }
     }
 }

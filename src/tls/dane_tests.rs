@@ -208,9 +208,7 @@ fn wrong_hash_lengths_are_errors() {
         ]
     ));
     assert_eq!(
-        crate::tls::failure::Failure::dane(&result)
-            .reason
-            .as_deref(),
+        crate::tlsrpt::Failure::dane(&result).reason.as_deref(),
         Some("dane-no-match+errors")
     );
 }

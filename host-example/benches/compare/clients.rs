@@ -68,6 +68,8 @@ pub fn native(addr: SocketAddr, message: &[u8], budget: Budget) -> Run {
         tls_mode: TlsMode::Skip,
         timeouts: Timeouts::default(),
         tls: Default::default(),
+        tls_results: Default::default(),
+        report: Default::default(),
         auth: None,
     };
     let mut session = Session::new(config, Instant::now());

@@ -11,6 +11,8 @@ fn ready_session(now: Instant, ehlo: &[u8]) -> Session {
         tls_mode: TlsMode::Skip,
         timeouts: Timeouts::default(),
         tls: crate::tls::TlsConfig::default(),
+        tls_results: crate::tlsrpt::TlsResults::default(),
+        report: crate::tlsrpt::ReportContext::default(),
         auth: None,
     };
     let mut session = Session::new(config, now);

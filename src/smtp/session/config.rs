@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::sasl::Credentials;
 use crate::tls::TlsConfig;
+use crate::tlsrpt::{ReportContext, TlsResults};
 
 /// The configuration of one session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,8 +17,12 @@ pub struct SessionConfig {
     pub tls_mode: TlsMode,
     /// The deadlines of each phase.
     pub timeouts: Timeouts,
-    /// Verification, client certificate and TLS reporting, when TLS is used.
+    /// Verification and client certificate, when TLS is used.
     pub tls: TlsConfig,
+    /// The TLS-reporting results the session adds to (RFC 8460 §4.4).
+    pub tls_results: TlsResults,
+    /// Addresses and names for the failure details of TLS reports.
+    pub report: ReportContext,
     /// Authenticate after EHLO (after TLS when it is used), RFC 4954; `None`: no AUTH.
     pub auth: Option<AuthConfig>,
 }

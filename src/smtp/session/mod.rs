@@ -48,7 +48,7 @@ use crate::smtp::auth::AuthExchange;
 use crate::smtp::command::{Command, CommandKind};
 use crate::smtp::extensions::Extensions;
 use crate::smtp::reply::{ProtocolError, Reply, ReplyCode};
-use crate::tls::{ReportContext, TlsResults};
+use crate::tlsrpt::{ReportContext, TlsResults};
 
 /// While less than this many bytes wait to be written, the session asks for message data.
 pub const MESSAGE_DATA_HIGH_WATER: usize = 64 * 1024;
@@ -170,10 +170,10 @@ impl Session {
     /// sends EHLO. [`Event::Ready`] or [`Event::OpenFailed`] follows.
     #[must_use]
     pub fn new(mut config: SessionConfig, now: Instant) -> Self {
-        let results = std::mem::take(&mut config.tls.results);
+        let results = std::mem::take(&mut config.tls_results);
         let report = ReportContext {
             receiving_mx_hostname: config.tls.remote_hostname.clone(),
-            ..config.tls.report.clone()
+            ..config.report.clone()
         };
         let tls_valid = config.tls.validate();
         let mut session = Self {

@@ -20,10 +20,11 @@ use super::{Event, Expect, Op, Session, TlsMode};
 use crate::error::{Error, ErrorKind};
 use crate::smtp::command::{Command, CommandKind};
 use crate::smtp::reply::{Reply, ReplyCode};
-use crate::tls::failure::Failure;
+use crate::tls::TlsState;
 use crate::tls::layer::TlsLayer;
 use crate::tls::verifier::Verification;
-use crate::tls::{TlsResults, TlsState};
+use crate::tlsrpt::Failure;
+use crate::tlsrpt::TlsResults;
 
 impl Session {
     /// What TLS looks like, once the handshake completed; `None` without TLS.
@@ -83,7 +84,7 @@ impl Session {
         // them to the handshake, which fails with a record header error: reported the same.
         if self.transport.has_input() {
             let failure = Failure {
-                result_type: crate::tls::failure::VALIDATION_FAILURE,
+                result_type: crate::tlsrpt::failure::VALIDATION_FAILURE,
                 reason: Some("tls-record-header-error".into()),
             };
             self.results.add(0, 1, Some(self.report.details(&failure)));

@@ -18,7 +18,8 @@ use sha2::{Digest, Sha256};
 use super::*;
 use crate::error::ErrorKind;
 use crate::tls::testing::{self, Alg, Ca, Cert};
-use crate::tls::{ClientCertificate, ReportContext, TlsConfig, Tlsa};
+use crate::tls::{ClientCertificate, TlsConfig, Tlsa};
+use crate::tlsrpt::ReportContext;
 
 const TLS12: &SupportedProtocolVersion = &rustls::version::TLS12;
 const TLS13: &SupportedProtocolVersion = &rustls::version::TLS13;
@@ -70,12 +71,6 @@ fn tls_config(remote: &str) -> TlsConfig {
     TlsConfig {
         remote_hostname: remote.into(),
         wall_clock: testing::now(),
-        report: ReportContext {
-            sending_mta_ip: "192.0.2.1".into(),
-            receiving_ip: "192.0.2.2".into(),
-            ..ReportContext::default()
-        },
-        results: crate::tls::TlsResults::no_policy(remote),
         ..TlsConfig::default()
     }
 }
@@ -99,6 +94,12 @@ impl Pair {
             ehlo_hostname: "client.example".into(),
             tls_mode: mode,
             timeouts: Timeouts::default(),
+            tls_results: crate::tlsrpt::TlsResults::no_policy(&tls.remote_hostname),
+            report: ReportContext {
+                sending_mta_ip: "192.0.2.1".into(),
+                receiving_ip: "192.0.2.2".into(),
+                ..ReportContext::default()
+            },
             tls,
             auth: None,
         };
@@ -226,14 +227,14 @@ impl Pair {
     }
 }
 
-fn counts(result: &crate::tls::report::PolicyResult) -> (u64, u64) {
+fn counts(result: &crate::tlsrpt::PolicyResult) -> (u64, u64) {
     (
         result.summary.total_successful_session_count,
         result.summary.total_failure_session_count,
     )
 }
 
-fn reasons(result: &crate::tls::report::PolicyResult) -> Vec<(String, Option<String>)> {
+fn reasons(result: &crate::tlsrpt::PolicyResult) -> Vec<(String, Option<String>)> {
     result
         .failure_details
         .iter()

@@ -499,6 +499,8 @@ fn run_file(file: &str, text: &str) {
                     tls_mode: TlsMode::Opportunistic,
                     timeouts: Timeouts::default(),
                     tls: crate::tls::TlsConfig::default(),
+                    tls_results: crate::tlsrpt::TlsResults::default(),
+                    report: crate::tlsrpt::ReportContext::default(),
                     auth: None,
                 },
                 session: None,

@@ -16,8 +16,8 @@
 
 use rustls::AlertDescription;
 
-use super::dane::DaneVerification;
-use super::pkix::PkixError;
+use crate::tls::dane::DaneVerification;
+use crate::tls::pkix::PkixError;
 
 /// RFC 8460 §4.3.1 "starttls-not-supported".
 pub const STARTTLS_NOT_SUPPORTED: &str = "starttls-not-supported";
