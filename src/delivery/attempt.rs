@@ -160,11 +160,11 @@ where
         }
     }
 
-    /// Whether the request's deadline has passed; the first time, every pending recipient
-    /// gets a timeout.
+    /// Whether the request's deadline has passed; the first time, unless the last host
+    /// timed out already, every pending recipient gets a timeout.
     fn limit_passed(&mut self) -> bool {
         let passed = self.limit.is_some_and(|limit| self.platform.now() >= limit);
-        let reported = matches!(self.last_error, Some(Error::Timeout { command: None }));
+        let reported = matches!(self.last_error, Some(Error::Timeout { .. }));
         if passed && !reported {
             self.fail_all(Error::timeout(None));
         }

@@ -214,10 +214,26 @@ fn ignored_failures(verification: &Verification, verify_pkix: bool) -> Vec<Strin
     if verification.dane_failed() {
         ignored.push("dane: no tlsa record matched".to_string());
     }
-    if let (true, Err(error)) = (verify_pkix, &verification.pkix) {
-        ignored.push(format!("pkix: {error}"));
+    match (verify_pkix, &verification.pkix) {
+        (true, Err(PkixError::Webpki(error))) => {
+            ignored.push(format!("pkix: {}", words(&format!("{error:?}"))));
+        }
+        (true, Err(error)) => ignored.push(format!("pkix: {error}")),
+        _ => {}
     }
     ignored
+}
+
+/// webpki's error name in lowercase words: "UnknownIssuer" is "unknown issuer".
+fn words(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars().take_while(char::is_ascii_alphanumeric) {
+        if c.is_ascii_uppercase() && !out.is_empty() {
+            out.push(' ');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
 }
 
 /// RFC 8446 §4.2.3: the signature schemes usable in TLS 1.3 handshakes.
