@@ -296,6 +296,17 @@ pub enum Error {
     },
 }
 
+/// Whether `reply`, which ended an AUTH exchange that failed with `error`, is the server's
+/// verdict on the authentication (RFC 4954 §6: 535, 534, 454): any 4xx or 5xx, but the 501
+/// that only acknowledges the "*" we sent after a check of ours failed (RFC 4954 §4: the
+/// server "MUST reject the AUTH command by sending a 501 reply"). After a SCRAM "e=" server
+/// error (RFC 5802 §7) even that 501 confirms the server's refusal.
+fn auth_verdict(error: &SaslError, reply: &Reply) -> bool {
+    let refusal = matches!(reply.code.class(), 4 | 5);
+    let servers_own = matches!(error, SaslError::Rejected | SaslError::ServerError(_));
+    refusal && (servers_own || reply.code != ReplyCode::SYNTAX_ERROR_PARAMS)
+}
+
 fn during(command: &Option<CommandKind>) -> String {
     command.map(|c| format!(" during {c}")).unwrap_or_default()
 }
@@ -391,6 +402,10 @@ impl Error {
     ///   code in this case as a temporary" (too many recipients). A 452 is 4xx anyway.
     /// - Permanent without a reply: SIZE exceeded, 8BITMIME missing, a refused message or
     ///   address, API misuse.
+    /// - AUTH: the server's 4xx or 5xx verdict decides, whichever mechanism drew it, also when
+    ///   it answers the "*" we sent after its SCRAM "e=" error; a failure of our own check
+    ///   (a bad challenge, a wrong server signature) acknowledged with 501 is transient, a
+    ///   configuration problem (no mechanism in common, wrong credentials type) permanent.
     /// - Transient: SMTPUTF8 or REQUIRETLS missing (the next hop may differ, RFC 6531 §3.3),
     ///   no recipients accepted (each recipient result says more), an unreadable message,
     ///   botched, closed, i/o, timeouts, protocol violations, and what is not supported yet.
@@ -415,14 +430,13 @@ impl Error {
             | Self::NoMail { .. }
             | Self::DomainNotFound { .. } => true,
             Self::Dns(error) => error.is_permanent(),
-            // A refusal is permanent iff 5xx (535 bad credentials, 534 mechanism too weak);
-            // client-side failures are permanent only when they are configuration problems.
+            // The server's verdict on AUTH is permanent iff 5xx (535 bad credentials, 534
+            // mechanism too weak), whichever mechanism led to it; a failure of our own is
+            // permanent only when it is a configuration problem.
             Self::Auth {
-                error: SaslError::Rejected,
-                reply,
-            } => reply
-                .as_ref()
-                .is_some_and(|r| r.code.is_permanent_negative()),
+                error,
+                reply: Some(reply),
+            } if auth_verdict(error, reply) => reply.code.is_permanent_negative(),
             Self::Auth { error, .. } => error.is_permanent(),
             Self::SmtpUtf8Unsupported
             | Self::RequireTlsUnsupported

@@ -16,9 +16,9 @@ mod common;
 
 use common::{NativeConn, open_options};
 use host_example::bindings::types::TlsMode as WitTlsMode;
+use host_example::connector::{TcpConnection, open_stream};
 use host_example::dns::{Resolver, ZoneResolver};
 use host_example::log_impl::Silent;
-use host_example::tcp_impl::{TcpConnection, open_stream};
 use host_example::{EMBEDDED_COMPONENT, Host, HostConfig};
 use rcgen::{CertificateParams, KeyPair, PKCS_ECDSA_P256_SHA256, PKCS_RSA_SHA256};
 use rustls::crypto::CryptoProvider;

@@ -9,7 +9,7 @@ wasmtime::component::bindgen!({
     exports: { default: async },
     with: {
         "wasi": wasmtime_wasi::p2::bindings,
-        "smtp:client/tcp.connection": crate::tcp_impl::TcpConnection,
+        "smtp:client/tcp.connection": crate::connector::TcpConnection,
         "smtp:client/spool.message": crate::spool_impl::SpoolMessage,
     },
 });

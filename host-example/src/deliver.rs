@@ -2,18 +2,21 @@
 //! component's `delivery.deliver` (one call per domain), with the MTA-STS policy cache kept
 //! by the host (RFC 8461 §5.1: the component is stateless).
 
-use crate::bindings::client::{Envelope, LineEndings, OpenOptions, Recipient};
+use crate::bindings::client::{Envelope, LineEndings, OpenOptions};
 use crate::bindings::delivery::{
     DeliveryReport, DeliveryRequest, Outgoing, RecipientStatus, StsPolicy, TlsLevel,
 };
 use crate::bindings::resolver::IpFamily;
-use crate::bindings::types::{Domain, IpDomain, TlsMode};
+use crate::bindings::types::{ErrorKind, TlsMode};
+use crate::convert::{
+    domain, ip_addr, ip_address, ip_domain_text, millis, next_hop, recipients, uniform_timeouts,
+};
 use crate::host::{Host, HostError, Instance};
 use crate::report::{
     AttemptReport, ErrorReport, RecipientReport, Report, ServerReport, Status, TlsReport,
     reply_parts,
 };
-use crate::send::uniform_timeouts;
+use crate::send::tlsrpt_json;
 use crate::spool_impl::SpoolMessage;
 use crate::sts_cache::StsCache;
 use std::collections::BTreeMap;
@@ -71,7 +74,13 @@ pub async fn deliver(host: &Host, request: &DeliverRequest) -> Result<Report, Ho
     for (domain, to) in by_domain {
         let mut instance = host.instantiate().await?;
         let cached = request.sts_cache.as_ref().and_then(|c| c.get(&domain));
-        let delivery = delivery_request(request, &domain, cached);
+        let mut delivery = delivery_request(request, &domain, cached);
+        delivery.local_addresses = host
+            .config()
+            .local_addresses
+            .iter()
+            .map(|ip| ip_address(*ip))
+            .collect();
         let envelope = envelope(request, &to);
         let report = host
             .deadline(deliver_domain(
@@ -84,8 +93,17 @@ pub async fn deliver(host: &Host, request: &DeliverRequest) -> Result<Report, Ho
             cache.put(&domain, policy);
         }
         merge(&mut instance, &mut merged, &report).await?;
+        let refused = refused_by_policy(&domain, &instance);
         for recipient in report.messages.iter().flat_map(|m| &m.recipients) {
-            recipients.insert(recipient.address.clone(), recipient_report(recipient));
+            let mut outcome = recipient_report(recipient);
+            if let Some(error) = refused
+                .as_ref()
+                .filter(|_| outcome.status == Status::Temporary)
+            {
+                outcome.status = Status::Permanent;
+                merged.error = Some(error.clone());
+            }
+            recipients.insert(recipient.address.clone(), outcome);
         }
     }
     merged.recipients = request
@@ -112,12 +130,7 @@ pub async fn deliver_domain(
 ) -> Result<DeliveryReport, HostError> {
     let mut outgoing = Vec::with_capacity(messages.len());
     for (envelope, message) in messages {
-        let message = instance
-            .store
-            .data_mut()
-            .table()
-            .push(message)
-            .map_err(|e| HostError::Trap(e.to_string()))?;
+        let message = instance.push(message)?;
         outgoing.push(Outgoing { envelope, message });
     }
     instance
@@ -131,11 +144,11 @@ pub async fn deliver_domain(
 /// The request for one recipient domain.
 pub fn delivery_request(
     request: &DeliverRequest,
-    domain: &str,
+    recipient_domain: &str,
     cached_sts_policy: Option<StsPolicy>,
 ) -> DeliveryRequest {
     DeliveryRequest {
-        next_hop: next_hop(domain),
+        next_hop: next_hop(recipient_domain),
         port: request.port,
         tls_level: request.tls_level,
         tls_required_no: request.tls_required_no,
@@ -143,7 +156,7 @@ pub fn delivery_request(
             // Decided per host by the component.
             tls_mode: TlsMode::Opportunistic,
             verify_pkix: false,
-            ehlo_hostname: ascii(&request.ehlo),
+            ehlo_hostname: domain(&request.ehlo),
             remote_hostname: None,
             auth: None,
             dane_records: None,
@@ -158,9 +171,7 @@ pub fn delivery_request(
         local_addresses: Vec::new(),
         cached_sts_policy,
         ip_family: IpFamily::Any,
-        connect_timeout_ms: request
-            .timeout
-            .map_or(0, |t| u32::try_from(t.as_millis()).unwrap_or(u32::MAX)),
+        connect_timeout_ms: request.timeout.map_or(0, millis),
     }
 }
 
@@ -168,14 +179,7 @@ pub fn delivery_request(
 pub fn envelope(request: &DeliverRequest, to: &[String]) -> Envelope {
     Envelope {
         mail_from: request.from.clone(),
-        recipients: to
-            .iter()
-            .map(|address| Recipient {
-                address: address.clone(),
-                notify: Vec::new(),
-                original_recipient: None,
-            })
-            .collect(),
+        recipients: recipients(to),
         size: request.size,
         require_eightbitmime: request.eight_bit_mime,
         require_smtputf8: request.smtputf8,
@@ -193,9 +197,7 @@ async fn merge(
 ) -> Result<(), HostError> {
     for attempt in &report.attempts {
         let host = ip_domain_text(&attempt.host);
-        let ip = attempt
-            .address
-            .map(|a| crate::tcp_impl::ip_addr(a).to_string());
+        let ip = attempt.address.map(|a| ip_addr(a).to_string());
         if attempt.tls.is_some() || !attempt.extensions.is_empty() {
             merged.tls = attempt.tls.as_ref().map(TlsReport::from);
             merged.server = Some(ServerReport {
@@ -213,14 +215,30 @@ async fn merge(
         });
     }
     for results in &report.tls_results {
-        merged
-            .tlsrpt
-            .extend(crate::send::tlsrpt_json(instance, results).await?);
+        merged.tlsrpt.extend(tlsrpt_json(instance, results).await?);
     }
     if let Some(error) = &report.error {
         merged.error = Some(ErrorReport::from(error));
     }
     Ok(())
+}
+
+/// The policy failure of a delivery whose every connect the egress policy refused: no socket
+/// was opened, so the component saw temporary `io` errors; retrying cannot help while the
+/// MX records point there (Postfix bounces an MX that loops back to itself), so it is
+/// permanent. `None` when something was dialed or nothing was tried.
+fn refused_by_policy(domain: &str, instance: &Instance) -> Option<ErrorReport> {
+    let connects = instance.store.data().connects();
+    (connects.denied > 0 && connects.allowed == 0).then(|| {
+        ErrorReport::of(
+            ErrorKind::Policy,
+            true,
+            format!(
+                "the egress policy refused every address of the mail servers of {domain} \
+                 (loopback, private or not routable; see the attempts)"
+            ),
+        )
+    })
 }
 
 fn recipient_report(recipient: &crate::bindings::delivery::RecipientReport) -> RecipientReport {
@@ -248,30 +266,4 @@ fn domain_of(address: &str) -> &str {
     address
         .rsplit_once('@')
         .map_or(address, |(_, domain)| domain)
-}
-
-/// A next hop: an address literal `[192.0.2.1]` is an IP, anything else a domain.
-fn next_hop(domain: &str) -> IpDomain {
-    let literal = domain
-        .strip_prefix('[')
-        .and_then(|d| d.strip_suffix(']'))
-        .map(|d| d.strip_prefix("IPv6:").unwrap_or(d));
-    match literal.and_then(|ip| ip.parse::<std::net::IpAddr>().ok()) {
-        Some(ip) => IpDomain::Ip(crate::tcp_impl::ip_address(ip)),
-        None => IpDomain::Domain(ascii(domain)),
-    }
-}
-
-fn ascii(name: &str) -> Domain {
-    Domain {
-        ascii: name.to_string(),
-        unicode: None,
-    }
-}
-
-fn ip_domain_text(host: &IpDomain) -> String {
-    match host {
-        IpDomain::Ip(ip) => crate::tcp_impl::ip_addr(*ip).to_string(),
-        IpDomain::Domain(domain) => domain.unicode.clone().unwrap_or(domain.ascii.clone()),
-    }
 }

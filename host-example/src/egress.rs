@@ -3,7 +3,14 @@
 //! The `tcp` import asks the host's [`EgressPolicy`] before every connect; a refusal is the
 //! WIT error `tcp-error::denied` with the policy's reason, and no socket is opened. A platform
 //! running other people's deliveries wants [`AddressPolicy::public_only`] (no loopback, no
-//! private networks, no cloud metadata address); the command line allows everything.
+//! private networks, no cloud metadata address). The command line uses it for `deliver`
+//! (a hostile domain's MX records must not point us at the local MTA or internal services),
+//! [`AddressPolicy::dialable`] for `deliver --allow-private-addresses` (tests, labs) and
+//! `probe`, and [`AddressPolicy::allow_all`] for `send` to the server its user names.
+//!
+//! When the policy refused every address of a delivery, [`deliver`](crate::deliver) reports
+//! it as a permanent `policy` failure: retrying cannot help while the domain's MX records
+//! point there, and Postfix likewise bounces mail whose MX loops back to itself.
 
 use ipnet::IpNet;
 use std::net::{IpAddr, SocketAddr};
@@ -28,14 +35,24 @@ pub struct AddressPolicy {
     pub denied: Vec<IpNet>,
 }
 
-/// The special-purpose ranges of the IANA registries ([RFC 6890 §2.2.2] and §2.2.3, with
-/// later additions) that are not globally reachable: "this network", private networks
-/// (RFC 1918, RFC 4193), shared address space (RFC 6598), loopback, link local (cloud
-/// metadata services live there), documentation and benchmarking, multicast and reserved.
+/// Addresses no SMTP server can have, never dialed for MX delivery: "this network" (RFC 6890
+/// §2.2.2; Linux connects 0.0.0.0 to the local machine), multicast (RFC 5771, RFC 4291
+/// §2.7), and the reserved 240.0.0.0/4 with the limited broadcast address (RFC 919).
+const NEVER_DIALED: &[&str] = &[
+    "0.0.0.0/8",
+    "224.0.0.0/4",
+    "240.0.0.0/4",
+    "::/128",
+    "ff00::/8",
+];
+
+/// The other special-purpose ranges of the IANA registries ([RFC 6890 §2.2.2] and §2.2.3, with
+/// later additions) that are not globally reachable: private networks (RFC 1918, RFC 4193),
+/// shared address space (RFC 6598), loopback, link local (cloud metadata services live
+/// there), documentation and benchmarking.
 ///
 /// [RFC 6890 §2.2.2]: https://www.rfc-editor.org/rfc/rfc6890#section-2.2.2
 const NOT_GLOBAL: &[&str] = &[
-    "0.0.0.0/8",
     "10.0.0.0/8",
     "100.64.0.0/10",
     "127.0.0.0/8",
@@ -47,17 +64,22 @@ const NOT_GLOBAL: &[&str] = &[
     "198.18.0.0/15",
     "198.51.100.0/24",
     "203.0.113.0/24",
-    "224.0.0.0/4",
-    "240.0.0.0/4",
-    "::/128",
     "::1/128",
     "64:ff9b:1::/48",
     "100::/64",
     "2001:db8::/32",
     "fc00::/7",
     "fe80::/10",
-    "ff00::/8",
 ];
+
+/// Parsed ranges of `lists`.
+fn ranges(lists: &[&[&str]]) -> Vec<IpNet> {
+    lists
+        .iter()
+        .flat_map(|list| list.iter())
+        .filter_map(|range| range.parse().ok())
+        .collect()
+}
 
 impl AddressPolicy {
     /// Every address and port (the command line's policy).
@@ -65,15 +87,23 @@ impl AddressPolicy {
         AddressPolicy::default()
     }
 
-    /// Only globally reachable addresses, any port: the default for a platform.
+    /// Only globally reachable addresses, any port: the default for a platform, and the
+    /// command line's for `deliver`.
     pub fn public_only() -> Self {
         AddressPolicy {
             ports: Vec::new(),
             allowed: Vec::new(),
-            denied: NOT_GLOBAL
-                .iter()
-                .filter_map(|range| range.parse().ok())
-                .collect(),
+            denied: ranges(&[NEVER_DIALED, NOT_GLOBAL]),
+        }
+    }
+
+    /// Every address an SMTP server can have, loopback and private ranges included: never
+    /// unspecified, multicast or broadcast (`deliver --allow-private-addresses`, `probe`).
+    pub fn dialable() -> Self {
+        AddressPolicy {
+            ports: Vec::new(),
+            allowed: Vec::new(),
+            denied: ranges(&[NEVER_DIALED]),
         }
     }
 
@@ -117,24 +147,45 @@ mod tests {
         policy.check(remote.parse().unwrap(), None)
     }
 
+    /// Every one of `remotes` is refused for being in a denied range.
+    fn assert_refused(policy: &AddressPolicy, remotes: &[&str]) {
+        for remote in remotes {
+            let reason = check(policy, remote).unwrap_err();
+            assert!(reason.contains("denied range"), "{remote}: {reason}");
+        }
+    }
+
+    fn assert_allowed(policy: &AddressPolicy, remotes: &[&str]) {
+        for remote in remotes {
+            assert_eq!(check(policy, remote), Ok(()), "{remote}");
+        }
+    }
+
     #[test]
     fn public_only_refuses_internal_addresses() {
         let policy = AddressPolicy::public_only();
-        assert_eq!(NOT_GLOBAL.len(), policy.denied.len(), "every range parses");
-        for internal in [
-            "127.0.0.1:25",
-            "10.1.2.3:25",
-            "169.254.169.254:80",
-            "[::1]:25",
-            "[fd00::1]:25",
-            "[::ffff:192.168.1.1]:25",
-        ] {
-            let reason = check(&policy, internal).unwrap_err();
-            assert!(reason.contains("denied range"), "{internal}: {reason}");
-        }
-        for public in ["8.8.8.8:25", "[2a00:1450::1]:25", "[::ffff:8.8.8.8]:25"] {
-            assert_eq!(check(&policy, public), Ok(()), "{public}");
-        }
+        assert_eq!(
+            NEVER_DIALED.len() + NOT_GLOBAL.len(),
+            policy.denied.len(),
+            "every range parses"
+        );
+        assert_refused(
+            &policy,
+            &[
+                "127.0.0.1:25",
+                "10.1.2.3:25",
+                "169.254.169.254:80",
+                "[::1]:25",
+                "[fd00::1]:25",
+                "[::ffff:192.168.1.1]:25",
+                "0.0.0.0:25",
+                "[ff02::1]:25",
+            ],
+        );
+        assert_allowed(
+            &policy,
+            &["8.8.8.8:25", "[2a00:1450::1]:25", "[::ffff:8.8.8.8]:25"],
+        );
     }
 
     #[test]
@@ -149,5 +200,30 @@ mod tests {
         );
         assert!(check(&policy, "10.0.0.1:25").is_err());
         assert_eq!(check(&AddressPolicy::allow_all(), "127.0.0.1:1"), Ok(()));
+    }
+
+    #[test]
+    fn dialable_refuses_only_what_no_server_has() {
+        let policy = AddressPolicy::dialable();
+        for never in [
+            "0.0.0.0:25",
+            "224.0.0.1:25",
+            "255.255.255.255:25",
+            "[::]:25",
+            "[ff02::1]:25",
+            "[::ffff:0.0.0.0]:25",
+        ] {
+            let reason = check(&policy, never).unwrap_err();
+            assert!(reason.contains("denied range"), "{never}: {reason}");
+        }
+        for lab in ["127.0.0.1:25", "10.1.2.3:25", "[::1]:25", "8.8.8.8:25"] {
+            assert_eq!(check(&policy, lab), Ok(()), "{lab}");
+        }
+        for never in ["0.0.0.0:25", "[ff02::1]:25"] {
+            assert!(
+                check(&AddressPolicy::public_only(), never).is_err(),
+                "{never}"
+            );
+        }
     }
 }

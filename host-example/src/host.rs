@@ -3,18 +3,18 @@
 //! budget measures).
 
 use crate::bindings::SmtpClientPre;
+use crate::connector::{TcpConnection, TcpConnector, TokioConnector};
 use crate::dns::DnsBackend;
 use crate::egress::{AddressPolicy, EgressPolicy};
 use crate::limits::{CpuMeter, EPOCH_TICK, LimitExceeded, MemoryLimiter};
 use crate::log_impl::Logger;
-use crate::state::HostState;
-use crate::tcp_impl::{TcpConnection, TcpConnector, TokioConnector};
+use crate::state::{ConnectCounts, HostState};
 use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
-use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::component::{Component, HasSelf, Linker, Resource};
 use wasmtime::{Cache, CallHook, Config, Engine, EngineWeak, Store, UpdateDeadline};
 use wasmtime_wasi::WasiCtx;
 
@@ -64,6 +64,10 @@ pub struct HostConfig {
     pub connector: Arc<dyn TcpConnector>,
     /// Consulted before every connect of the `tcp` import.
     pub egress: Arc<dyn EgressPolicy>,
+    /// The local addresses to connect from, at most one per family (`--source`): passed as
+    /// the `local-addresses` of every delivery request and used by [`Host::dial`]; empty:
+    /// the system chooses.
+    pub local_addresses: Vec<IpAddr>,
     /// Where transcripts and log lines go.
     pub logger: Arc<dyn Logger>,
     /// The most linear memory one instance may have, in bytes.
@@ -82,6 +86,7 @@ impl HostConfig {
             resolver,
             connector: Arc::new(TokioConnector),
             egress: Arc::new(AddressPolicy::public_only()),
+            local_addresses: Vec::new(),
             logger,
             max_guest_memory: 64 << 20,
             max_guest_cpu: Duration::from_secs(10),
@@ -128,6 +133,21 @@ fn add_imports(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
 pub struct Instance {
     pub store: Store<HostState>,
     pub bindings: crate::bindings::SmtpClient,
+}
+
+impl Instance {
+    /// Put `value` (a connection, a message) into the instance's table, to pass it to an
+    /// export.
+    ///
+    /// # Errors
+    /// [`HostError::Trap`] when the table is full.
+    pub fn push<T: Send + 'static>(&mut self, value: T) -> Result<Resource<T>, HostError> {
+        self.store
+            .data_mut()
+            .table()
+            .push(value)
+            .map_err(|e| HostError::Trap(e.to_string()))
+    }
 }
 
 impl Host {
@@ -208,6 +228,7 @@ impl Host {
             logger: Arc::clone(&self.config.logger),
             memory: MemoryLimiter::new(self.config.max_guest_memory),
             cpu: cpu.clone(),
+            connects: ConnectCounts::default(),
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.memory);
@@ -245,19 +266,26 @@ impl Host {
     }
 
     /// Connect to `remote` as the component's `tcp.connect` would: checked by the egress
-    /// policy, opened by the connector. For connections the host dials itself and hands to
-    /// the component (as `send` does).
+    /// policy, opened by the connector, from the local address of
+    /// [`HostConfig::local_addresses`] with `remote`'s family when there is one. For
+    /// connections the host dials itself and hands to the component (as `send` does).
     ///
     /// # Errors
     /// `PermissionDenied` with the policy's reason when it refuses, else the connector's error.
     pub async fn dial(&self, remote: SocketAddr, limit: Duration) -> io::Result<TcpConnection> {
-        if let Err(reason) = self.config.egress.check(remote, None) {
+        let local = self
+            .config
+            .local_addresses
+            .iter()
+            .copied()
+            .find(|ip| ip.is_ipv4() == remote.is_ipv4());
+        if let Err(reason) = self.config.egress.check(remote, local) {
             return Err(io::Error::new(
                 io::ErrorKind::PermissionDenied,
                 format!("denied by host policy: {reason}"),
             ));
         }
-        self.config.connector.connect(remote, None, limit).await
+        self.config.connector.connect(remote, local, limit).await
     }
 
     /// Run one delivery within [`HostConfig::max_delivery_time`] of wall-clock time; when it

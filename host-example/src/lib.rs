@@ -1,17 +1,20 @@
-//! A wasmtime host for the smtpclient component, and the `host-example` command line.
+//! A wasmtime host for the smtpclient component (the library), and the `host-example`
+//! command line ([`cli`]).
 //!
-//! The host supplies the component's imports: `tcp` on real sockets ([`tcp_impl`]),
-//! `resolver` from real DNS or a zone file ([`dns`], [`resolver_impl`]) and `log`
-//! ([`log_impl`]). [`Host`] loads the component once and instantiates it per delivery, within
-//! the [`limits`] of guest memory, guest CPU and wall-clock time; every connect passes the
-//! [`egress`] policy. DNS ([`dns::DnsBackend`]) and connections ([`tcp_impl::TcpConnector`])
-//! are pluggable.
+//! [`Host`] loads the component once and instantiates it per delivery ([`state`] is what one
+//! instance carries), within the [`limits`] of guest memory, guest CPU and wall-clock time.
+//! One file per import: `tcp` ([`tcp_impl`]), `resolver` ([`resolver_impl`]), `log`
+//! ([`log_impl`]), `spool` ([`spool_impl`]). What an embedder plugs in: the DNS
+//! ([`dns::DnsBackend`]), the connector ([`connector::TcpConnector`]) and the egress policy
+//! ([`egress::EgressPolicy`]) every connect passes. [`convert`] turns std types into the
+//! contract's. [`session`] holds the calls on an open session. On top: [`send`] (submission), [`deliver`] (MX delivery with an MTA-STS
+//! cache, [`sts_cache`]) and [`probe`], which report in [`report`]'s terms.
 
 pub mod bindings;
 pub mod cli;
-pub mod cli_deliver;
+pub mod connector;
+pub mod convert;
 pub mod deliver;
-pub mod demo;
 pub mod dns;
 pub mod egress;
 pub mod host;
@@ -22,6 +25,7 @@ pub mod progress;
 pub mod report;
 pub mod resolver_impl;
 pub mod send;
+pub mod session;
 pub mod sink;
 pub mod spool_impl;
 pub mod state;

@@ -29,28 +29,6 @@ pub struct Stderr {
     pub verbosity: u8,
 }
 
-/// The resolver of the command line for its `-v` count: with `-vv`, every lookup the
-/// component makes is shown on stderr ([`crate::dns::Shown`]).
-pub fn resolver_for_verbosity(
-    resolver: crate::dns::Resolver,
-    verbosity: u8,
-) -> std::sync::Arc<dyn crate::dns::DnsBackend> {
-    if verbosity >= 2 {
-        std::sync::Arc::new(crate::dns::Shown(resolver))
-    } else {
-        std::sync::Arc::new(resolver)
-    }
-}
-
-/// The logger of the command line's `-v` count: [`Silent`] without, else [`Stderr`].
-pub fn for_verbosity(verbosity: u8) -> std::sync::Arc<dyn Logger> {
-    if verbosity > 0 {
-        std::sync::Arc::new(Stderr { verbosity })
-    } else {
-        std::sync::Arc::new(Silent)
-    }
-}
-
 impl Logger for Stderr {
     fn enabled(&self, level: Level) -> bool {
         match level {

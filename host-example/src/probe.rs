@@ -1,50 +1,31 @@
-//! `probe DOMAIN`: what a postmaster wants to see about a domain's mail servers — MX hosts,
+//! `probe`: what a postmaster wants to see about a domain's mail servers — MX hosts,
 //! addresses, DNSSEC, TLSA records, the MTA-STS policy, and per MX the EHLO extensions, the
 //! TLS version and cipher, and the PKIX and DANE verdicts — through the component.
 //!
-//! Each MX gets one session on its first address with opportunistic TLS and
-//! `ignore-tls-verify-errors`, so a failed verification is reported rather than fatal; DANE is
-//! checked with the host's usable TLSA records when their lookup was authentic.
-//! Exit codes: 0 every MX host answered SMTP; 75 a lookup failed temporarily or some MX
-//! host did not answer; 69 the domain has no MX record (or a null MX, RFC 7505).
+//! The component decides what delivery would decide: the hosts and their order (MX, null MX,
+//! implicit MX, CNAMEs) from `delivery.gather-destinations`, the addresses from `gather-ips`,
+//! the usable TLSA records from `gather-tlsa` and the names a DANE-TA certificate may carry
+//! from `gather-tlsa-names`. Each host gets one session on its first address with
+//! opportunistic TLS and `ignore-tls-verify-errors`, so a failed verification is reported
+//! rather than fatal; DANE is checked with the usable records.
 
 use crate::bindings::client::OpenOptions;
+use crate::bindings::delivery::{Addresses, Destinations, TlsaNamesInput, TlsaPolicy};
 use crate::bindings::exports::smtp::client::mta_sts::Mode;
-use crate::bindings::types::{Domain, TlsMode, Tlsa};
-use crate::cli::{fail, load_host};
-use crate::dns::{DnsBackend, IpFamily, LookupError};
-use crate::host::{Host, HostConfig, HostError};
-use crate::log_impl::Silent;
-use crate::report::exit;
-use crate::send::uniform_timeouts;
-use clap::Args;
+use crate::bindings::resolver::IpFamily;
+use crate::bindings::types::{Domain, ErrorKind, IpDomain, TlsMode, Tlsa};
+use crate::convert::{domain, ip_addr, next_hop, uniform_timeouts};
+use crate::dns::LookupError;
+use crate::host::{Host, HostError, Instance};
+use crate::report::tlsa_text;
+use crate::session::{close, extensions, tls_state};
 use serde::Serialize;
-use std::net::{IpAddr, SocketAddr};
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::net::SocketAddr;
 use std::time::Duration;
 
-/// `probe` flags (DESIGN.md "The command line").
-#[derive(Args, Debug)]
-pub struct ProbeArgs {
-    /// The domain whose mail servers to examine.
-    domain: String,
-    /// Use this DNS resolver (trusted for DNSSEC).
-    #[arg(long, value_name = "IP[:PORT]", conflicts_with = "zone")]
-    dns: Option<String>,
-    /// Answer DNS lookups from this zone file instead of DNS.
-    #[arg(long, value_name = "FILE")]
-    zone: Option<PathBuf>,
-    /// The SMTP port of the MX hosts.
-    #[arg(long, default_value_t = 25)]
-    port: u16,
-    /// Deadline of each connect and each reply, in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
-    timeout: u64,
-    /// Print one JSON object on stdout.
-    #[arg(long)]
-    json: bool,
-}
+/// TLSA records for SMTP are published for port 25 whatever port is dialed (RFC 7672
+/// §2.2.3); the component looks them up there, and so does the listing of all records.
+const SMTP_PORT: u16 = 25;
 
 /// What `probe` found (the `--json` object).
 #[derive(Debug, Serialize)]
@@ -52,27 +33,34 @@ pub struct ProbeReport {
     pub domain: String,
     /// The MX answer was DNSSEC-authentic.
     pub dnssec: bool,
+    /// The hosts in the order delivery would try them.
     pub mx: Vec<MxReport>,
     pub mta_sts: StsReport,
-    /// Why the MX lookup failed, if it did.
+    /// Why no host could be had (other than a null MX), if so.
     pub error: Option<String>,
 }
 
-/// One MX host.
+/// One host: an MX, or the domain itself without MX records (implicit MX, RFC 5321 §5.1).
 #[derive(Debug, Serialize)]
 pub struct MxReport {
+    /// The host name, absolute (with the trailing dot), or an IP address.
     pub host: String,
-    pub preference: u16,
+    /// The MX preference; null for an implicit MX.
+    pub preference: Option<u16>,
+    /// In the order delivery would dial them.
     pub addresses: Vec<String>,
     /// The address answer was DNSSEC-authentic.
     pub addresses_dnssec: bool,
     pub tlsa: Vec<TlsaReport>,
     /// The TLSA answer was DNSSEC-authentic (DANE applies only then, RFC 7672 §2.2).
     pub tlsa_dnssec: bool,
+    /// Why the TLSA records could not be had: delivery to this host then fails (RFC 7672
+    /// §2.1.1).
+    pub tlsa_error: Option<String>,
     pub connection: ConnectionReport,
 }
 
-/// One TLSA record and whether DANE for SMTP can use it.
+/// One TLSA record and whether DANE for SMTP uses it (the component's verdict).
 #[derive(Debug, Serialize)]
 pub struct TlsaReport {
     /// "USAGE SELECTOR MATCHING-TYPE HEX".
@@ -115,37 +103,7 @@ pub struct StsReport {
     pub error: Option<String>,
 }
 
-/// Run `probe` and return the exit code.
-pub async fn run(component: Option<&Path>, args: ProbeArgs) -> u8 {
-    let resolver = match crate::cli::resolver(args.dns.as_deref(), args.zone.as_deref()) {
-        Ok(resolver) => resolver,
-        Err(message) => return fail(exit::USAGE, &message),
-    };
-    let config = HostConfig::command_line(Arc::new(resolver), Arc::new(Silent));
-    let host = match load_host(component, config) {
-        Ok(host) => host,
-        Err(code) => return code,
-    };
-    let timeout = Duration::from_secs(args.timeout);
-    let report = match host
-        .deadline(probe(&host, &args.domain, args.port, timeout))
-        .await
-    {
-        Ok(report) => report,
-        Err(error) => return fail(exit::SOFTWARE, &error.to_string()),
-    };
-    if args.json {
-        match serde_json::to_string_pretty(&report) {
-            Ok(text) => println!("{text}"),
-            Err(error) => return fail(exit::SOFTWARE, &format!("cannot print: {error}")),
-        }
-    } else {
-        print!("{}", report.to_text());
-    }
-    report.exit_code()
-}
-
-/// Examine `domain`'s MX hosts on `port`.
+/// Examine `domain`'s mail servers on `port`, each connect and reply within `timeout`.
 ///
 /// # Errors
 /// [`HostError`] when the component traps or cannot be instantiated.
@@ -155,214 +113,299 @@ pub async fn probe(
     port: u16,
     timeout: Duration,
 ) -> Result<ProbeReport, HostError> {
-    let resolver = host.config().resolver.as_ref();
-    let mta_sts = mta_sts(host, domain).await?;
-    let (dnssec, records, error) = match resolver.lookup_mx(domain).await {
-        Ok(answer) => (answer.authentic, answer.records, None),
-        Err(LookupError::NotFound { authentic }) => (authentic, Vec::new(), None),
-        Err(error) => (false, Vec::new(), Some(format!("looking up MX: {error}"))),
+    let mut instance = host.instantiate().await?;
+    let mta_sts = mta_sts(&mut instance, domain).await?;
+    let delivery = instance.bindings.smtp_client_delivery();
+    let gathered = delivery
+        .call_gather_destinations(&mut instance.store, &next_hop(domain))
+        .await
+        .map_err(HostError::from_guest)?;
+    let destinations = match gathered {
+        Ok(destinations) => destinations,
+        Err(failure) => {
+            return Ok(ProbeReport {
+                domain: domain.to_string(),
+                dnssec: failure.original_authentic,
+                mx: Vec::new(),
+                mta_sts,
+                // A null MX (RFC 7505 §3) is an answer, not a failure: no host to report.
+                error: (failure.error.kind != ErrorKind::NoMail).then_some(failure.error.message),
+            });
+        }
     };
-    let mut records = records;
-    records.sort_by_key(|mx| mx.preference);
+    let mut prober = Prober {
+        host,
+        instance,
+        next_hop: domain,
+        destinations: &destinations,
+        port,
+        timeout,
+    };
     let mut mx = Vec::new();
-    // A null MX (RFC 7505 §3) says the domain accepts no mail: nothing to connect to.
-    for record in records.into_iter().filter(|mx| mx.exchange != ".") {
-        mx.push(
-            probe_mx(
-                host,
-                resolver,
-                &record.exchange,
-                record.preference,
-                port,
-                timeout,
-            )
-            .await?,
-        );
+    for target in &destinations.hosts {
+        mx.push(prober.host(&target.host, target.preference).await?);
     }
     Ok(ProbeReport {
         domain: domain.to_string(),
-        dnssec,
+        dnssec: destinations.original_authentic,
         mx,
         mta_sts,
-        error,
+        error: None,
     })
 }
 
-async fn probe_mx(
-    host: &Host,
-    resolver: &dyn DnsBackend,
-    name: &str,
-    preference: u16,
+/// What probing each host of one domain shares.
+struct Prober<'a> {
+    host: &'a Host,
+    instance: Instance,
+    next_hop: &'a str,
+    destinations: &'a Destinations,
     port: u16,
     timeout: Duration,
-) -> Result<MxReport, HostError> {
-    let (addresses, addresses_dnssec, mut lookup_error) =
-        match resolver.lookup_ip(name, IpFamily::Any).await {
-            Ok(answer) => (answer.records, answer.authentic, None),
-            Err(error) => (
-                Vec::new(),
-                false,
-                Some(format!("looking up {name}: {error}")),
+}
+
+impl Prober<'_> {
+    /// Addresses, TLSA records and one session of one host.
+    async fn host(
+        &mut self,
+        target: &IpDomain,
+        preference: Option<u16>,
+    ) -> Result<MxReport, HostError> {
+        let delivery = self.instance.bindings.smtp_client_delivery();
+        let gathered = delivery
+            .call_gather_ips(&mut self.instance.store, target, IpFamily::Any, &[])
+            .await
+            .map_err(HostError::from_guest)?;
+        let (addresses, lookup_error) = match gathered {
+            Ok(addresses) => (Some(addresses), None),
+            Err(failure) => (None, Some(failure.error.message)),
+        };
+        let mut report = MxReport {
+            host: match target {
+                IpDomain::Ip(ip) => ip_addr(*ip).to_string(),
+                IpDomain::Domain(name) => format!("{}.", name.ascii),
+            },
+            preference,
+            addresses: addresses
+                .iter()
+                .flat_map(|a| &a.addresses)
+                .map(|ip| ip_addr(*ip).to_string())
+                .collect(),
+            addresses_dnssec: addresses.as_ref().is_some_and(|a| a.authentic),
+            tlsa: Vec::new(),
+            tlsa_dnssec: false,
+            tlsa_error: None,
+            connection: ConnectionReport::failed(
+                None,
+                self.port,
+                lookup_error.unwrap_or_else(|| "no address".into()),
             ),
         };
-    let (tlsa, tlsa_dnssec) = match resolver.lookup_tlsa(port, "tcp", name).await {
-        Ok(answer) => (answer.records, answer.authentic),
-        Err(LookupError::NotFound { authentic }) => (Vec::new(), authentic),
-        Err(error) => {
-            lookup_error.get_or_insert(format!("looking up TLSA of {name}: {error}"));
-            (Vec::new(), false)
-        }
-    };
-    let usable: Vec<Tlsa> = tlsa
-        .iter()
-        .filter(|r| usable_for_smtp(r.usage, r.selector, r.matching_type))
-        .map(|r| Tlsa {
-            usage: r.usage,
-            selector: r.selector,
-            matching_type: r.matching_type,
-            data: r.data.clone(),
-        })
-        .collect();
-    let dane = (tlsa_dnssec && !usable.is_empty()).then_some(usable);
-    let connection = match (addresses.first(), lookup_error) {
-        (Some(ip), _) => session(host, name, SocketAddr::new(*ip, port), dane, timeout).await?,
-        (None, error) => ConnectionReport::failed(None, port, error.unwrap_or_default()),
-    };
-    Ok(MxReport {
-        host: name.to_string(),
-        preference,
-        addresses: addresses.iter().map(IpAddr::to_string).collect(),
-        addresses_dnssec,
-        tlsa: tlsa
-            .iter()
-            .map(|r| TlsaReport {
-                record: tlsa_text(r.usage, r.selector, r.matching_type, &r.data),
-                usable: usable_for_smtp(r.usage, r.selector, r.matching_type),
-            })
-            .collect(),
-        tlsa_dnssec,
-        connection,
-    })
-}
-
-/// DANE-TA or DANE-EE, full or SPKI, exact or SHA-2 ([RFC 7672 §3.1.3]).
-///
-/// [RFC 7672 §3.1.3]: https://www.rfc-editor.org/rfc/rfc7672#section-3.1.3
-fn usable_for_smtp(usage: u8, selector: u8, matching_type: u8) -> bool {
-    matches!(usage, 2 | 3) && selector <= 1 && matching_type <= 2
-}
-
-fn tlsa_text(usage: u8, selector: u8, matching_type: u8, data: &[u8]) -> String {
-    let hex: String = data.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{usage} {selector} {matching_type} {hex}")
-}
-
-/// Open a session with `remote`, read its extensions and TLS, and close it.
-async fn session(
-    host: &Host,
-    name: &str,
-    remote: SocketAddr,
-    dane: Option<Vec<Tlsa>>,
-    timeout: Duration,
-) -> Result<ConnectionReport, HostError> {
-    let ip = Some(remote.ip().to_string());
-    let connection = match host.dial(remote, timeout).await {
-        Ok(connection) => connection,
-        Err(error) => {
-            return Ok(ConnectionReport::failed(
-                ip,
-                remote.port(),
-                format!("connecting to {remote}: {error}"),
-            ));
-        }
-    };
-    let mut instance = host.instantiate().await?;
-    let conn = instance
-        .store
-        .data_mut()
-        .table()
-        .push(connection)
-        .map_err(|e| HostError::Trap(e.to_string()))?;
-    let dane_checked = dane.is_some();
-    let options = OpenOptions {
-        tls_mode: TlsMode::Opportunistic,
-        verify_pkix: true,
-        ehlo_hostname: domain("probe.invalid"),
-        remote_hostname: Some(domain(name)),
-        auth: None,
-        dane_records: dane,
-        dane_more_hostnames: Vec::new(),
-        ignore_tls_verify_errors: true,
-        extra_root_cas: Vec::new(),
-        client_certificate: None,
-        timeouts: Some(uniform_timeouts(timeout)),
-        tls_results: None,
-    };
-    let client = instance.bindings.smtp_client_client();
-    let opened = client
-        .session()
-        .call_open(&mut instance.store, conn, &options)
-        .await
-        .map_err(HostError::from_guest)?;
-    let session = match opened {
-        Ok(session) => session,
-        Err(failure) => {
-            return Ok(ConnectionReport::failed(
-                ip,
-                remote.port(),
-                failure.error.message,
-            ));
-        }
-    };
-    let extensions = client
-        .session()
-        .call_extensions(&mut instance.store, session)
-        .await
-        .map_err(HostError::from_guest)?
-        .lines;
-    let state = client
-        .session()
-        .call_tls_state(&mut instance.store, session)
-        .await
-        .map_err(HostError::from_guest)?;
-    let _quit = client
-        .session()
-        .call_close(&mut instance.store, session)
-        .await
-        .map_err(HostError::from_guest)?;
-    session
-        .resource_drop_async(&mut instance.store)
-        .await
-        .map_err(HostError::from_guest)?;
-    let tls = state.map(|state| {
-        let verified = state
-            .dane_verified_record
-            .map(|r| tlsa_text(r.usage, r.selector, r.matching_type, &r.data));
-        ProbeTls {
-            version: state.version,
-            cipher: state.cipher_suite,
-            pkix_valid: state.pkix_valid,
-            dane: match (&verified, dane_checked) {
-                (Some(_), _) => "valid",
-                (None, true) => "invalid",
-                (None, false) => "none",
+        let Some(addresses) = addresses else {
+            return Ok(report);
+        };
+        let (dane, names) = match target {
+            IpDomain::Domain(name) => match self.tlsa(&mut report, name, &addresses).await? {
+                Some(dane) => (Some(dane.records), dane.names),
+                None => (None, vec![name.clone()]),
             },
-            dane_verified_record: verified,
+            IpDomain::Ip(ip) => (None, vec![domain(&ip_addr(*ip).to_string())]),
+        };
+        if let Some(first) = addresses.addresses.first() {
+            let remote = SocketAddr::new(ip_addr(*first), self.port);
+            report.connection = self.session(names, remote, dane).await?;
         }
-    });
-    Ok(ConnectionReport {
-        ip,
-        port: remote.port(),
-        error: None,
-        extensions,
-        starttls: tls.is_some(),
-        tls,
-    })
+        Ok(report)
+    }
+
+    /// Fill in the TLSA fields of `report`: every record published (from the host's resolver),
+    /// each marked usable when the component's `gather-tlsa` keeps it. Returns the DANE
+    /// parameters of the session when there are usable records.
+    async fn tlsa(
+        &mut self,
+        report: &mut MxReport,
+        name: &Domain,
+        addresses: &Addresses,
+    ) -> Result<Option<Dane>, HostError> {
+        let (instance, destinations) = (&mut self.instance, self.destinations);
+        let expanded_authentic = destinations.expanded_authentic && addresses.expanded_authentic;
+        let expanded_host = addresses
+            .expanded_host
+            .clone()
+            .unwrap_or_else(|| name.clone());
+        let delivery = instance.bindings.smtp_client_delivery();
+        let gathered = delivery
+            .call_gather_tlsa(
+                &mut instance.store,
+                name,
+                expanded_authentic,
+                &expanded_host,
+            )
+            .await
+            .map_err(HostError::from_guest)?;
+        let policy = match gathered {
+            Ok(policy) => policy,
+            Err(failure) => {
+                report.tlsa_error = Some(failure.error.message);
+                TlsaPolicy {
+                    dane_required: true,
+                    records: Vec::new(),
+                    base_domain: name.clone(),
+                }
+            }
+        };
+        let published = self
+            .host
+            .config()
+            .resolver
+            .lookup_tlsa(SMTP_PORT, "tcp", &policy.base_domain.ascii)
+            .await;
+        let (published, authentic) = match published {
+            Ok(answer) => (answer.records, answer.authentic),
+            Err(LookupError::NotFound { authentic }) => (Vec::new(), authentic),
+            Err(_) => (Vec::new(), false),
+        };
+        report.tlsa_dnssec = authentic;
+        report.tlsa = published
+            .into_iter()
+            .map(|r| {
+                let record = Tlsa {
+                    usage: r.usage,
+                    selector: r.selector,
+                    matching_type: r.matching_type,
+                    data: r.data,
+                };
+                TlsaReport {
+                    usable: policy
+                        .records
+                        .iter()
+                        .any(|usable| same_record(usable, &record)),
+                    record: tlsa_text(&record),
+                }
+            })
+            .collect();
+        if policy.records.is_empty() {
+            return Ok(None);
+        }
+        let next_hop = domain(self.next_hop);
+        let input = TlsaNamesInput {
+            have_mx: destinations.have_mx,
+            expanded_next_hop_authentic: destinations.expanded_authentic,
+            expanded_base_domain_authentic: expanded_authentic,
+            expanded_next_hop: destinations
+                .expanded_next_hop
+                .clone()
+                .unwrap_or_else(|| next_hop.clone()),
+            original_next_hop: next_hop,
+            original_base_domain: name.clone(),
+            expanded_base_domain: policy.base_domain.clone(),
+        };
+        let delivery = instance.bindings.smtp_client_delivery();
+        let names = delivery
+            .call_gather_tlsa_names(&mut instance.store, &input)
+            .await
+            .map_err(HostError::from_guest)?;
+        Ok(Some(Dane {
+            records: policy.records,
+            names,
+        }))
+    }
+
+    /// Open a session with `remote`, read its extensions and TLS, and close it. `names` is never
+    /// empty: the first is the SNI and the PKIX name, the rest more names for DANE-TA.
+    async fn session(
+        &mut self,
+        mut names: Vec<Domain>,
+        remote: SocketAddr,
+        dane: Option<Vec<Tlsa>>,
+    ) -> Result<ConnectionReport, HostError> {
+        let (instance, timeout) = (&mut self.instance, self.timeout);
+        let ip = Some(remote.ip().to_string());
+        let connection = match self.host.dial(remote, timeout).await {
+            Ok(connection) => connection,
+            Err(error) => {
+                return Ok(ConnectionReport::failed(
+                    ip,
+                    remote.port(),
+                    format!("connecting to {remote}: {error}"),
+                ));
+            }
+        };
+        let conn = instance.push(connection)?;
+        let dane_checked = dane.is_some();
+        let remote_hostname = (!names.is_empty()).then(|| names.remove(0));
+        let options = OpenOptions {
+            tls_mode: TlsMode::Opportunistic,
+            verify_pkix: true,
+            ehlo_hostname: domain("probe.invalid"),
+            remote_hostname,
+            auth: None,
+            dane_records: dane,
+            dane_more_hostnames: names,
+            ignore_tls_verify_errors: true,
+            extra_root_cas: Vec::new(),
+            client_certificate: None,
+            timeouts: Some(uniform_timeouts(timeout)),
+            tls_results: None,
+        };
+        let client = instance.bindings.smtp_client_client();
+        let opened = client
+            .session()
+            .call_open(&mut instance.store, conn, &options)
+            .await
+            .map_err(HostError::from_guest)?;
+        let session = match opened {
+            Ok(session) => session,
+            Err(failure) => {
+                return Ok(ConnectionReport::failed(
+                    ip,
+                    remote.port(),
+                    failure.error.message,
+                ));
+            }
+        };
+        let extensions = extensions(instance, session).await?;
+        let state = tls_state(instance, session).await?;
+        close(instance, session).await?;
+        let tls = state.map(|state| {
+            let verified = state.dane_verified_record.as_ref().map(tlsa_text);
+            ProbeTls {
+                version: state.version,
+                cipher: state.cipher_suite,
+                pkix_valid: state.pkix_valid,
+                dane: match (&verified, dane_checked) {
+                    (Some(_), _) => "valid",
+                    (None, true) => "invalid",
+                    (None, false) => "none",
+                },
+                dane_verified_record: verified,
+            }
+        });
+        Ok(ConnectionReport {
+            ip,
+            port: remote.port(),
+            error: None,
+            extensions,
+            starttls: tls.is_some(),
+            tls,
+        })
+    }
+}
+
+/// The records DANE uses for a host, and the names its certificate may carry (the first is
+/// the SNI).
+struct Dane {
+    records: Vec<Tlsa>,
+    names: Vec<Domain>,
+}
+
+fn same_record(a: &Tlsa, b: &Tlsa) -> bool {
+    (a.usage, a.selector, a.matching_type, &a.data)
+        == (b.usage, b.selector, b.matching_type, &b.data)
 }
 
 /// The policy through the component's `mta-sts.lookup-policy` (no cache: always fetched).
-async fn mta_sts(host: &Host, name: &str) -> Result<StsReport, HostError> {
-    let mut instance = host.instantiate().await?;
+async fn mta_sts(instance: &mut Instance, name: &str) -> Result<StsReport, HostError> {
     let outcome = instance
         .bindings
         .smtp_client_mta_sts()
@@ -382,13 +425,6 @@ async fn mta_sts(host: &Host, name: &str) -> Result<StsReport, HostError> {
     })
 }
 
-fn domain(name: &str) -> Domain {
-    Domain {
-        ascii: name.trim_end_matches('.').to_ascii_lowercase(),
-        unicode: None,
-    }
-}
-
 impl ConnectionReport {
     fn failed(ip: Option<String>, port: u16, error: String) -> Self {
         ConnectionReport {
@@ -399,79 +435,5 @@ impl ConnectionReport {
             starttls: false,
             tls: None,
         }
-    }
-}
-
-impl ProbeReport {
-    /// 0 every MX host answered; 75 a failed lookup or an MX host that did not; 69 no MX.
-    pub fn exit_code(&self) -> u8 {
-        if self.error.is_some() || self.mx.iter().any(|mx| mx.connection.error.is_some()) {
-            exit::TEMPFAIL
-        } else if self.mx.is_empty() {
-            exit::UNAVAILABLE
-        } else {
-            exit::OK
-        }
-    }
-
-    /// The report for a terminal.
-    pub fn to_text(&self) -> String {
-        let yes = |b: bool| if b { "yes" } else { "no" };
-        let mut out = format!(
-            "{}: MX {}signed\n",
-            self.domain,
-            if self.dnssec { "" } else { "not " }
-        );
-        if let Some(error) = &self.error {
-            out += &format!("  error: {error}\n");
-        }
-        if self.mx.is_empty() && self.error.is_none() {
-            out += "  no MX hosts: the domain accepts no mail\n";
-        }
-        for mx in &self.mx {
-            out += &format!(
-                "MX {} {} — addresses {} (DNSSEC {})\n",
-                mx.preference,
-                mx.host,
-                mx.addresses.join(", "),
-                yes(mx.addresses_dnssec)
-            );
-            for tlsa in &mx.tlsa {
-                out += &format!("  TLSA {} (usable: {})\n", tlsa.record, yes(tlsa.usable));
-            }
-            if !mx.tlsa.is_empty() {
-                out += &format!("  TLSA DNSSEC: {}\n", yes(mx.tlsa_dnssec));
-            }
-            let c = &mx.connection;
-            let ip = c.ip.as_deref().unwrap_or("-");
-            match &c.error {
-                Some(error) => out += &format!("  {ip} port {}: {error}\n", c.port),
-                None => {
-                    out += &format!("  {ip} port {}: EHLO {}\n", c.port, c.extensions.join(" "));
-                    match &c.tls {
-                        None => out += "  no TLS (STARTTLS not offered or failed)\n",
-                        Some(tls) => {
-                            out += &format!(
-                                "  {} {}, PKIX {}, DANE {}\n",
-                                tls.version,
-                                tls.cipher,
-                                if tls.pkix_valid { "valid" } else { "invalid" },
-                                tls.dane
-                            );
-                        }
-                    }
-                }
-            }
-        }
-        out += &match (&self.mta_sts.mode, &self.mta_sts.error) {
-            (Some(mode), _) => format!(
-                "MTA-STS: {mode}, mx {}, max_age {}\n",
-                self.mta_sts.mx.join(" "),
-                self.mta_sts.max_age.unwrap_or_default()
-            ),
-            (None, Some(error)) => format!("MTA-STS: no policy ({error})\n"),
-            (None, None) => "MTA-STS: no policy\n".to_string(),
-        };
-        out
     }
 }

@@ -1,27 +1,10 @@
-//! The report of one `send` or `deliver`, printed as JSON with `--json` (DESIGN.md, "The
-//! command line") or as text, and the exit code it maps to (sysexits).
+//! The report of one `send` or `deliver`: what happened to each recipient, the error, the
+//! server, TLS and TLS-reporting results. Its serde names are the command line's `--json`
+//! object (DESIGN.md, "The command line"); the command line prints it (`cli::output`).
 
 use crate::bindings::client::RecipientResult;
-use crate::bindings::types::{ErrorKind, Reply, SmtpCommand, SmtpError};
+use crate::bindings::types::{ErrorKind, Reply, SmtpCommand, SmtpError, Tlsa};
 use serde::Serialize;
-
-/// sysexits(3) codes used by the command line.
-pub mod exit {
-    /// Every recipient accepted.
-    pub const OK: u8 = 0;
-    /// Bad usage: an unknown flag, a missing argument.
-    pub const USAGE: u8 = 64;
-    /// The message was refused as data (e.g. a bare LF with strict line endings).
-    pub const DATAERR: u8 = 65;
-    /// The message file does not exist or cannot be read.
-    pub const NOINPUT: u8 = 66;
-    /// A recipient failed permanently.
-    pub const UNAVAILABLE: u8 = 69;
-    /// An internal error, e.g. a guest trap or an invalid component.
-    pub const SOFTWARE: u8 = 70;
-    /// A temporary failure of the attempt or of a recipient.
-    pub const TEMPFAIL: u8 = 75;
-}
 
 /// The outcome of the whole attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -78,13 +61,19 @@ impl From<&crate::bindings::client::TlsState> for TlsReport {
         TlsReport {
             version: state.version.clone(),
             cipher: state.cipher_suite.clone(),
-            dane_verified_record: state.dane_verified_record.as_ref().map(|r| {
-                let hex: String = r.data.iter().map(|b| format!("{b:02x}")).collect();
-                format!("{} {} {} {hex}", r.usage, r.selector, r.matching_type)
-            }),
+            dane_verified_record: state.dane_verified_record.as_ref().map(tlsa_text),
             pkix_valid: state.pkix_valid,
         }
     }
+}
+
+/// A TLSA record in presentation form, "USAGE SELECTOR MATCHING-TYPE HEX" (RFC 6698 §2.2).
+pub fn tlsa_text(record: &Tlsa) -> String {
+    let hex: String = record.data.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{} {} {} {hex}",
+        record.usage, record.selector, record.matching_type
+    )
 }
 
 /// One host/address tried.
@@ -153,64 +142,19 @@ impl Report {
             Status::Permanent
         }
     }
-
-    /// The exit code: 0 all delivered; 75 if anything failed temporarily; else 69 for a
-    /// permanent failure; 65 when the message data itself was refused.
-    pub fn exit_code(&self) -> u8 {
-        if self.error.as_ref().is_some_and(|e| e.kind == "message") {
-            return exit::DATAERR;
-        }
-        if self.status == Status::Delivered {
-            return exit::OK;
-        }
-        let temporary = self
-            .recipients
-            .iter()
-            .any(|r| r.status == Status::Temporary)
-            || (self.recipients.is_empty() && self.status == Status::Temporary);
-        if temporary {
-            exit::TEMPFAIL
-        } else {
-            exit::UNAVAILABLE
-        }
-    }
-
-    /// A few human-readable lines for the terminal.
-    pub fn to_text(&self) -> String {
-        let mut text = String::new();
-        for r in &self.recipients {
-            let reply = match r.code {
-                Some(code) => format!(
-                    ": {code}{} {}",
-                    r.enhanced
-                        .as_ref()
-                        .map(|e| format!(" {e}"))
-                        .unwrap_or_default(),
-                    r.lines.last().map(|l| reply_text(l)).unwrap_or_default()
-                ),
-                None => String::new(),
-            };
-            text.push_str(&format!("{} {}{reply}\n", status_word(r.status), r.address));
-        }
-        if let Some(error) = &self.error {
-            text.push_str(&format!("error: {}\n", error.message));
-        }
-        text
-    }
 }
 
-fn status_word(status: Status) -> &'static str {
-    match status {
-        Status::Delivered => "delivered to",
-        Status::Partial => "partially delivered to",
-        Status::Temporary => "temporary failure for",
-        Status::Permanent => "permanent failure for",
+impl ErrorReport {
+    /// An error that no server reply caused.
+    pub fn of(kind: ErrorKind, permanent: bool, message: String) -> ErrorReport {
+        ErrorReport::from(&SmtpError {
+            kind,
+            permanent,
+            reply: None,
+            command: None,
+            message,
+        })
     }
-}
-
-/// The text of a reply line after its code and enhanced code.
-fn reply_text(line: &str) -> String {
-    line.get(4..).unwrap_or("").to_string()
 }
 
 impl From<&SmtpError> for ErrorReport {

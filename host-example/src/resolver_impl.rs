@@ -5,9 +5,9 @@ use crate::bindings::resolver::{
     TlsaAnswer, TxtAnswer,
 };
 use crate::bindings::types::Tlsa;
+use crate::convert::ip_address;
 use crate::dns;
 use crate::state::HostState;
-use crate::tcp_impl::ip_address;
 
 type Lookup<T> = wasmtime::Result<Result<T, LookupError>>;
 

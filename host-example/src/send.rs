@@ -1,16 +1,18 @@
 //! `send`: submit one message to one server through the component's `client` interface.
 
 use crate::bindings::client::{
-    AuthOptions, ClientCertificate, Envelope, LineEndings, OpenOptions, Recipient, Timeouts,
-    TransactionFailure, TransactionSuccess,
+    AuthOptions, ClientCertificate, Envelope, LineEndings, OpenOptions, TransactionFailure,
+    TransactionSuccess,
 };
 use crate::bindings::exports::smtp::client::tls_report::TlsResults;
-use crate::bindings::types::{Domain, ErrorKind, SmtpError, TlsMode, Tlsa};
+use crate::bindings::types::{ErrorKind, TlsMode, Tlsa};
+use crate::connector::TcpConnection;
+use crate::convert::{domain, recipients, uniform_timeouts};
 use crate::dns::{DnsBackend, IpFamily};
 use crate::host::{Host, HostError, Instance};
 use crate::progress::Counted;
 use crate::report::{AttemptReport, ErrorReport, RecipientReport, Report, ServerReport, TlsReport};
-use crate::tcp_impl::TcpConnection;
+use crate::session::{close, extensions, tls_state};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -118,12 +120,7 @@ pub async fn send(host: &Host, request: &SendRequest) -> Result<Report, HostErro
         let remote = SocketAddr::new(ip, request.port);
         match host.dial(remote, connect_timeout).await {
             Ok(connection) => {
-                let conn = instance
-                    .store
-                    .data_mut()
-                    .table
-                    .push(connection)
-                    .map_err(|e| HostError::Trap(e.to_string()))?;
+                let conn = instance.push(connection)?;
                 let mut report = submit(&mut instance, request, conn).await?;
                 attempts.push(AttemptReport {
                     host: request.server.clone(),
@@ -195,13 +192,8 @@ async fn submit(
         }
     };
     let (tls, tlsrpt) = tls_details(instance, session).await?;
+    let extensions = extensions(instance, session).await?;
     let client = instance.bindings.smtp_client_client();
-    let extensions = client
-        .session()
-        .call_extensions(&mut instance.store, session)
-        .await
-        .map_err(trap)?
-        .lines;
     let message = match message_stream(&mut instance.store, &request.message).await {
         Ok(message) => message,
         Err(error) => {
@@ -233,24 +225,21 @@ async fn tls_details(
     instance: &mut Instance,
     session: ResourceAny,
 ) -> Result<(Option<TlsReport>, Vec<serde_json::Value>), HostError> {
-    let trap = HostError::from_guest;
+    let tls = tls_state(instance, session)
+        .await?
+        .as_ref()
+        .map(TlsReport::from);
     let client = instance.bindings.smtp_client_client();
-    let state = client
-        .session()
-        .call_tls_state(&mut instance.store, session)
-        .await
-        .map_err(trap)?;
     let results = client
         .session()
         .call_tls_results(&mut instance.store, session)
         .await
-        .map_err(trap)?;
-    let tls = state.as_ref().map(TlsReport::from);
+        .map_err(HostError::from_guest)?;
     Ok((tls, tlsrpt_json(instance, &results).await?))
 }
 
 /// The RFC 8460 JSON objects of `results`, from the component's `tls-report` export.
-pub(crate) async fn tlsrpt_json(
+pub async fn tlsrpt_json(
     instance: &mut Instance,
     results: &TlsResults,
 ) -> Result<Vec<serde_json::Value>, HostError> {
@@ -265,21 +254,6 @@ pub(crate) async fn tlsrpt_json(
         .iter()
         .filter_map(|text| serde_json::from_str(text).ok())
         .collect())
-}
-
-/// QUIT and drop the session; a failing QUIT does not change the outcome.
-async fn close(instance: &mut Instance, session: ResourceAny) -> Result<(), HostError> {
-    let trap = HostError::from_guest;
-    let client = instance.bindings.smtp_client_client();
-    let _quit = client
-        .session()
-        .call_close(&mut instance.store, session)
-        .await
-        .map_err(trap)?;
-    session
-        .resource_drop_async(&mut instance.store)
-        .await
-        .map_err(trap)
 }
 
 fn success_report(success: &TransactionSuccess) -> Report {
@@ -348,14 +322,12 @@ async fn message_stream(
 ) -> Result<Resource<DynInputStream>, ErrorReport> {
     let stream: DynInputStream = match source {
         MessageSource::File(path) => {
-            let file = tokio::fs::File::open(path).await.map_err(|e| ErrorReport {
-                kind: "usage",
-                permanent: true,
-                code: None,
-                enhanced: None,
-                command: None,
-                lines: Vec::new(),
-                message: format!("cannot open message file {}: {e}", path.display()),
+            let file = tokio::fs::File::open(path).await.map_err(|e| {
+                ErrorReport::of(
+                    ErrorKind::Usage,
+                    true,
+                    format!("cannot open message file {}: {e}", path.display()),
+                )
             })?;
             // A bar on a terminal for a large file (counted as the component reads it).
             let size = file.metadata().await.ok().map(|m| m.len());
@@ -380,8 +352,8 @@ fn open_options(request: &SendRequest) -> OpenOptions {
     OpenOptions {
         tls_mode: request.tls_mode,
         verify_pkix: request.verify_pkix,
-        ehlo_hostname: ascii_domain(&request.ehlo),
-        remote_hostname: Some(ascii_domain(&request.server)),
+        ehlo_hostname: domain(&request.ehlo),
+        remote_hostname: Some(domain(&request.server)),
         // Cleartext mechanisms stay refused without TLS: the command line has no flag for it.
         auth: request.auth.as_ref().map(|auth| AuthOptions {
             username: auth.username.clone(),
@@ -408,15 +380,7 @@ fn open_options(request: &SendRequest) -> OpenOptions {
 fn envelope(request: &SendRequest) -> Envelope {
     Envelope {
         mail_from: request.from.clone(),
-        recipients: request
-            .to
-            .iter()
-            .map(|address| Recipient {
-                address: address.clone(),
-                notify: Vec::new(),
-                original_recipient: None,
-            })
-            .collect(),
+        recipients: recipients(&request.to),
         size: match &request.message {
             MessageSource::File(path) => std::fs::metadata(path).ok().map(|m| m.len()),
             MessageSource::Bytes(bytes) => Some(bytes.len() as u64),
@@ -434,43 +398,10 @@ fn envelope(request: &SendRequest) -> Envelope {
     }
 }
 
-/// Every deadline set to `timeout` (`--timeout`).
-pub fn uniform_timeouts(timeout: Duration) -> Timeouts {
-    let ms = u32::try_from(timeout.as_millis()).unwrap_or(u32::MAX);
-    Timeouts {
-        greeting_ms: ms,
-        command_ms: ms,
-        data_init_ms: ms,
-        data_block_ms: ms,
-        data_end_ms: ms,
-        tls_handshake_ms: ms,
-        quit_ms: ms,
-    }
-}
-
-/// A domain as the component wants it; IDNA conversion comes with issue 5, so names are
-/// passed through lower-cased.
-fn ascii_domain(name: &str) -> Domain {
-    Domain {
-        ascii: name.trim_end_matches('.').to_ascii_lowercase(),
-        unicode: None,
-    }
-}
-
 fn io_error(message: String) -> ErrorReport {
-    error_report(ErrorKind::Io, false, message)
+    ErrorReport::of(ErrorKind::Io, false, message)
 }
 
 fn dns_error(message: String, permanent: bool) -> ErrorReport {
-    error_report(ErrorKind::Dns, permanent, message)
-}
-
-fn error_report(kind: ErrorKind, permanent: bool, message: String) -> ErrorReport {
-    ErrorReport::from(&SmtpError {
-        kind,
-        permanent,
-        reply: None,
-        command: None,
-        message,
-    })
+    ErrorReport::of(ErrorKind::Dns, permanent, message)
 }

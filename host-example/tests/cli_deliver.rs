@@ -89,6 +89,8 @@ fn deliver_args(message: &Path, sts_cache: &Path, rest: &[&str]) -> Vec<String> 
         "--timeout",
         "10",
         "--json",
+        // The MX hosts of the tests are on loopback.
+        "--allow-private-addresses",
     ]
     .map(String::from)
     .to_vec();
@@ -198,6 +200,111 @@ async fn zone_file_null_mx_exits_69_with_no_mail() {
     assert_eq!(report["recipients"][0]["status"], "permanent");
     assert_eq!(report["error"]["kind"], "no-mail");
     assert_eq!(report["attempts"], Value::Array(Vec::new()));
+}
+
+/// Issue 18 item 11: an MX on loopback is refused by default (a domain must not point us at
+/// our own MTA): a permanent `policy` failure, exit 69, nothing dialed; with
+/// `--allow-private-addresses` it is delivered.
+#[tokio::test(flavor = "multi_thread")]
+async fn mx_on_loopback_needs_allow_private_addresses() {
+    let sink = Sink::start_tls("mx.example.net").await.unwrap();
+    let zone = temp_file(
+        "loopback.zone",
+        zone(&sink.tlsa_3_1_1().unwrap()).as_bytes(),
+    );
+    let message = temp_file("loopback.eml", MESSAGE);
+    let cache = TempDir::new("sts-cache");
+    let port = sink.addr.port().to_string();
+    let args = deliver_args(
+        &message,
+        cache.path(),
+        &[
+            "--zone",
+            zone.to_str().unwrap(),
+            "--port",
+            &port,
+            "--to",
+            "b@example.net",
+        ],
+    );
+    let without_flag: Vec<String> = args
+        .iter()
+        .filter(|arg| *arg != "--allow-private-addresses")
+        .cloned()
+        .collect();
+    let output = host_example_async(without_flag).await;
+    let refused = report(&output, 69);
+    assert_eq!(refused["status"], "permanent");
+    assert_eq!(refused["recipients"][0]["status"], "permanent");
+    let error = &refused["error"];
+    assert_eq!(error["kind"], "policy", "{refused}");
+    assert_eq!(error["permanent"], true);
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("egress policy refused every address"),
+        "{error}"
+    );
+    let attempt = &refused["attempts"][0];
+    assert_eq!(attempt["ip"], "127.0.0.1");
+    let reason = attempt["error"]["message"].as_str().unwrap();
+    assert!(
+        reason.contains(
+            "denied by host policy: address 127.0.0.1 is in the denied range 127.0.0.0/8"
+        ) && reason.contains("--allow-private-addresses"),
+        "{reason}"
+    );
+    assert!(sink.received().is_empty());
+
+    let output = host_example_async(args).await;
+    let allowed = report(&output, 0);
+    assert_eq!(allowed["status"], "delivered");
+    assert_eq!(sink.received().len(), 1);
+}
+
+/// Addresses no SMTP server can have are never dialed, not even with
+/// `--allow-private-addresses`: 0.0.0.0 (which Linux connects to this machine), multicast,
+/// broadcast.
+#[tokio::test(flavor = "multi_thread")]
+async fn mx_at_unspecified_multicast_or_broadcast_is_never_dialed() {
+    let zone = temp_file(
+        "never.zone",
+        b"$ORIGIN example.net.\n\
+          @ IN MX 10 zero\n\
+          @ IN MX 20 multicast\n\
+          @ IN MX 30 broadcast\n\
+          zero IN A 0.0.0.0\n\
+          multicast IN A 224.0.0.1\n\
+          broadcast IN A 255.255.255.255\n",
+    );
+    let message = temp_file("never.eml", MESSAGE);
+    let cache = TempDir::new("sts-cache");
+    let output = host_example_async(deliver_args(
+        &message,
+        cache.path(),
+        &["--zone", zone.to_str().unwrap(), "--to", "b@example.net"],
+    ))
+    .await;
+    let report = report(&output, 69);
+    assert_eq!(report["error"]["kind"], "policy", "{report}");
+    let reasons: Vec<&str> = report["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["error"]["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(reasons.len(), 3, "{report}");
+    for (reason, range) in reasons
+        .iter()
+        .zip(["0.0.0.0/8", "224.0.0.0/4", "240.0.0.0/4"])
+    {
+        assert!(
+            reason.contains(&format!("denied range {range}"))
+                && !reason.contains("--allow-private-addresses"),
+            "{reason}"
+        );
+    }
 }
 
 #[test]

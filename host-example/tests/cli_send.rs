@@ -287,3 +287,37 @@ fn aiosmtpd_refusing_one_recipient_gives_partial() {
         serde_json::json!(["b@example.net"])
     );
 }
+
+/// Issue 18 item 9: without `--ehlo` the client announces the machine's name (fully
+/// qualified when the machine has such a name), never `localhost`.
+#[tokio::test(flavor = "multi_thread")]
+async fn ehlo_defaults_to_the_machine_name() {
+    let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    let hostname = hostname.trim().to_ascii_lowercase();
+    assert!(
+        !hostname.is_empty() && hostname != "localhost",
+        "{hostname}"
+    );
+    let sink = Sink::start().await.unwrap();
+    let server = sink.addr.to_string();
+    let message = temp_file("ehlo.eml", MESSAGE);
+    let message = message.to_str().unwrap().to_owned();
+    let output = tokio::task::spawn_blocking(move || {
+        let mut args = send_args(&server, &message);
+        args.push("-v");
+        host_example(&args)
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let name = stderr
+        .lines()
+        .find_map(|line| line.strip_prefix("C: EHLO "))
+        .unwrap_or_else(|| panic!("no EHLO in {stderr}"));
+    assert_ne!(name, "localhost");
+    assert!(
+        name == hostname || (name.contains('.') && !name.starts_with("localhost.")),
+        "EHLO {name} on a machine named {hostname}"
+    );
+}

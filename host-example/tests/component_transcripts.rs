@@ -436,11 +436,11 @@ impl Client<'_> {
     async fn dial(
         &mut self,
         port: u16,
-    ) -> wasmtime::component::Resource<host_example::tcp_impl::TcpConnection> {
+    ) -> wasmtime::component::Resource<host_example::connector::TcpConnection> {
         let stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
             .expect("connect");
-        let connection = host_example::tcp_impl::TcpConnection::new(stream);
+        let connection = host_example::connector::TcpConnection::new(stream);
         self.instance
             .store
             .data_mut()

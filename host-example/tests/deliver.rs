@@ -98,9 +98,9 @@ fn request(next_hop: &str, port: u16) -> DeliveryRequest {
             ignore_tls_verify_errors: false,
             extra_root_cas: Vec::new(),
             client_certificate: None,
-            timeouts: Some(host_example::send::uniform_timeouts(Duration::from_secs(
-                10,
-            ))),
+            timeouts: Some(host_example::convert::uniform_timeouts(
+                Duration::from_secs(10),
+            )),
             tls_results: None,
         },
         dialed_ips: Vec::new(),

@@ -3,6 +3,7 @@
 //! checked before every connect (the host's own dial and the component's `tcp.connect`).
 
 use host_example::bindings::types::{Domain, ErrorKind, IpAddress, IpDomain, TlsMode};
+use host_example::connector::{Connecting, TcpConnection, TcpConnector, open_stream};
 use host_example::dns::{DnsBackend, ZoneResolver};
 use host_example::egress::AddressPolicy;
 use host_example::limits::LimitExceeded;
@@ -10,7 +11,6 @@ use host_example::log_impl::Silent;
 use host_example::report::Status;
 use host_example::send::{MessageSource, SendRequest, send};
 use host_example::sink::Sink;
-use host_example::tcp_impl::{Connecting, TcpConnection, TcpConnector, open_stream};
 use host_example::{EMBEDDED_COMPONENT, Host, HostConfig, HostError};
 use std::future::Future;
 use std::io;

@@ -1,6 +1,7 @@
 //! `host-example probe` end to end: a real Postfix with STARTTLS (certificate generated for
-//! the test) as the MX of a zone-file domain with a matching DANE-EE TLSA record; an MX
-//! that refuses connections; a null MX. JSON fields and exit codes asserted.
+//! the test) as the MX of a zone-file domain with a matching DANE-EE TLSA record (at port 25,
+//! where SMTP publishes them whatever port is dialed); an MX that refuses connections; a null
+//! MX. JSON fields and exit codes asserted.
 
 mod support;
 
@@ -22,15 +23,14 @@ fn peer() -> &'static Peer {
     PEER.get_or_init(|| {
         let certs = Certs::generate();
         let postfix = Postfix::start_with(Some(&certs), &PostfixConfig::default());
-        let port = postfix.smtp_port();
         let dir = TempDir::new("probe-zone");
         let zone = dir.path().join("example.test.zone");
         let text = format!(
             "$ORIGIN example.test.\n\
              @ MX 10 mx\n\
              mx A 127.0.0.1\n\
-             _{port}._tcp.mx TLSA {}\n\
-             _{port}._tcp.mx TLSA 1 1 1 00\n\
+             _25._tcp.mx TLSA {}\n\
+             _25._tcp.mx TLSA 1 1 1 00\n\
              down MX 10 mx-down\n\
              mx-down A 127.0.0.2\n\
              null MX 0 .\n",

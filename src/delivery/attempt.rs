@@ -752,9 +752,18 @@ where
     }
 
     /// [`Run::first_attempt`] for a failed transaction and its recipients' refusals.
+    /// A refused MAIL gives every recipient its class (the RCPT replies after it say nothing
+    /// about them), so softening it softens them all.
     fn first_attempt_failure(&self, mut failure: TransactionFailure) -> TransactionFailure {
+        let mail_softened = matches!(
+            failure.error,
+            Error::Status {
+                command: CommandKind::MailFrom,
+                ..
+            }
+        ) && self.softens(failure.error.is_permanent(), failure.error.reply());
         for recipient in &mut failure.recipients {
-            if self.softens(recipient.permanent, recipient.reply.as_ref()) {
+            if mail_softened || self.softens(recipient.permanent, recipient.reply.as_ref()) {
                 recipient.permanent = false;
             }
         }

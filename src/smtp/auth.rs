@@ -182,7 +182,7 @@ impl AuthExchange {
                 // RFC 4954 §4: "If the client wishes to cancel an authentication exchange, it
                 // issues a line with a single "*". If the server receives such a response, it
                 // MUST reject the AUTH command by sending a 501 reply."
-                self.botched = reply.code != ReplyCode(501);
+                self.botched = reply.code != ReplyCode::SYNTAX_ERROR_PARAMS;
                 AuthStep::Failed(Error::Auth {
                     error,
                     reply: Some(final_reply(reply)),

@@ -310,6 +310,108 @@ fn scram_server_error() {
     );
 }
 
+/// Makes a fresh mechanism for each run of a case.
+type MechanismFactory = Box<dyn Fn() -> Box<dyn Mechanism>>;
+
+/// Every mechanism, each way it can reach the server's verdict: straight away, after its
+/// challenges, or after an error challenge (SCRAM "e=", the OAuth JSON) and the client's
+/// answer to it ("*" or the dummy response). The verdict's class is the reply's (RFC 5321
+/// §4.2.1): 5yz permanent, 4yz transient.
+#[test]
+fn the_verdict_is_permanent_for_5xx_and_temporary_for_4xx_in_every_mechanism() {
+    let scram_plus = || -> Box<dyn Mechanism> {
+        Box::new(
+            Scram::with_printable_nonce(
+                ScramHash::Sha256,
+                &Credentials::password("user", "pencil"),
+                "rOprNGfwEbeRWgbNEkqO",
+                crate::sasl::CbindFlag::P(ChannelBinding::TlsExporter(vec![7; 32])),
+            )
+            .unwrap(),
+        )
+    };
+    let token = Credentials::token("user@example.com", "tok");
+    let server_first = format!("334 {}", b64(SERVER_FIRST_256));
+    let oauth_error = format!("334 {}", b64(br#"{"status":"invalid_token"}"#));
+    let cases: Vec<(&str, MechanismFactory, Vec<String>)> = vec![
+        (
+            "plain",
+            Box::new(|| Box::new(Plain::new(&password()).unwrap())),
+            vec![],
+        ),
+        (
+            "login",
+            Box::new(|| Box::new(Login::new(&password()).unwrap())),
+            vec!["334 VXNlcm5hbWU6".into(), "334 UGFzc3dvcmQ6".into()],
+        ),
+        (
+            "cram-md5",
+            Box::new(|| Box::new(CramMd5::new(&password()).unwrap())),
+            vec!["334 PDEyMy4xMjM0QGhvc3Q+".into()],
+        ),
+        (
+            "scram refused at the proof",
+            Box::new(scram256),
+            vec![server_first.clone()],
+        ),
+        (
+            "scram e=invalid-proof",
+            Box::new(scram256),
+            vec![
+                server_first.clone(),
+                format!("334 {}", b64(b"e=invalid-proof")),
+            ],
+        ),
+        (
+            "scram-plus e=channel-bindings-dont-match",
+            Box::new(scram_plus),
+            vec![
+                server_first.clone(),
+                format!("334 {}", b64(b"e=channel-bindings-dont-match")),
+            ],
+        ),
+        (
+            "xoauth2 error payload",
+            Box::new(|| Box::new(XOAuth2::new(&Credentials::token("u", "tok")).unwrap())),
+            vec![oauth_error.clone()],
+        ),
+        (
+            "oauthbearer error payload",
+            Box::new(move || Box::new(OAuthBearer::new(&token, None, None).unwrap())),
+            vec![oauth_error.clone()],
+        ),
+        (
+            "external",
+            Box::new(|| Box::new(External::new(&Credentials::external("")))),
+            vec![],
+        ),
+    ];
+    for (name, mechanism, challenges) in &cases {
+        for (verdict, permanent) in [
+            ("535 5.7.8 authentication credentials invalid", true),
+            ("534 5.7.9 mechanism too weak", true),
+            ("501 5.7.0 authentication cancelled", true),
+            ("454 4.7.0 temporary authentication failure", false),
+            ("421 4.3.2 shutting down", false),
+        ] {
+            let mut server: Vec<&str> = challenges.iter().map(String::as_str).collect();
+            server.push(verdict);
+            let error = run(mechanism(), &server).result.unwrap_err();
+            assert_eq!(error.kind(), ErrorKind::Auth, "{name}: {verdict}");
+            assert_eq!(
+                error.is_permanent(),
+                permanent,
+                "{name}: {verdict}: {error}"
+            );
+            assert_eq!(
+                error.reply().map(|r| r.code.0),
+                verdict[..3].parse().ok(),
+                "{name}"
+            );
+        }
+    }
+}
+
 #[test]
 fn scram_plus_built_from_choice() {
     let offered = ["SCRAM-SHA-256-PLUS".to_string(), "PLAIN".to_string()];

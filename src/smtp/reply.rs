@@ -41,6 +41,9 @@ impl ReplyCode {
     pub const INSUFFICIENT_STORAGE: Self = Self(452);
     /// 500, RFC 5321 §4.2.3: "Syntax error, command unrecognized".
     pub const SYNTAX_ERROR: Self = Self(500);
+    /// 501, RFC 5321 §4.2.3: "Syntax error in parameters or arguments"; also the reply to a
+    /// cancelled AUTH exchange (RFC 4954 §4).
+    pub const SYNTAX_ERROR_PARAMS: Self = Self(501);
     /// 504, RFC 5321 §4.2.3: "Command parameter not implemented".
     pub const PARAMETER_NOT_IMPLEMENTED: Self = Self(504);
     /// 552, RFC 5321 §4.2.3: "Requested mail action aborted: exceeded storage allocation".

@@ -21,10 +21,12 @@ pub struct TlsConfig {
     /// the TLS reports' "receiving-mx-hostname". Empty: no SNI, and PKIX fails (spec §13.23;
     /// see [`super::pkix`]).
     pub remote_hostname: String,
-    /// PKIX must pass (RFC 5280, RFC 6125; MTA-STS "enforce", submission).
+    /// PKIX must pass (RFC 5280, RFC 6125; MTA-STS "enforce", submission), unless a DANE-EE
+    /// or DANE-TA record verified the server (RFC 7672 §3.1). Not enforced with opportunistic
+    /// TLS (RFC 7435).
     pub verify_pkix: bool,
     /// DANE records (RFC 7672 §3): when present the chain must match one. Present but empty:
-    /// DANE is required and nothing can match.
+    /// DANE is required and nothing can match. Not enforced with opportunistic TLS.
     pub dane_records: Option<Vec<Tlsa>>,
     /// Further names a DANE-TA certificate may carry (RFC 7672 §3.2.2), ASCII.
     pub dane_more_hostnames: Vec<String>,
@@ -117,10 +119,29 @@ impl TlsConfig {
         Ok(())
     }
 
-    /// A client connection with a fresh verifier, at wall-clock time `now`.
+    /// A client connection with a fresh verifier, at wall-clock time `now`; a failed
+    /// verification fails the handshake unless `ignore_verify_errors`.
     pub(crate) fn connect(
         &self,
         now: UnixTime,
+    ) -> Result<(ClientConnection, Arc<SmtpVerifier>), rustls::Error> {
+        self.connect_with(now, self.ignore_verify_errors)
+    }
+
+    /// A client connection for opportunistic TLS: RFC 7435 §1 "the default is at least
+    /// unauthenticated encryption", Postfix's "may". DANE and PKIX are evaluated and their
+    /// failures recorded (the TLS state, the TLS reports) but never fail the handshake.
+    pub(crate) fn connect_unauthenticated(
+        &self,
+        now: UnixTime,
+    ) -> Result<(ClientConnection, Arc<SmtpVerifier>), rustls::Error> {
+        self.connect_with(now, true)
+    }
+
+    fn connect_with(
+        &self,
+        now: UnixTime,
+        ignore_errors: bool,
     ) -> Result<(ClientConnection, Arc<SmtpVerifier>), rustls::Error> {
         let provider = Arc::new(super::provider::provider());
         let name = ServerName::try_from(self.remote_hostname.as_str())
@@ -147,7 +168,7 @@ impl TlsConfig {
             dane_names,
             dane_records: self.dane_records.clone(),
             verify_pkix: self.verify_pkix,
-            ignore_errors: self.ignore_verify_errors,
+            ignore_errors,
             roots,
             algorithms: provider.signature_verification_algorithms,
         });

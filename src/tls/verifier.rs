@@ -18,7 +18,7 @@ use rustls::{CertificateError, DigitallySignedStruct, Error as TlsError, Signatu
 use super::cert::CertInfo;
 use super::dane::{self, DaneVerification};
 use super::pkix::{self, PkixError};
-use super::tlsa::Tlsa;
+use super::tlsa::{DANE_EE, DANE_TA, Tlsa};
 
 /// What the verifier needs to know.
 #[derive(Debug)]
@@ -54,6 +54,16 @@ impl Verification {
     #[must_use]
     pub fn dane_failed(&self) -> bool {
         self.dane.as_ref().is_some_and(|d| d.verified.is_none())
+    }
+
+    /// A DANE-EE or DANE-TA record verified the server, which so needs no PKIX (RFC 7672
+    /// §3.1). PKIX-TA and PKIX-EE records (unusable in SMTP, RFC 7672 §3.1.3) never do.
+    #[must_use]
+    pub fn dane_authenticated(&self) -> bool {
+        self.dane
+            .as_ref()
+            .and_then(|d| d.verified.as_ref())
+            .is_some_and(|record| matches!(record.usage, DANE_EE | DANE_TA))
     }
 }
 
@@ -150,14 +160,22 @@ impl ServerCertVerifier for SmtpVerifier {
             rejected: false,
             ignored: Vec::new(),
         };
-        // Spec §4.2: DANE when records are given; PKIX when asked for; both when both.
-        // "TLS-Required: No" (RFC 8689 §5) records the failures and goes on.
-        let dane_failed = verification.dane_failed() && !config.ignore_errors;
-        let pkix_failed = verification.pkix.is_err() && config.verify_pkix && !config.ignore_errors;
-        verification.rejected = dane_failed || pkix_failed;
+        // DANE when records are given; PKIX when asked for, unless a DANE-EE or DANE-TA
+        // record verified the server: RFC 7672 §3.1.1 and §3.1.2 authenticate the server by
+        // the record alone, in place of PKIX (the reference client's verifier demands both
+        // when it is given both). "TLS-Required: No" (RFC 8689 §5) and opportunistic TLS
+        // (RFC 7435) record the failures and go on.
+        let dane_authenticated = verification.dane_authenticated();
+        let dane_required_failed = verification.dane_failed();
+        let pkix_required_failed =
+            verification.pkix.is_err() && config.verify_pkix && !dane_authenticated;
         if config.ignore_errors {
-            verification.ignored = ignored_failures(&verification, config.verify_pkix);
+            verification.ignored =
+                ignored_failures(&verification, dane_required_failed, pkix_required_failed);
         }
+        let dane_failed = dane_required_failed && !config.ignore_errors;
+        let pkix_failed = pkix_required_failed && !config.ignore_errors;
+        verification.rejected = dane_failed || pkix_failed;
         let result = if dane_failed {
             Err(TlsError::InvalidCertificate(
                 CertificateError::ApplicationVerificationFailure,
@@ -207,14 +225,13 @@ impl ServerCertVerifier for SmtpVerifier {
     }
 }
 
-/// The failures of required checks, for a verifier that ignores them: DANE when records
-/// were given, PKIX when `verify_pkix`.
-fn ignored_failures(verification: &Verification, verify_pkix: bool) -> Vec<String> {
+/// The failures of required checks, for a verifier that ignores them, as descriptions.
+fn ignored_failures(verification: &Verification, dane: bool, pkix: bool) -> Vec<String> {
     let mut ignored = Vec::new();
-    if verification.dane_failed() {
+    if dane {
         ignored.push("dane: no tlsa record matched".to_string());
     }
-    match (verify_pkix, &verification.pkix) {
+    match (pkix, &verification.pkix) {
         (true, Err(PkixError::Webpki(error))) => {
             ignored.push(format!("pkix: {}", words(&format!("{error:?}"))));
         }

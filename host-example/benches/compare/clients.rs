@@ -5,7 +5,7 @@ use crate::common::{NativeConn, open_options};
 use host_example::Host;
 use host_example::bindings::client::{Envelope, LineEndings, Recipient};
 use host_example::bindings::types::TlsMode as WitTlsMode;
-use host_example::tcp_impl::{TcpConnection, open_stream};
+use host_example::connector::{TcpConnection, open_stream};
 use lettre::address::Envelope as LettreEnvelope;
 use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, SmtpTransport, Tokio1Executor, Transport};

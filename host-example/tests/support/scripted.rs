@@ -16,11 +16,13 @@
 //! drain              read and discard until the client closes
 //! auth-loop: N       up to N times: read a client line and answer 334 with a CRAM-MD5
 //!                    challenge; a "*" (RFC 4954 §4 cancel) is answered 501 and ends the loop
-//! scram: bad-signature | bad-nonce
+//! scram: bad-signature | bad-nonce | server-error
 //!                    answer the client's SCRAM AUTH line (RFC 5802) with a server-first
 //!                    message, then a server-final message with a wrong signature; or a
 //!                    server-first message whose nonce does not extend the client's; a
-//!                    following "*" is answered 501
+//!                    following "*" is answered 501. server-error: the client's final
+//!                    message is answered "e=invalid-proof" (RFC 5802 §7), and the "*"
+//!                    that follows with 535 5.7.8, as a server refusing a wrong password does
 //! deliver            the rest of a plain delivery: EHLO, MAIL, RCPT, DATA, ".", QUIT
 //! ```
 //!
@@ -53,6 +55,7 @@ pub enum Step {
 pub enum ScramFault {
     BadSignature,
     BadNonce,
+    ServerError,
 }
 
 /// RFC 2195 §2's example challenge, base64.
@@ -146,6 +149,7 @@ pub fn parse_step(text: &str) -> Option<Vec<Step>> {
         Step::Scram(match rest.trim() {
             "bad-signature" => ScramFault::BadSignature,
             "bad-nonce" => ScramFault::BadNonce,
+            "server-error" => ScramFault::ServerError,
             other => panic!("unknown scram fault {other}"),
         })
     } else {
@@ -288,7 +292,7 @@ impl Conn {
             .find_map(|field| field.strip_prefix("r="))
             .ok_or_else(|| script("no client nonce"))?;
         let nonce = match fault {
-            ScramFault::BadSignature => format!("{nonce}srvnonce"),
+            ScramFault::BadSignature | ScramFault::ServerError => format!("{nonce}srvnonce"),
             ScramFault::BadNonce => "someoneelses-nonce".to_string(),
         };
         let server_first = format!(
@@ -297,14 +301,24 @@ impl Conn {
         );
         self.send_line(&format!("334 {}", STANDARD.encode(server_first)))
             .await?;
-        if let ScramFault::BadSignature = fault {
+        let (server_final, cancelled) = match fault {
+            ScramFault::BadSignature => (
+                Some(format!("v={}", STANDARD.encode([0x5a; 32]))),
+                "501 5.7.0 cancelled",
+            ),
+            ScramFault::ServerError => (
+                Some("e=invalid-proof".to_string()),
+                "535 5.7.8 authentication credentials invalid",
+            ),
+            ScramFault::BadNonce => (None, "501 5.7.0 cancelled"),
+        };
+        if let Some(server_final) = server_final {
             self.line().await?;
-            let server_final = format!("v={}", STANDARD.encode([0x5a; 32]));
             self.send_line(&format!("334 {}", STANDARD.encode(server_final)))
                 .await?;
         }
         if self.line().await? == b"*\r\n" {
-            self.send_line("501 5.7.0 cancelled").await?;
+            self.send_line(cancelled).await?;
         }
         Ok(())
     }

@@ -104,7 +104,14 @@ impl Session {
         // monotonic time passed since.
         let elapsed = now.saturating_duration_since(self.started);
         let wall = Duration::from_secs(self.config.tls.wall_clock.as_secs()) + elapsed;
-        match self.config.tls.connect(UnixTime::since_unix_epoch(wall)) {
+        let now = UnixTime::since_unix_epoch(wall);
+        let connected = if self.config.tls_mode == TlsMode::Opportunistic {
+            // RFC 7435 §1: unauthenticated encryption; verification failures are recorded.
+            self.config.tls.connect_unauthenticated(now)
+        } else {
+            self.config.tls.connect(now)
+        };
+        match connected {
             Ok((conn, verifier)) => {
                 self.transport.start_tls(TlsLayer::new(conn, verifier));
                 self.expect.push_back(Expect::Handshake);

@@ -436,6 +436,158 @@ fn dane_mismatch_fails_unless_verify_errors_are_ignored() {
     }
 }
 
+/// RFC 7435 §1: opportunistic TLS is unauthenticated encryption (Postfix "may"): whatever
+/// the certificate and whatever verification was asked for, the session goes on over TLS;
+/// the failures are recorded (the TLS state, TLS-RPT failure details), never fatal.
+#[test]
+fn opportunistic_never_fails_on_verification_even_when_pkix_or_dane_is_asked_for() {
+    let trusted = Ca::new("Test CA");
+    let self_signed = testing::self_signed(&["mx.example"], Alg::Ecdsa, false);
+    // What `openssl req -x509` makes: a self-signed CA certificate as the server's.
+    let ca_as_server = Ca::with_names("mx.example", &["mx.example"]).cert;
+    let wrong_name = trusted.leaf(&["other.example"], Alg::Ecdsa, false);
+    let expired = trusted.leaf(&["mx.example"], Alg::Rsa, true);
+    let other = testing::self_signed(&["mx.example"], Alg::Ecdsa, false);
+    let cases = [
+        (
+            "self-signed",
+            &self_signed,
+            "certificate-not-trusted",
+            false,
+        ),
+        (
+            "a ca certificate as the server's",
+            &ca_as_server,
+            "certificate-not-trusted",
+            false,
+        ),
+        (
+            "wrong name",
+            &wrong_name,
+            "certificate-host-mismatch",
+            false,
+        ),
+        ("expired", &expired, "certificate-expired", false),
+        (
+            "dane mismatch",
+            &self_signed,
+            "certificate-not-trusted",
+            true,
+        ),
+    ];
+    for (name, cert, result_type, dane) in cases {
+        for version in [TLS13, TLS12] {
+            let tls = TlsConfig {
+                dane_records: dane.then(|| vec![ee_record(&other)]),
+                ..pkix_tls(&trusted)
+            };
+            let mut pair = Pair::new(TlsMode::Opportunistic, tls);
+            pair.starttls(server_config(version, &[cert], cert, None));
+            assert_eq!(pair.server_error, None, "{name}");
+            pair.ehlo_after_tls();
+            let state = pair.session.tls_state().expect("tls");
+            assert!(!state.pkix_valid, "{name}");
+            assert_eq!(state.dane_verified_record, None, "{name}");
+            let results = pair.session.tls_results();
+            assert_eq!(counts(&results.recipient_domain), (1, 0), "{name}");
+            assert_eq!(
+                reasons(&results.recipient_domain),
+                [detail(result_type, None)],
+                "{name}"
+            );
+            let host = if dane {
+                vec![detail("validation-failure", Some("dane-no-match"))]
+            } else {
+                Vec::new()
+            };
+            assert_eq!(reasons(&results.host), host, "{name}");
+            pair.session.quit(pair.now);
+            pair.expect("QUIT");
+        }
+    }
+    // Required STARTTLS with PKIX still refuses the same certificate.
+    let mut pair = Pair::new(TlsMode::RequiredStartTls, pkix_tls(&trusted));
+    pair.starttls(server_config(TLS13, &[&self_signed], &self_signed, None));
+    assert_eq!(pair.open_error().kind(), ErrorKind::Tls);
+}
+
+/// RFC 7672 §3.1.1, §3.1.2: a DANE-EE or DANE-TA match authenticates the server, PKIX is not
+/// needed as well even when asked for (as `openssl s_client -dane_tlsa_rrdata` and the
+/// reference client do); PKIX is still evaluated for the TLS state and the report. RFC 7672
+/// §3.1.3: PKIX-TA(0) and PKIX-EE(1) records are unusable in SMTP: one matching the server's
+/// certificate neither authenticates it nor stands in for PKIX.
+#[test]
+fn only_dane_ee_and_dane_ta_records_replace_pkix() {
+    let untrusted_ca = Ca::new("Private CA");
+    let leaf = untrusted_ca.leaf(&["mx.example"], Alg::Ecdsa, false);
+    let self_signed = testing::self_signed(&["elsewhere.example"], Alg::Rsa, true);
+    let ta_record = Tlsa {
+        usage: 2,
+        selector: 1,
+        matching_type: 1,
+        data: Sha256::digest(untrusted_ca.cert.spki()).to_vec(),
+    };
+    let cases = [
+        (
+            "dane-ee",
+            ee_record(&self_signed),
+            vec![&self_signed],
+            &self_signed,
+        ),
+        ("dane-ta", ta_record, vec![&leaf, &untrusted_ca.cert], &leaf),
+    ];
+    let unrelated = Ca::new("Unrelated CA");
+    for (name, record, chain, key) in cases {
+        let tls = TlsConfig {
+            dane_records: Some(vec![record.clone()]),
+            ..pkix_tls(&unrelated)
+        };
+        let mut pair = Pair::new(TlsMode::RequiredStartTls, tls);
+        pair.starttls(server_config(TLS13, &chain, key, None));
+        assert_eq!(pair.server_error, None, "{name}");
+        pair.ehlo_after_tls();
+        let state = pair.session.tls_state().expect("tls");
+        assert_eq!(state.dane_verified_record, Some(record), "{name}");
+        assert!(!state.pkix_valid, "{name}");
+        let results = pair.session.tls_results();
+        assert_eq!(counts(&results.host), (1, 0), "{name}");
+        assert!(results.host.failure_details.is_empty(), "{name}");
+        assert_eq!(
+            reasons(&results.recipient_domain).len(),
+            1,
+            "{name}: the pkix failure is reported"
+        );
+    }
+    for usage in [0, 1] {
+        let cert = if usage == 0 {
+            &untrusted_ca.cert
+        } else {
+            &leaf
+        };
+        let record = Tlsa {
+            usage,
+            ..ee_record(cert)
+        };
+        let tls = TlsConfig {
+            dane_records: Some(vec![record]),
+            ..pkix_tls(&unrelated)
+        };
+        let mut pair = Pair::new(TlsMode::RequiredStartTls, tls);
+        pair.starttls(server_config(
+            TLS13,
+            &[&leaf, &untrusted_ca.cert],
+            &leaf,
+            None,
+        ));
+        let error = pair.open_error();
+        assert!(
+            matches!(error.kind(), ErrorKind::Dane | ErrorKind::Tls),
+            "usage {usage}: {error}"
+        );
+        assert!(!error.is_permanent());
+    }
+}
+
 #[test]
 fn replayed_certificate_without_its_key_fails() {
     // DANE-EE matches the certificate, but the server cannot sign with its key.

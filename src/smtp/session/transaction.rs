@@ -164,16 +164,31 @@ impl Txn {
         self.into_failure(error)
     }
 
+    /// The failure with every recipient's class: a recipient refused at RCPT keeps its own
+    /// (RFC 5321 §4.2.1: 5yz permanent, 4yz transient); one accepted or never answered shares
+    /// the transaction's. So does every recipient when MAIL was refused: the RCPT replies
+    /// that follow a refused MAIL (503, "need MAIL", RFC 5321 §4.1.4) say nothing about the
+    /// recipient. Pipelined or not, a 5xx to MAIL so settles every recipient for good and a
+    /// 4xx none.
     fn into_failure(self, error: Error) -> TransactionFailure {
         let permanent = error.is_permanent();
+        let mail_refused = matches!(
+            error,
+            Error::Status {
+                command: CommandKind::MailFrom,
+                ..
+            }
+        );
         let recipients = self
             .recipients
             .into_iter()
-            .map(|r| RecipientResult {
-                // Accepted (or unanswered) recipients share the transaction's fate.
-                permanent: if r.accepted { permanent } else { r.permanent },
-                accepted: false,
-                ..r
+            .map(|r| {
+                let shares_fate = mail_refused || r.accepted || r.reply.is_none();
+                RecipientResult {
+                    permanent: if shares_fate { permanent } else { r.permanent },
+                    accepted: false,
+                    ..r
+                }
             })
             .collect();
         TransactionFailure { error, recipients }

@@ -6,13 +6,13 @@
 //! report and the received message are printed, and the received bytes are compared with the
 //! sent ones.
 
+use super::load_host;
+use super::output::{exit, fail, print_report};
 use crate::bindings::delivery::TlsLevel;
-use crate::cli::{fail, load_host, print_report};
 use crate::deliver::{DeliverRequest, deliver};
 use crate::dns::{Resolver, ZoneResolver};
 use crate::host::HostConfig;
 use crate::log_impl::Stderr;
-use crate::report::exit;
 use crate::sink::Sink;
 use crate::spool_impl::SpoolMessage;
 use std::path::Path;
@@ -43,7 +43,7 @@ fn zone(tlsa: &str) -> String {
     )
 }
 
-/// Run the demo; returns the exit code.
+/// Runs the demo and returns its exit code.
 pub async fn run(component: Option<&Path>) -> u8 {
     let sink = match Sink::start_tls(MX_HOST).await {
         Ok(sink) => sink,
