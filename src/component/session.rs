@@ -44,6 +44,7 @@ impl Guest for Component {
         let fail = |error: Error, results: &crate::tlsrpt::TlsResults| OpenFailure {
             error: error.into(),
             tls_results: results.into(),
+            events: Vec::new(),
         };
         if let Some(cert) = &options.client_certificate {
             match ClientCertificate::from_pem(&cert.chain_pem, &cert.key_pem) {
@@ -77,18 +78,16 @@ impl Guest for Component {
         let mut driver = SessionDriver::new(&Imports, config, conn);
         let opened = driver.open(&mut Imports);
         let tls_results = TlsResults::from(driver.session.tls_results());
-        if let Err(error) = opened {
-            return Err(OpenFailure {
-                error: error.into(),
-                tls_results,
-            });
-        }
-        let greeting = match driver.session.greeting() {
-            Some(reply) => reply.into(),
-            None => {
+        let greeting = match (opened, driver.session.greeting()) {
+            (Ok(()), Some(reply)) => reply.into(),
+            (opened, _) => {
+                let error = opened
+                    .err()
+                    .unwrap_or(Error::internal("session ready without a greeting"));
                 return Err(OpenFailure {
-                    error: Error::internal("session ready without a greeting").into(),
+                    error: error.into(),
                     tls_results,
+                    events: observed(&mut driver),
                 });
             }
         };
@@ -151,7 +150,7 @@ impl GuestSession for SmtpSession {
         *self.tls_results.borrow_mut() = driver.session.tls_results().into();
         self.closing_events
             .borrow_mut()
-            .extend(driver.session.take_observed_events().iter().map(Into::into));
+            .extend(observed(&mut driver));
         // Dropping the driver drops the connection, which closes the socket.
         Ok(())
     }
@@ -203,7 +202,7 @@ impl GuestSession for SmtpSession {
     fn take_events(&self) -> Vec<WitEvent> {
         let mut events = std::mem::take(&mut *self.closing_events.borrow_mut());
         if let Some(driver) = self.driver.borrow_mut().as_mut() {
-            events.extend(driver.session.take_observed_events().iter().map(Into::into));
+            events.extend(observed(driver));
         }
         events
     }
@@ -237,6 +236,16 @@ fn initial_results(options: &OpenOptions, remote_hostname: &str) -> crate::tlsrp
         },
         None => crate::tlsrpt::TlsResults::no_policy(remote_hostname),
     }
+}
+
+/// What the session observed since the last call, as WIT events.
+fn observed(driver: &mut SessionDriver<ImportConnection>) -> Vec<WitEvent> {
+    driver
+        .session
+        .take_observed_events()
+        .iter()
+        .map(Into::into)
+        .collect()
 }
 
 /// The TLS settings of the open options, but the client certificate.
