@@ -233,6 +233,8 @@ pub fn envelope(request: &DeliverRequest, to: &[String]) -> Envelope {
     Envelope {
         mail_from: request.from.clone(),
         recipients: recipients(to),
+        // The message's size() stands in.
+        size: None,
         require_eightbitmime: request.eight_bit_mime,
         require_smtputf8: request.smtputf8,
         require_tls: request.require_tls,

@@ -348,6 +348,8 @@ fn envelope(request: &SendRequest) -> Envelope {
     Envelope {
         mail_from: request.from.clone(),
         recipients: recipients(&request.to),
+        // The message's size() stands in.
+        size: None,
         require_eightbitmime: request.require_8bitmime,
         require_smtputf8: request.require_smtputf8,
         require_tls: request.require_tls,

@@ -17,6 +17,8 @@ use wasmtime::component::Resource;
 pub struct SpoolMessage {
     source: Source,
     progress: Option<ProgressBar>,
+    /// Whether `size` is told to the component (SIZE= on MAIL FROM).
+    size_known: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -47,6 +49,7 @@ impl SpoolMessage {
                 size: metadata.len(),
             },
             progress: None,
+            size_known: true,
         })
     }
 
@@ -55,6 +58,17 @@ impl SpoolMessage {
         SpoolMessage {
             source: Source::Bytes(bytes.into()),
             progress: None,
+            size_known: true,
+        }
+    }
+
+    /// The same message, its size not told to the component (as a host that spools a
+    /// stream would): no SIZE= on MAIL FROM.
+    #[must_use]
+    pub fn without_size(self) -> SpoolMessage {
+        SpoolMessage {
+            size_known: false,
+            ..self
         }
     }
 
@@ -129,7 +143,8 @@ impl spool::Host for HostState {}
 
 impl spool::HostMessage for HostState {
     async fn size(&mut self, message: Resource<SpoolMessage>) -> wasmtime::Result<Option<u64>> {
-        Ok(Some(self.table.get(&message)?.size()))
+        let message = self.table.get(&message)?;
+        Ok(message.size_known.then(|| message.size()))
     }
 
     async fn read(

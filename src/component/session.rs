@@ -390,7 +390,7 @@ pub(super) fn transaction(envelope: Envelope) -> Result<Transaction, Error> {
         recipient_dsn,
         mail_from: envelope.mail_from,
         recipients: envelope.recipients.into_iter().map(|r| r.address).collect(),
-        size: None,
+        size: envelope.size,
         require_8bitmime: envelope.require_eightbitmime,
         require_smtputf8: envelope.require_smtputf8,
         require_tls: envelope.require_tls,
