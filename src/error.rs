@@ -549,10 +549,36 @@ mod tests {
             (Error::internal("stalled"), false),
             (Error::Botched, false),
             (Error::Closed, false),
+            (
+                Error::DomainNotFound {
+                    domain: Domain::parse("example.invalid").unwrap(),
+                },
+                true,
+            ),
+            (
+                Error::ForbiddenAddress {
+                    host: "mx.example".into(),
+                    address: "127.0.0.1".parse().unwrap(),
+                    reason: "loopback",
+                },
+                false,
+            ),
         ];
         for (error, permanent) in cases {
             assert_eq!(error.is_permanent(), permanent, "{error}");
         }
+    }
+
+    #[test]
+    fn a_first_attempt_refusal_is_temporary_and_keeps_its_reply() {
+        let refused = status(CommandKind::MailFrom, 550, "550 5.7.1 listed");
+        assert!(refused.is_permanent());
+        let softened = Error::FirstAttempt(Box::new(refused.clone()));
+        assert!(!softened.is_permanent());
+        assert_eq!(softened.kind(), ErrorKind::Status);
+        assert_eq!(softened.reply(), refused.reply());
+        assert_eq!(softened.command(), Some(CommandKind::MailFrom));
+        assert!(softened.to_string().starts_with("mailfrom rejected: 550"));
     }
 
     #[test]

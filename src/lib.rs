@@ -1,10 +1,14 @@
 //! An SMTP client for submission and for delivery to MX hosts, as a sans-IO core and a
 //! WebAssembly component (`wasm32-wasip2`).
 //!
-//! The core (`smtp`, `tls`, `error`) performs no I/O and reads no clock: it takes received
-//! bytes and the current time, and returns bytes to send, deadlines and events. The module
-//! `component` (only on `wasm32`) binds the core to the WIT world in `wit/`: the host supplies
-//! TCP connections and DNS lookups through imports, and the component exports the client.
+//! The core (`smtp`, `sasl`, `tls`, `dns`, `mtasts`, `tlsrpt`, `delivery`, `error`) performs
+//! no I/O and reads no clock: its state machines take received bytes and the current time,
+//! and return bytes to send, deadlines and events. `io` is the boundary: the platform's
+//! clock, connections, messages and log as traits, and the loops that drive the state
+//! machines over them (the session driver, dialing); a whole delivery attempt
+//! (`delivery::deliver`) runs over those traits and `dns::Resolver`, natively in tests on
+//! virtual time. The module `component` (only on `wasm32`) implements the traits over the
+//! WIT imports and converts between the core's types and the WIT world in `wit/`.
 //!
 //! | RFC | topic | status | module |
 //! |---|---|---|---|

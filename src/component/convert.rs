@@ -3,12 +3,14 @@
 use super::exports::smtp::client::client::{
     Extensions as WitExtensions, Limits, RecipientResult, SizeLimit,
 };
+use super::exports::smtp::client::delivery::DialedIps;
 use super::exports::smtp::client::tls_report as wit_report;
 use super::smtp::client::types::{
     CommandEvent, DialEvent, DialOutcome as WitDialOutcome, Domain, ErrorKind as WitErrorKind,
-    Event as WitEvent, IpAddress, Reply as WitReply, SmtpCommand, SmtpError,
+    Event as WitEvent, IpAddress, IpDomain, Reply as WitReply, SmtpCommand, SmtpError,
     VerificationIgnoredEvent,
 };
+use crate::dns;
 use crate::error::{Error, ErrorKind};
 use crate::event::{DialOutcome, Event};
 use crate::smtp::command::CommandKind;
@@ -280,6 +282,64 @@ impl From<crate::tls::TlsState> for super::exports::smtp::client::client::TlsSta
     }
 }
 
+/// A domain from the caller, checked and normalised (underscores allowed, as in MX hosts).
+pub fn core_domain(domain: &Domain) -> Result<dns::Domain, Error> {
+    dns::Domain::parse_lax(&domain.ascii).map_err(|_| Error::Usage("invalid domain name"))
+}
+
+pub fn core_ip_domain(host: &IpDomain) -> Result<dns::IpDomain, Error> {
+    Ok(match host {
+        IpDomain::Ip(ip) => dns::IpDomain::Ip(IpAddr::from(*ip)),
+        IpDomain::Domain(domain) => dns::IpDomain::Domain(core_domain(domain)?),
+    })
+}
+
+pub fn wit_domain(domain: dns::Domain) -> Domain {
+    Domain {
+        ascii: domain.ascii,
+        unicode: domain.unicode,
+    }
+}
+
+pub fn wit_ip_domain(host: dns::IpDomain) -> IpDomain {
+    match host {
+        dns::IpDomain::Ip(ip) => IpDomain::Ip(ip.into()),
+        dns::IpDomain::Domain(domain) => IpDomain::Domain(wit_domain(domain)),
+    }
+}
+
+/// The dialed-IPs memory from the caller.
+///
+/// # Errors
+/// [`Error::Usage`] for a host that is not a valid domain.
+pub fn core_dialed(list: &[DialedIps]) -> Result<dns::DialedIps, Error> {
+    list.iter()
+        .map(|d| {
+            let host = core_ip_domain(&d.host)?;
+            let ips = d.addresses.iter().map(|&ip| IpAddr::from(ip)).collect();
+            Ok((host.to_string(), ips))
+        })
+        .collect()
+}
+
+/// The dialed-IPs memory for the caller. The core keys it by the host's string form, which
+/// reads back as the host.
+pub fn wit_dialed(memory: &dns::DialedIps) -> Vec<DialedIps> {
+    memory
+        .iter()
+        .filter_map(|(host, ips)| {
+            let host = match host.parse::<IpAddr>() {
+                Ok(ip) => dns::IpDomain::Ip(ip),
+                Err(_) => dns::IpDomain::Domain(dns::Domain::parse_lax(host).ok()?),
+            };
+            Some(DialedIps {
+                host: wit_ip_domain(host),
+                addresses: ips.iter().map(|ip| IpAddress::from(*ip)).collect(),
+            })
+        })
+        .collect()
+}
+
 /// An address of a TLS report (empty when there was none).
 fn wit_ip(address: &str) -> Option<IpAddress> {
     address.parse::<IpAddr>().ok().map(IpAddress::from)
@@ -345,7 +405,7 @@ impl From<&Event> for WitEvent {
                 outcome,
                 duration,
             } => WitEvent::Dial(DialEvent {
-                host: super::delivery::wit_ip_domain(host.clone()),
+                host: wit_ip_domain(host.clone()),
                 address: (*address).into(),
                 port: *port,
                 outcome: match outcome {

@@ -4,12 +4,12 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use super::delivery::{core_dialed, core_ip_domain, wit_dialed, wit_ip_domain};
+use super::convert::{core_dialed, core_ip_domain, wit_dialed, wit_ip_domain};
 use super::exports::smtp::client::delivery::{
     Attempt as WitAttempt, DeliveryReport, DeliveryRequest, MessageReport, Outgoing as WitOutgoing,
     RecipientReport, RecipientStatus, RelayRoute, Route, TlsLevel as WitTlsLevel,
 };
-use super::platform::Imports;
+use super::platform::{Imports, random_seed};
 use super::smtp::client::spool::Message;
 use crate::delivery::{
     self, Attempt, DEFAULT_MX_ADDRESS_LIMIT, DEFAULT_MX_SESSION_LIMIT, Outgoing, PemCertificate,
@@ -79,7 +79,7 @@ fn core_request(request: DeliveryRequest, dialed: DialedIps) -> Result<Request, 
         .into_iter()
         .map(IpAddr::from)
         .collect();
-    core.shuffle_seed = super::delivery::random_seed();
+    core.shuffle_seed = random_seed();
     match request.route {
         Route::Mx(mx) => {
             let limit = |limit: Option<u32>, default: usize| {
@@ -149,7 +149,7 @@ fn recipient_report(recipient: &Recipient) -> RecipientReport {
             Status::Permanent => RecipientStatus::Permanent,
             Status::Pending | Status::Temporary => RecipientStatus::Temporary,
         },
-        reply: recipient.reply.as_ref().map(Into::into),
+        reply: recipient.reply().map(Into::into),
         error: recipient.error.as_ref().map(Into::into),
         host: recipient.host.clone().map(wit_ip_domain),
     }

@@ -5,11 +5,14 @@
 use std::net::IpAddr;
 
 use super::Component;
+use super::convert::{
+    core_dialed, core_domain, core_ip_domain, wit_dialed, wit_domain, wit_ip_domain,
+};
 use super::exports::smtp::client::delivery::{
     Addresses, DeliveryReport, DeliveryRequest, Destinations, DialFailure, Dialed, DialedIps,
     GatherFailure, Guest, HostPreference, Outgoing, TlsaNamesInput, TlsaPolicy,
 };
-use super::platform::{Imports, tcp_error};
+use super::platform::{Imports, random_seed, tcp_error};
 use super::resolver::core_family;
 use super::smtp::client::resolver::IpFamily;
 use super::smtp::client::tcp::{self, SocketAddress};
@@ -33,70 +36,6 @@ fn gather_failure(failure: dns::GatherFailure) -> GatherFailure {
         original_authentic: failure.original_authentic,
         expanded_authentic: failure.expanded_authentic,
     }
-}
-
-/// A domain from the caller, checked and normalised (underscores allowed, as in MX hosts).
-pub(super) fn core_domain(domain: &Domain) -> Result<dns::Domain, Error> {
-    dns::Domain::parse_lax(&domain.ascii).map_err(|_| Error::Usage("invalid domain name"))
-}
-
-pub(super) fn core_ip_domain(host: &IpDomain) -> Result<dns::IpDomain, Error> {
-    Ok(match host {
-        IpDomain::Ip(ip) => dns::IpDomain::Ip(IpAddr::from(*ip)),
-        IpDomain::Domain(domain) => dns::IpDomain::Domain(core_domain(domain)?),
-    })
-}
-
-pub(super) fn wit_domain(domain: dns::Domain) -> Domain {
-    Domain {
-        ascii: domain.ascii,
-        unicode: domain.unicode,
-    }
-}
-
-pub(super) fn wit_ip_domain(host: dns::IpDomain) -> IpDomain {
-    match host {
-        dns::IpDomain::Ip(ip) => IpDomain::Ip(ip.into()),
-        dns::IpDomain::Domain(domain) => IpDomain::Domain(wit_domain(domain)),
-    }
-}
-
-/// The dialed-IPs memory from the caller.
-///
-/// # Errors
-/// [`Error::Usage`] for a host that is not a valid domain.
-pub(super) fn core_dialed(list: &[DialedIps]) -> Result<dns::DialedIps, Error> {
-    list.iter()
-        .map(|d| {
-            let host = core_ip_domain(&d.host)?;
-            let ips = d.addresses.iter().map(|&ip| IpAddr::from(ip)).collect();
-            Ok((host.to_string(), ips))
-        })
-        .collect()
-}
-
-/// The dialed-IPs memory for the caller. The core keys it by the host's string form, which
-/// reads back as the host.
-pub(super) fn wit_dialed(memory: &dns::DialedIps) -> Vec<DialedIps> {
-    memory
-        .iter()
-        .filter_map(|(host, ips)| {
-            let host = match host.parse::<IpAddr>() {
-                Ok(ip) => dns::IpDomain::Ip(ip),
-                Err(_) => dns::IpDomain::Domain(dns::Domain::parse_lax(host).ok()?),
-            };
-            Some(DialedIps {
-                host: wit_ip_domain(host),
-                addresses: ips.iter().map(|ip| IpAddress::from(*ip)).collect(),
-            })
-        })
-        .collect()
-}
-
-/// A fresh random seed for the MX shuffle, from `wasi:random`. Without randomness the hosts
-/// of one preference keep their DNS order (seed 0), which only spreads the load less.
-pub(super) fn random_seed() -> u64 {
-    getrandom::u64().unwrap_or_default()
 }
 
 impl Guest for Component {

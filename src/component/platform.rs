@@ -1,5 +1,6 @@
 //! The core's platform traits ([`crate::io`]) over the imports: `tcp` connections, `log`
-//! lines, `spool` messages and the WASI clocks (DNS lookups: `resolver.rs`).
+//! lines, `spool` messages and the WASI clocks (DNS lookups: `resolver.rs`); randomness from
+//! `wasi:random`.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant, SystemTime};
@@ -124,4 +125,10 @@ impl Message for SpoolMessage {
         let max = u32::try_from(max).unwrap_or(u32::MAX);
         SpoolMessage::read(self, offset, max).map_err(|detail| Error::MessageUnreadable { detail })
     }
+}
+
+/// A fresh random seed for the MX shuffle, from `wasi:random`. Without randomness the hosts
+/// of one preference keep their DNS order (seed 0), which only spreads the load less.
+pub fn random_seed() -> u64 {
+    getrandom::u64().unwrap_or_default()
 }

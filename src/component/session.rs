@@ -113,7 +113,7 @@ impl GuestSession for SmtpSession {
         let transaction = transaction(envelope).map_err(failure)?;
         let mut guard = self.driver.borrow_mut();
         let driver = guard.as_mut().ok_or_else(|| failure(Error::closed()))?;
-        match driver.transaction(&mut Imports, transaction, message) {
+        match crate::delivery::batches::deliver(&mut Imports, driver, message, &transaction) {
             Ok(outcome) => Ok(TransactionSuccess {
                 recipients: outcome
                     .recipients

@@ -12,6 +12,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
+use super::batches;
 use super::ledger::{Ledger, Status};
 use super::level::TlsLevel;
 use super::plan::{Dane, HostInput, HostPlan, Sts, plan};
@@ -26,8 +27,9 @@ use crate::event::{DialOutcome, Event, EventLog};
 use crate::io::dial::{DialError, dial};
 use crate::io::{Clock, Log, Message, Network, SessionDriver, Transport};
 use crate::mtasts::{self, CachedPolicy, Mode, Policy};
+use crate::smtp::Reply;
 use crate::smtp::command::CommandKind;
-use crate::smtp::session::{SessionConfig, TlsMode, Transaction, TransactionFailure};
+use crate::smtp::session::{SessionConfig, TlsMode, TransactionFailure};
 use crate::tls::{ClientCertificate, TlsConfig};
 use crate::tlsrpt::failure::VALIDATION_FAILURE;
 use crate::tlsrpt::{
@@ -631,17 +633,11 @@ where
         plan: &HostPlan,
     ) -> Option<Error> {
         let tls_active = driver.session.tls_state().is_some();
-        let rcpt_max = driver
-            .session
-            .extensions()
-            .and_then(|e| e.limits.as_ref())
-            .map_or(0, |limits| limits.rcpt_max as usize);
         for (m, outgoing) in self.outgoing.iter().enumerate() {
             let Ok(transaction) = &outgoing.transaction else {
                 continue;
             };
-            let mut queue = self.ledger.pending(m);
-            if queue.is_empty() {
+            if self.ledger.pending(m).is_empty() {
                 continue;
             }
             // RFC 8689 §4.1: REQUIRETLS needs a server authenticated by DANE or MTA-STS.
@@ -651,33 +647,22 @@ where
                     .record_error(Some(m), &Error::RequireTlsUnsupported, Some(host));
                 continue;
             }
-            while !queue.is_empty() {
-                let take = if rcpt_max == 0 {
-                    queue.len()
-                } else {
-                    rcpt_max.min(queue.len())
-                };
-                let batch: Vec<usize> = queue.drain(..take).collect();
-                let tx = subset(transaction, &batch);
-                match driver.transaction(self.platform, tx, &outgoing.message) {
-                    Ok(outcome) => {
-                        let again = self.ledger.record_outcome(m, &batch, &outcome, host);
-                        queue.splice(0..0, again);
-                    }
-                    Err(failure) => {
-                        let failure = self.first_attempt_failure(failure);
-                        self.ledger.record_failure(m, &batch, &failure, host);
-                        if driver.session.is_botched() || driver.session.is_closed() {
-                            return Some(failure.error);
-                        }
-                        if failure.error.is_permanent() {
-                            // The same envelope would be refused again (MAIL FROM, say).
-                            self.ledger
-                                .record_error(Some(m), &failure.error, Some(host));
-                            queue.clear();
-                        }
-                    }
-                }
+            let recipients = batches::Recipients {
+                ledger: &mut self.ledger,
+                message: m,
+                host,
+                rcpt_replies: None,
+            };
+            let (request, dualstack) = (self.request, self.dualstack);
+            let failure = batches::send(
+                self.platform,
+                driver,
+                (&outgoing.message, transaction),
+                recipients,
+                |failure| first_attempt_failure(request, dualstack, failure),
+            );
+            if failure.is_some() {
+                return failure;
             }
         }
         None
@@ -744,38 +729,7 @@ where
     /// dual-stack host becomes temporary: the next attempt starts with the other family
     /// (as the reference's queue does, in case our address is on a blocklist).
     fn first_attempt(&self, error: Error) -> Error {
-        if self.softens(error.is_permanent(), error.reply()) {
-            Error::FirstAttempt(Box::new(error))
-        } else {
-            error
-        }
-    }
-
-    /// [`Run::first_attempt`] for a failed transaction and its recipients' refusals.
-    /// A refused MAIL gives every recipient its class (the RCPT replies after it say nothing
-    /// about them), so softening it softens them all.
-    fn first_attempt_failure(&self, mut failure: TransactionFailure) -> TransactionFailure {
-        let mail_softened = matches!(
-            failure.error,
-            Error::Status {
-                command: CommandKind::MailFrom,
-                ..
-            }
-        ) && self.softens(failure.error.is_permanent(), failure.error.reply());
-        for recipient in &mut failure.recipients {
-            if mail_softened || self.softens(recipient.permanent, recipient.reply.as_ref()) {
-                recipient.permanent = false;
-            }
-        }
-        failure.error = self.first_attempt(failure.error);
-        failure
-    }
-
-    fn softens(&self, permanent: bool, reply: Option<&crate::smtp::Reply>) -> bool {
-        let policy = reply
-            .and_then(|r| r.enhanced)
-            .is_some_and(|code| code.class == 5 && code.subject == 7);
-        permanent && policy && self.dualstack && self.request.attempt_number == Some(1)
+        first_attempt(self.request, self.dualstack, error)
     }
 
     /// The session's settings for `plan`.
@@ -886,26 +840,55 @@ where
     }
 }
 
-/// The transaction for the recipients at `batch` (indexes into `transaction`), with their
-/// DSN parameters (RFC 3461 §4.1, §4.2).
-fn subset(transaction: &Transaction, batch: &[usize]) -> Transaction {
-    Transaction {
-        recipients: batch
-            .iter()
-            .map(|&r| transaction.recipients[r].clone())
-            .collect(),
-        recipient_dsn: batch
-            .iter()
-            .map(|&r| {
-                transaction
-                    .recipient_dsn
-                    .get(r)
-                    .cloned()
-                    .unwrap_or_default()
-            })
-            .collect(),
-        ..transaction.clone()
+/// [`Run::first_attempt`] for an error.
+fn first_attempt(request: &Request, dualstack: bool, error: Error) -> Error {
+    if softens(request, dualstack, error.is_permanent(), error.reply()) {
+        Error::FirstAttempt(Box::new(error))
+    } else {
+        error
     }
+}
+
+/// [`Run::first_attempt`] for a failed transaction and its recipients' refusals.
+/// A refused MAIL gives every recipient its class (the RCPT replies after it say nothing
+/// about them), so softening it softens them all.
+fn first_attempt_failure(
+    request: &Request,
+    dualstack: bool,
+    mut failure: TransactionFailure,
+) -> TransactionFailure {
+    let mail_softened = matches!(
+        failure.error,
+        Error::Status {
+            command: CommandKind::MailFrom,
+            ..
+        }
+    ) && softens(
+        request,
+        dualstack,
+        failure.error.is_permanent(),
+        failure.error.reply(),
+    );
+    for recipient in &mut failure.recipients {
+        let own = softens(
+            request,
+            dualstack,
+            recipient.permanent,
+            recipient.reply.as_ref(),
+        );
+        if mail_softened || own {
+            recipient.permanent = false;
+        }
+    }
+    failure.error = first_attempt(request, dualstack, failure.error);
+    failure
+}
+
+fn softens(request: &Request, dualstack: bool, permanent: bool, reply: Option<&Reply>) -> bool {
+    let policy = reply
+        .and_then(|r| r.enhanced)
+        .is_some_and(|code| code.class == 5 && code.subject == 7);
+    permanent && policy && dualstack && request.attempt_number == Some(1)
 }
 
 /// The session failed in TLS itself, not in DANE or PKIX verification: STARTTLS refused,

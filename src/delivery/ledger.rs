@@ -26,12 +26,22 @@ pub struct Recipient {
     /// The forward path as given.
     pub address: String,
     pub status: Status,
-    /// The reply that decided it: the final reply when delivered, else the RCPT reply.
+    /// A reply that is not the error's own (kept once, see [`Recipient::reply`]): the final
+    /// reply when delivered, or the RCPT reply of a transaction that failed otherwise.
     pub reply: Option<Reply>,
     /// The last error, when not delivered.
     pub error: Option<Error>,
     /// The host that decided it or gave the last error.
     pub host: Option<IpDomain>,
+}
+
+impl Recipient {
+    /// The reply that decided it: the final reply when delivered, else the reply of its
+    /// error or the RCPT reply.
+    #[must_use]
+    pub fn reply(&self) -> Option<&Reply> {
+        self.reply.as_ref().or_else(|| self.error.as_ref()?.reply())
+    }
 }
 
 /// Every recipient of every message of one attempt.
@@ -104,11 +114,11 @@ impl Ledger {
         &mut self,
         m: usize,
         batch: &[usize],
-        outcome: &TransactionOutcome,
+        outcome: TransactionOutcome,
         host: &IpDomain,
     ) -> Vec<usize> {
         let mut again = Vec::new();
-        for (i, (&r, result)) in batch.iter().zip(&outcome.recipients).enumerate() {
+        for (i, (&r, result)) in batch.iter().zip(outcome.recipients).enumerate() {
             let recipient = &mut self.messages[m][r];
             recipient.host = Some(host.clone());
             if result.accepted {
@@ -117,12 +127,12 @@ impl Ledger {
                 recipient.error = None;
                 continue;
             }
-            recipient.reply.clone_from(&result.reply);
-            recipient.error = result.reply.clone().map(rcpt_error);
             let too_many = result
                 .reply
                 .as_ref()
                 .is_some_and(|reply| is_too_many(reply.code));
+            recipient.reply = None;
+            recipient.error = result.reply.map(rcpt_error);
             if i > 0 && too_many {
                 again.push(r);
             } else if result.permanent {
@@ -157,12 +167,13 @@ impl Ledger {
                 Some(reply)
                     if result.is_some_and(|res| res.permanent) && reply.code.class() != 2 =>
                 {
-                    recipient.error = Some(rcpt_error(reply.clone()));
-                    recipient.reply = Some(reply);
+                    recipient.error = Some(rcpt_error(reply));
+                    recipient.reply = None;
                     recipient.status = Status::Permanent;
                 }
                 reply => {
-                    recipient.reply = reply;
+                    // The transaction's error may be this very reply (one recipient refused).
+                    recipient.reply = reply.filter(|reply| failure.error.reply() != Some(reply));
                     recipient.error = Some(failure.error.clone());
                     if permanent || result.is_some_and(|res| res.permanent) {
                         recipient.status = Status::Permanent;
@@ -202,7 +213,7 @@ impl Ledger {
                 continue;
             }
             recipient.error = Some(error.clone());
-            recipient.reply = error.reply().cloned();
+            recipient.reply = None;
             recipient.host = host.cloned();
             if permanent {
                 recipient.status = Status::Permanent;

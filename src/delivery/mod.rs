@@ -5,6 +5,7 @@
 
 mod addresses;
 mod attempt;
+pub mod batches;
 mod ledger;
 mod level;
 mod plan;

@@ -54,7 +54,7 @@ use crate::dns::{Domain, IpDomain, IpFamily, LookupError};
 use crate::error::Error;
 use crate::event::{DialOutcome, Event};
 use crate::io::Message;
-use crate::io::testing::{Endpoint, Step, TestPlatform};
+use crate::io::testing::{Endpoint, Step, TestPlatform, unescape};
 use crate::sasl::Credentials;
 use crate::smtp::session::Transaction;
 use crate::smtp::session::{AuthConfig, Timeouts, TlsMode};
@@ -75,31 +75,6 @@ impl Message for Bytes {
         let end = start.saturating_add(max).min(self.0.len());
         Ok(self.0[start..end].to_vec())
     }
-}
-
-pub(crate) fn unescape(text: &str) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            let mut buf = [0; 4];
-            out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-            continue;
-        }
-        match chars.next() {
-            Some('r') => out.push(b'\r'),
-            Some('n') => out.push(b'\n'),
-            Some('t') => out.push(b'\t'),
-            Some('\\') => out.push(b'\\'),
-            Some('s') => out.push(b' '),
-            Some('x') => {
-                let hex: String = chars.by_ref().take(2).collect();
-                out.push(u8::from_str_radix(&hex, 16).expect("\\xHH escape"));
-            }
-            other => panic!("bad escape \\{other:?}"),
-        }
-    }
-    out
 }
 
 /// One scenario being read.
@@ -545,7 +520,7 @@ fn render(report: &Report, platform: &TestPlatform) -> Vec<String> {
                 .as_ref()
                 .and_then(Error::reply)
                 .map(|reply| reply.code);
-            if let Some(reply) = &r.reply
+            if let Some(reply) = r.reply()
                 && Some(reply.code) != error_code
             {
                 line += &format!(" reply={}", reply.code);

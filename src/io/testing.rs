@@ -481,3 +481,28 @@ impl Resolver for TestPlatform {
         self.resolver.lookup_txt(name)
     }
 }
+
+/// Test text with escapes as bytes: `\r`, `\n`, `\t`, `\\` and `\xHH`.
+pub(crate) fn unescape(text: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            let mut buf = [0; 4];
+            out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            continue;
+        }
+        match chars.next() {
+            Some('r') => out.push(b'\r'),
+            Some('n') => out.push(b'\n'),
+            Some('t') => out.push(b'\t'),
+            Some('\\') => out.push(b'\\'),
+            Some('x') => {
+                let hex: String = chars.by_ref().take(2).collect();
+                out.push(u8::from_str_radix(&hex, 16).expect("\\xHH escape"));
+            }
+            other => panic!("bad escape \\{other:?}"),
+        }
+    }
+    out
+}

@@ -32,6 +32,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
 use super::*;
+use crate::io::testing::unescape;
 use crate::sasl::Credentials;
 use crate::smtp::data::LineEndings;
 use crate::smtp::dsn::{MailDsn, RcptDsn};
@@ -66,30 +67,6 @@ impl Split {
             }
         }
     }
-}
-
-fn unescape(text: &str) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            let mut buf = [0; 4];
-            out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-            continue;
-        }
-        match chars.next() {
-            Some('r') => out.push(b'\r'),
-            Some('n') => out.push(b'\n'),
-            Some('t') => out.push(b'\t'),
-            Some('\\') => out.push(b'\\'),
-            Some('x') => {
-                let hex: String = chars.by_ref().take(2).collect();
-                out.push(u8::from_str_radix(&hex, 16).expect("\\xHH escape"));
-            }
-            other => panic!("bad escape \\{other:?}"),
-        }
-    }
-    out
 }
 
 fn error_tokens(error: &Error) -> String {
