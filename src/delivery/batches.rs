@@ -139,8 +139,7 @@ where
     let settled = ledger.into_messages().remove(0);
     let final_reply = settled
         .iter()
-        .filter(|r| r.status == Status::Delivered)
-        .last()
+        .rfind(|r| r.status == Status::Delivered)
         .and_then(|r| r.reply.clone());
     let recipients = settled
         .into_iter()
