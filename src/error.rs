@@ -149,6 +149,13 @@ pub enum Error {
     /// The message data is refused before it is sent.
     #[error("message refused as smtp data: {0}")]
     Message(DataError),
+    /// The platform could not read the message (removed from the spool, say); the
+    /// transaction is abandoned before its end, so nothing partial is accepted.
+    #[error("message could not be read: {detail}")]
+    MessageUnreadable {
+        /// What the platform reported.
+        detail: String,
+    },
     /// A path is not valid for `command`.
     #[error("invalid address {address:?} for {command}: {error}")]
     Address {
@@ -366,7 +373,7 @@ impl Error {
             Self::SmtpUtf8Unsupported => ErrorKind::SmtpUtf8Unsupported,
             Self::RequireTlsUnsupported => ErrorKind::RequireTlsUnsupported,
             Self::NoRecipients => ErrorKind::NoRecipients,
-            Self::Message(_) => ErrorKind::Message,
+            Self::Message(_) | Self::MessageUnreadable { .. } => ErrorKind::Message,
             Self::Address { .. } => ErrorKind::Address,
             Self::Botched => ErrorKind::Botched,
             Self::Closed => ErrorKind::Closed,
@@ -400,8 +407,8 @@ impl Error {
     ///   (a bad challenge, a wrong server signature) acknowledged with 501 is transient, a
     ///   configuration problem (no mechanism in common, wrong credentials type) permanent.
     /// - Transient: SMTPUTF8 or REQUIRETLS missing (the next hop may differ, RFC 6531 §3.3),
-    ///   no recipients accepted (each recipient result says more), botched, closed, i/o,
-    ///   timeouts, protocol violations, and what is not supported yet.
+    ///   no recipients accepted (each recipient result says more), an unreadable message,
+    ///   botched, closed, i/o, timeouts, protocol violations, and what is not supported yet.
     #[must_use]
     pub fn is_permanent(&self) -> bool {
         match self {
@@ -433,6 +440,7 @@ impl Error {
             Self::Auth { error, .. } => error.is_permanent(),
             Self::SmtpUtf8Unsupported
             | Self::RequireTlsUnsupported
+            | Self::MessageUnreadable { .. }
             | Self::NoRecipients
             | Self::Botched
             | Self::Closed

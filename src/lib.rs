@@ -32,6 +32,7 @@
 pub mod delivery;
 pub mod dns;
 pub mod error;
+pub mod event;
 pub mod io;
 pub mod mtasts;
 pub mod sasl;

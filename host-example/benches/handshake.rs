@@ -231,8 +231,7 @@ async fn component(host: &Host, addr: SocketAddr, cert: &ServerCert, count: usiz
             .expect("push");
         let client = instance.bindings.smtp_client_client();
         let session = client
-            .session()
-            .call_open(&mut instance.store, conn, &options)
+            .call_open_session(&mut instance.store, conn, &options)
             .await
             .expect("no trap")
             .unwrap_or_else(|f| panic!("open failed: {}", f.error.message));

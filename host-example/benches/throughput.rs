@@ -14,14 +14,13 @@ use host_example::connector::{TcpConnection, open_stream};
 use host_example::dns::{Resolver, ZoneResolver};
 use host_example::log_impl::Silent;
 use host_example::sink::Sink;
+use host_example::spool_impl::SpoolMessage;
 use host_example::{EMBEDDED_COMPONENT, Host, HostConfig};
 use smtpclient::smtp::data::LineEndings as CoreLineEndings;
 use smtpclient::smtp::session::{Event, Session, SessionConfig, Timeouts, TlsMode, Transaction};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use wasmtime_wasi::p2::DynInputStream;
-use wasmtime_wasi::p2::pipe::MemoryInputPipe;
 
 fn message(size: usize) -> Vec<u8> {
     let mut message =
@@ -85,8 +84,7 @@ async fn component(host: &Host, addr: SocketAddr, message: &[u8], count: usize) 
     let client = instance.bindings.smtp_client_client();
     let options = open_options(WitTlsMode::Skip, "sink.example", Vec::new());
     let session = client
-        .session()
-        .call_open(&mut instance.store, conn, &options)
+        .call_open_session(&mut instance.store, conn, &options)
         .await
         .expect("no trap")
         .unwrap_or_else(|f| panic!("open failed: {}", f.error.message));
@@ -94,20 +92,26 @@ async fn component(host: &Host, addr: SocketAddr, message: &[u8], count: usize) 
         mail_from: "a@example.org".into(),
         recipients: vec![Recipient {
             address: "b@example.net".into(),
-            notify: Vec::new(),
+            notify: None,
             original_recipient: None,
         }],
-        size: Some(message.len() as u64),
+        // The message's size() stands in.
+        size: None,
         require_eightbitmime: false,
         require_smtputf8: false,
         require_tls: false,
         dsn: None,
         line_endings: LineEndings::Strict,
     };
+    let spooled = SpoolMessage::bytes(message);
     let start = Instant::now();
     for _ in 0..count {
-        let pipe: DynInputStream = Box::new(MemoryInputPipe::new(message.to_vec()));
-        let stream = instance.store.data_mut().table().push(pipe).expect("push");
+        let stream = instance
+            .store
+            .data_mut()
+            .table()
+            .push(spooled.clone())
+            .expect("push");
         client
             .session()
             .call_deliver(&mut instance.store, session, &envelope, stream)

@@ -8,8 +8,9 @@ use host_example::bindings::types::TlsMode;
 use host_example::dns::{Answer, DnsBackend, IpFamily, Lookup, LookupError, Mx, Tlsa};
 use host_example::egress::AddressPolicy;
 use host_example::log_impl::Silent;
-use host_example::send::{MessageSource, SendRequest, send};
+use host_example::send::{SendRequest, send};
 use host_example::sink::Sink;
+use host_example::spool_impl::SpoolMessage;
 use host_example::{EMBEDDED_COMPONENT, Host, HostConfig};
 use std::future::ready;
 use std::net::{IpAddr, Ipv4Addr};
@@ -76,7 +77,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             ehlo: "platform.example".into(),
             from: "sender@example.org".into(),
             to: vec![format!("rcpt{n}@example.net")],
-            message: MessageSource::Bytes(b"Subject: hi\r\n\r\nHello.\r\n".to_vec()),
+            message: SpoolMessage::bytes(&b"Subject: hi\r\n\r\nHello.\r\n"[..]),
             require_8bitmime: false,
             require_smtputf8: false,
             require_tls: false,

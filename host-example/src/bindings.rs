@@ -8,7 +8,6 @@ wasmtime::component::bindgen!({
     imports: { default: async | trappable },
     exports: { default: async },
     with: {
-        "wasi": wasmtime_wasi::p2::bindings,
         "smtp:client/tcp.connection": crate::connector::TcpConnection,
         "smtp:client/spool.message": crate::spool_impl::SpoolMessage,
     },

@@ -2,7 +2,7 @@
 //! next hops, recipients and deadlines. One home, so that every import and export converts
 //! the same way.
 
-use crate::bindings::client::{Recipient, Timeouts};
+use crate::bindings::client::{Recipient, SaslMechanism, Timeouts};
 use crate::bindings::tcp::SocketAddress;
 use crate::bindings::types::{Domain, IpAddress, IpDomain};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -67,6 +67,14 @@ pub fn next_hop(name: &str) -> IpDomain {
     }
 }
 
+/// A server the user names: an IP address, bare or as a literal, or a domain.
+pub fn server_host(name: &str) -> IpDomain {
+    match name.parse::<IpAddr>() {
+        Ok(ip) => IpDomain::Ip(ip_address(ip)),
+        Err(_) => next_hop(name),
+    }
+}
+
 /// A host as text: the IP, or the Unicode form of the domain when there is one.
 pub fn ip_domain_text(host: &IpDomain) -> String {
     match host {
@@ -80,15 +88,34 @@ pub fn recipients(to: &[String]) -> Vec<Recipient> {
     to.iter()
         .map(|address| Recipient {
             address: address.clone(),
-            notify: Vec::new(),
+            notify: None,
             original_recipient: None,
         })
         .collect()
 }
 
+/// A SASL mechanism by its registered name (RFC 4422 §3.1), any case; `None` for one the
+/// component does not implement.
+pub fn sasl_mechanism(name: &str) -> Option<SaslMechanism> {
+    let mechanism = match name.to_ascii_uppercase().as_str() {
+        "SCRAM-SHA-256-PLUS" => SaslMechanism::ScramSha256Plus,
+        "SCRAM-SHA-256" => SaslMechanism::ScramSha256,
+        "SCRAM-SHA-1-PLUS" => SaslMechanism::ScramSha1Plus,
+        "SCRAM-SHA-1" => SaslMechanism::ScramSha1,
+        "CRAM-MD5" => SaslMechanism::CramMd5,
+        "PLAIN" => SaslMechanism::Plain,
+        "LOGIN" => SaslMechanism::Login,
+        "XOAUTH2" => SaslMechanism::Xoauth2,
+        "OAUTHBEARER" => SaslMechanism::Oauthbearer,
+        "EXTERNAL" => SaslMechanism::External,
+        _ => return None,
+    };
+    Some(mechanism)
+}
+
 /// Every deadline of a session set to `timeout` (the command line's `--timeout`).
 pub fn uniform_timeouts(timeout: Duration) -> Timeouts {
-    let ms = millis(timeout);
+    let ms = Some(millis(timeout));
     Timeouts {
         greeting_ms: ms,
         command_ms: ms,
@@ -128,6 +155,35 @@ mod tests {
             IpDomain::Domain(domain) => assert_eq!(domain.ascii, "example.net"),
             IpDomain::Ip(ip) => panic!("{ip:?}"),
         }
+    }
+
+    #[test]
+    fn sasl_mechanism_names() {
+        assert!(matches!(
+            sasl_mechanism("scram-sha-256-plus"),
+            Some(SaslMechanism::ScramSha256Plus)
+        ));
+        assert!(matches!(
+            sasl_mechanism("PLAIN"),
+            Some(SaslMechanism::Plain)
+        ));
+        assert!(sasl_mechanism("GSSAPI").is_none());
+    }
+
+    #[test]
+    fn server_hosts() {
+        for name in [
+            "192.0.2.1",
+            "[192.0.2.1]",
+            "2001:db8::1",
+            "[IPv6:2001:db8::1]",
+        ] {
+            assert!(matches!(server_host(name), IpDomain::Ip(_)), "{name}");
+        }
+        assert!(matches!(
+            server_host("smtp.example.net"),
+            IpDomain::Domain(_)
+        ));
     }
 
     #[test]

@@ -2,21 +2,23 @@
 //! component's `delivery.deliver` (one call per domain), with the MTA-STS policy cache kept
 //! by the host (RFC 8461 §5.1: the component is stateless).
 
-use crate::bindings::client::{Envelope, LineEndings, OpenOptions};
+use crate::bindings::client::{AuthOptions, ClientCertificate, Envelope, LineEndings};
 use crate::bindings::delivery::{
-    DeliveryReport, DeliveryRequest, Outgoing, RecipientStatus, StsPolicy, TlsLevel,
+    DeliveryReport, DeliveryRequest, MxRoute, Outgoing, RecipientStatus, RelayRoute, Route,
+    StsPolicy, TlsLevel,
 };
 use crate::bindings::resolver::IpFamily;
-use crate::bindings::types::{ErrorKind, TlsMode};
+use crate::bindings::types::{ErrorKind, TlsMode, Tlsa};
 use crate::convert::{
-    domain, ip_addr, ip_address, ip_domain_text, millis, next_hop, recipients, uniform_timeouts,
+    domain, ip_addr, ip_address, ip_domain_text, millis, next_hop, recipients, server_host,
+    uniform_timeouts,
 };
 use crate::host::{Host, HostError, Instance};
 use crate::report::{
-    AttemptReport, ErrorReport, RecipientReport, Report, ServerReport, Status, TlsReport,
-    reply_parts,
+    AttemptReport, ErrorReport, EventReport, RecipientReport, Report, ServerReport, Status,
+    TlsReport, reply_parts,
 };
-use crate::send::tlsrpt_json;
+use crate::send::{ClientCert, SendAuth, tlsrpt_json};
 use crate::spool_impl::SpoolMessage;
 use crate::sts_cache::StsCache;
 use std::collections::BTreeMap;
@@ -27,25 +29,49 @@ use std::time::Duration;
 pub struct DeliverRequest {
     pub from: String,
     pub to: Vec<String>,
+    /// The message; its size goes into SIZE (RFC 1870).
     pub message: SpoolMessage,
-    /// The message size in bytes, for SIZE (RFC 1870).
-    pub size: Option<u64>,
     /// The SMTP port of the MX hosts: 25 unless testing.
     pub port: u16,
     pub ehlo: String,
-    /// The lowest TLS level accepted.
+    /// The lowest TLS level accepted from MX hosts.
     pub tls_level: TlsLevel,
+    /// Dial MX hosts at loopback and private addresses too (tests, labs); the component
+    /// never dials unspecified, multicast or broadcast addresses.
+    pub allow_private_addresses: bool,
+    /// Deliver through this server instead of the MX hosts: `port`, `tls_level`,
+    /// `allow_private_addresses` and `sts_cache` do not apply then.
+    pub relay: Option<Relay>,
     /// "TLS-Required: No" (RFC 8689 §5).
     pub tls_required_no: bool,
     /// Roots trusted for PKIX besides the Mozilla set, DER.
     pub extra_roots: Vec<Vec<u8>>,
     /// Replaces every per-phase deadline, and the per-address connect deadline.
     pub timeout: Option<Duration>,
+    /// The deadline of each recipient domain's whole attempt (lookups, every host).
+    pub deadline: Option<Duration>,
+    /// Present this certificate to the servers (TLS client authentication).
+    pub client_certificate: Option<ClientCert>,
+    /// Which attempt of a queue this is, from 1; 0 when not counted (the command line).
+    pub attempt_number: u32,
     pub eight_bit_mime: bool,
     pub smtputf8: bool,
     pub require_tls: bool,
     /// Where MTA-STS policies are kept between runs; `None`: not kept.
     pub sts_cache: Option<StsCache>,
+}
+
+/// A relay (smarthost) and how to talk to it, as `send` talks to its server.
+#[derive(Debug, Clone)]
+pub struct Relay {
+    /// Host name or IP address.
+    pub server: String,
+    pub port: u16,
+    pub tls_mode: TlsMode,
+    pub verify_pkix: bool,
+    /// DANE records the relay must match; DANE-TA and DANE-EE replace PKIX.
+    pub dane_records: Option<Vec<Tlsa>>,
+    pub auth: Option<SendAuth>,
 }
 
 /// Delivers to every recipient domain in turn, one instance per domain, and merges the
@@ -70,10 +96,15 @@ pub async fn deliver(host: &Host, request: &DeliverRequest) -> Result<Report, Ho
         tls: None,
         tlsrpt: Vec::new(),
         attempts: Vec::new(),
+        events: Vec::new(),
     };
     for (domain, to) in by_domain {
         let mut instance = host.instantiate().await?;
-        let cached = request.sts_cache.as_ref().and_then(|c| c.get(&domain));
+        let cached = request
+            .sts_cache
+            .as_ref()
+            .filter(|_| request.relay.is_none())
+            .and_then(|c| c.get(&domain));
         let mut delivery = delivery_request(request, &domain, cached);
         delivery.local_addresses = host
             .config()
@@ -131,7 +162,11 @@ pub async fn deliver_domain(
     let mut outgoing = Vec::with_capacity(messages.len());
     for (envelope, message) in messages {
         let message = instance.push(message)?;
-        outgoing.push(Outgoing { envelope, message });
+        outgoing.push(Outgoing {
+            envelope,
+            message,
+            dmarc_report: false,
+        });
     }
     instance
         .bindings
@@ -147,31 +182,49 @@ pub fn delivery_request(
     recipient_domain: &str,
     cached_sts_policy: Option<StsPolicy>,
 ) -> DeliveryRequest {
+    let route = match &request.relay {
+        Some(relay) => Route::Relay(RelayRoute {
+            host: server_host(&relay.server),
+            port: relay.port,
+            tls_mode: relay.tls_mode,
+            verify_pkix: relay.verify_pkix,
+            dane_records: relay.dane_records.clone(),
+            auth: relay.auth.as_ref().map(|auth| AuthOptions {
+                username: auth.username.clone(),
+                secret: auth.secret.clone(),
+                mechanisms: auth.mechanisms.clone(),
+                allow_cleartext_without_tls: false,
+            }),
+        }),
+        None => Route::Mx(MxRoute {
+            port: request.port,
+            tls_level: request.tls_level,
+            cached_sts_policy,
+            ip_family: IpFamily::Any,
+            allow_private_addresses: request.allow_private_addresses,
+            address_limit: None,
+            session_limit: None,
+        }),
+    };
     DeliveryRequest {
         next_hop: next_hop(recipient_domain),
-        port: request.port,
-        tls_level: request.tls_level,
+        route,
+        ehlo_hostname: domain(&request.ehlo),
         tls_required_no: request.tls_required_no,
-        session: OpenOptions {
-            // Decided per host by the component.
-            tls_mode: TlsMode::Opportunistic,
-            verify_pkix: false,
-            ehlo_hostname: domain(&request.ehlo),
-            remote_hostname: None,
-            auth: None,
-            dane_records: None,
-            dane_more_hostnames: Vec::new(),
-            ignore_tls_verify_errors: false,
-            extra_root_cas: request.extra_roots.clone(),
-            client_certificate: None,
-            timeouts: request.timeout.map(uniform_timeouts),
-            tls_results: None,
-        },
+        extra_root_cas: request.extra_roots.clone(),
+        client_certificate: request
+            .client_certificate
+            .as_ref()
+            .map(|cert| ClientCertificate {
+                chain_pem: cert.chain_pem.clone(),
+                key_pem: cert.key_pem.clone(),
+            }),
+        timeouts: request.timeout.map(uniform_timeouts),
+        connect_timeout_ms: request.timeout.map(millis),
+        deadline_ms: request.deadline.map(millis),
+        attempt_number: request.attempt_number,
         dialed_ips: Vec::new(),
         local_addresses: Vec::new(),
-        cached_sts_policy,
-        ip_family: IpFamily::Any,
-        connect_timeout_ms: request.timeout.map_or(0, millis),
     }
 }
 
@@ -180,7 +233,8 @@ pub fn envelope(request: &DeliverRequest, to: &[String]) -> Envelope {
     Envelope {
         mail_from: request.from.clone(),
         recipients: recipients(to),
-        size: request.size,
+        // The message's size() stands in.
+        size: None,
         require_eightbitmime: request.eight_bit_mime,
         require_smtputf8: request.smtputf8,
         require_tls: request.require_tls,
@@ -217,6 +271,9 @@ async fn merge(
     for results in &report.tls_results {
         merged.tlsrpt.extend(tlsrpt_json(instance, results).await?);
     }
+    merged
+        .events
+        .extend(report.events.iter().map(EventReport::from));
     if let Some(error) = &report.error {
         merged.error = Some(ErrorReport::from(error));
     }

@@ -350,8 +350,7 @@ impl Prober<'_> {
         };
         let client = instance.bindings.smtp_client_client();
         let opened = client
-            .session()
-            .call_open(&mut instance.store, conn, &options)
+            .call_open_session(&mut instance.store, conn, &options)
             .await
             .map_err(HostError::from_guest)?;
         let session = match opened {

@@ -3,7 +3,8 @@
 //! object (DESIGN.md, "The command line"); the command line prints it (`cli::output`).
 
 use crate::bindings::client::RecipientResult;
-use crate::bindings::types::{ErrorKind, Reply, SmtpCommand, SmtpError, Tlsa};
+use crate::bindings::types::{DialOutcome, ErrorKind, Event, Reply, SmtpCommand, SmtpError, Tlsa};
+use crate::convert::{ip_addr, ip_domain_text};
 use serde::Serialize;
 
 /// The outcome of the whole attempt.
@@ -95,6 +96,66 @@ pub struct Report {
     pub tls: Option<TlsReport>,
     pub tlsrpt: Vec<serde_json::Value>,
     pub attempts: Vec<AttemptReport>,
+    /// What was observed, oldest first (the component's `event`s).
+    pub events: Vec<EventReport>,
+}
+
+/// One observation: `{"command": {...}}`, `{"dial": {...}}` or
+/// `{"verification-ignored": {...}}` (wit/README.md shows an example).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EventReport {
+    /// A command and its reply.
+    Command {
+        command: &'static str,
+        /// None when no reply came.
+        code: Option<u16>,
+        duration_us: u64,
+    },
+    /// A connection attempt, or an address not dialed.
+    Dial {
+        host: String,
+        address: String,
+        port: u16,
+        /// "connected", "failed" or "refused" (by the component's rules).
+        outcome: &'static str,
+        /// Why it failed or was refused.
+        reason: Option<String>,
+        duration_us: u64,
+    },
+    /// A certificate verification failure that did not stop the session.
+    VerificationIgnored { host: String, reason: String },
+}
+
+impl From<&Event> for EventReport {
+    fn from(event: &Event) -> Self {
+        match event {
+            Event::Command(command) => EventReport::Command {
+                command: command_name(command.command),
+                code: command.code,
+                duration_us: command.duration,
+            },
+            Event::Dial(dial) => {
+                let (outcome, reason) = match &dial.outcome {
+                    DialOutcome::Connected => ("connected", None),
+                    DialOutcome::Failed(why) => ("failed", Some(why.clone())),
+                    DialOutcome::Refused(why) => ("refused", Some(why.clone())),
+                };
+                EventReport::Dial {
+                    host: ip_domain_text(&dial.host),
+                    address: ip_addr(dial.address).to_string(),
+                    port: dial.port,
+                    outcome,
+                    reason,
+                    duration_us: dial.duration,
+                }
+            }
+            Event::VerificationIgnored(ignored) => EventReport::VerificationIgnored {
+                host: ignored.host.clone(),
+                reason: ignored.reason.clone(),
+            },
+        }
+    }
 }
 
 impl Report {
@@ -122,6 +183,7 @@ impl Report {
             tls: None,
             tlsrpt: Vec::new(),
             attempts: Vec::new(),
+            events: Vec::new(),
         }
     }
 

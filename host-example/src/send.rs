@@ -1,8 +1,8 @@
 //! `send`: submit one message to one server through the component's `client` interface.
 
 use crate::bindings::client::{
-    AuthOptions, ClientCertificate, Envelope, LineEndings, OpenOptions, TransactionFailure,
-    TransactionSuccess,
+    AuthOptions, ClientCertificate, Envelope, LineEndings, OpenOptions, SaslMechanism,
+    TransactionFailure, TransactionSuccess,
 };
 use crate::bindings::exports::smtp::client::tls_report::TlsResults;
 use crate::bindings::types::{ErrorKind, TlsMode, Tlsa};
@@ -10,26 +10,14 @@ use crate::connector::TcpConnection;
 use crate::convert::{domain, recipients, uniform_timeouts};
 use crate::dns::{DnsBackend, IpFamily};
 use crate::host::{Host, HostError, Instance};
-use crate::progress::Counted;
-use crate::report::{AttemptReport, ErrorReport, RecipientReport, Report, ServerReport, TlsReport};
+use crate::report::{
+    AttemptReport, ErrorReport, EventReport, RecipientReport, Report, ServerReport, TlsReport,
+};
 use crate::session::{close, extensions, tls_state};
+use crate::spool_impl::SpoolMessage;
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use wasmtime::component::{Resource, ResourceAny};
-use wasmtime_wasi::p2::DynInputStream;
-use wasmtime_wasi::p2::pipe::AsyncReadStream;
-
-/// Where the message comes from.
-#[derive(Debug, Clone)]
-pub enum MessageSource {
-    /// A file, read as the message is sent; its size goes into SIZE (RFC 1870).
-    File(PathBuf),
-    /// Standard input.
-    Stdin,
-    /// Bytes in memory.
-    Bytes(Vec<u8>),
-}
 
 /// One submission.
 #[derive(Debug, Clone)]
@@ -43,7 +31,8 @@ pub struct SendRequest {
     pub ehlo: String,
     pub from: String,
     pub to: Vec<String>,
-    pub message: MessageSource,
+    /// The message; its size goes into SIZE (RFC 1870).
+    pub message: SpoolMessage,
     pub require_8bitmime: bool,
     pub require_smtputf8: bool,
     pub require_tls: bool,
@@ -85,7 +74,7 @@ pub struct SendAuth {
     /// The password (or OAuth 2.0 token for OAUTHBEARER and XOAUTH2).
     pub secret: String,
     /// Mechanisms, most preferred first; empty: the strongest the server offers.
-    pub mechanisms: Vec<String>,
+    pub mechanisms: Vec<SaslMechanism>,
 }
 
 impl std::fmt::Debug for SendAuth {
@@ -116,12 +105,29 @@ pub async fn send(host: &Host, request: &SendRequest) -> Result<Report, HostErro
     };
     let connect_timeout = request.timeout.unwrap_or(CONNECT_TIMEOUT);
     let mut attempts = Vec::new();
+    // The host dials itself: its dials are observed here, in the component's terms.
+    let mut dials = Vec::new();
     for ip in addresses {
         let remote = SocketAddr::new(ip, request.port);
-        match host.dial(remote, connect_timeout).await {
+        let started = Instant::now();
+        let dialed = host.dial(remote, connect_timeout).await;
+        dials.push(EventReport::Dial {
+            host: request.server.clone(),
+            address: ip.to_string(),
+            port: request.port,
+            outcome: if dialed.is_ok() {
+                "connected"
+            } else {
+                "failed"
+            },
+            reason: dialed.as_ref().err().map(ToString::to_string),
+            duration_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        });
+        match dialed {
             Ok(connection) => {
                 let conn = instance.push(connection)?;
                 let mut report = submit(&mut instance, request, conn).await?;
+                report.events.splice(0..0, dials);
                 attempts.push(AttemptReport {
                     host: request.server.clone(),
                     ip: Some(ip.to_string()),
@@ -148,6 +154,7 @@ pub async fn send(host: &Host, request: &SendRequest) -> Result<Report, HostErro
         .unwrap_or_else(|| io_error("no address to connect to".into()));
     let mut report = Report::failed(&request.to, last);
     report.attempts = attempts;
+    report.events = dials;
     Ok(report)
 }
 
@@ -179,8 +186,7 @@ async fn submit(
     let trap = HostError::from_guest;
     let client = instance.bindings.smtp_client_client();
     let opened = client
-        .session()
-        .call_open(&mut instance.store, conn, &open_options(request))
+        .call_open_session(&mut instance.store, conn, &open_options(request))
         .await
         .map_err(trap)?;
     let session = match opened {
@@ -188,35 +194,27 @@ async fn submit(
         Err(failure) => {
             let mut report = Report::failed(&request.to, ErrorReport::from(&failure.error));
             report.tlsrpt = tlsrpt_json(instance, &failure.tls_results).await?;
+            report.events = failure.events.iter().map(EventReport::from).collect();
             return Ok(with_server(report, request, Vec::new()));
         }
     };
     let (tls, tlsrpt) = tls_details(instance, session).await?;
     let extensions = extensions(instance, session).await?;
+    let message = instance.push(request.message.clone())?;
     let client = instance.bindings.smtp_client_client();
-    let message = match message_stream(&mut instance.store, &request.message).await {
-        Ok(message) => message,
-        Err(error) => {
-            close(instance, session).await?;
-            return Ok(with_server(
-                Report::failed(&request.to, error),
-                request,
-                extensions,
-            ));
-        }
-    };
     let delivered = client
         .session()
         .call_deliver(&mut instance.store, session, &envelope(request), message)
         .await
         .map_err(trap)?;
-    close(instance, session).await?;
+    let events = close(instance, session).await?;
     let mut report = match delivered {
         Ok(success) => success_report(&success),
         Err(failure) => failure_report(request, &failure),
     };
     report.tls = tls;
     report.tlsrpt = tlsrpt;
+    report.events = events.iter().map(EventReport::from).collect();
     Ok(with_server(report, request, extensions))
 }
 
@@ -270,6 +268,7 @@ fn success_report(success: &TransactionSuccess) -> Report {
         tls: None,
         tlsrpt: Vec::new(),
         attempts: Vec::new(),
+        events: Vec::new(),
     }
 }
 
@@ -302,6 +301,7 @@ fn failure_report(request: &SendRequest, failure: &TransactionFailure) -> Report
         tls: None,
         tlsrpt: Vec::new(),
         attempts: Vec::new(),
+        events: Vec::new(),
     }
 }
 
@@ -313,39 +313,6 @@ fn with_server(mut report: Report, request: &SendRequest, extensions: Vec<String
         extensions,
     });
     report
-}
-
-/// The message as a WASI input stream in the instance's table.
-async fn message_stream(
-    store: &mut wasmtime::Store<crate::state::HostState>,
-    source: &MessageSource,
-) -> Result<Resource<DynInputStream>, ErrorReport> {
-    let stream: DynInputStream = match source {
-        MessageSource::File(path) => {
-            let file = tokio::fs::File::open(path).await.map_err(|e| {
-                ErrorReport::of(
-                    ErrorKind::Usage,
-                    true,
-                    format!("cannot open message file {}: {e}", path.display()),
-                )
-            })?;
-            // A bar on a terminal for a large file (counted as the component reads it).
-            let size = file.metadata().await.ok().map(|m| m.len());
-            match crate::progress::bar(size) {
-                Some(bar) => Box::new(AsyncReadStream::new(Counted::new(file, bar))),
-                None => Box::new(AsyncReadStream::new(file)),
-            }
-        }
-        MessageSource::Stdin => Box::new(AsyncReadStream::new(tokio::io::stdin())),
-        MessageSource::Bytes(bytes) => {
-            Box::new(AsyncReadStream::new(std::io::Cursor::new(bytes.clone())))
-        }
-    };
-    store
-        .data_mut()
-        .table
-        .push(stream)
-        .map_err(|e| io_error(e.to_string()))
 }
 
 fn open_options(request: &SendRequest) -> OpenOptions {
@@ -381,11 +348,8 @@ fn envelope(request: &SendRequest) -> Envelope {
     Envelope {
         mail_from: request.from.clone(),
         recipients: recipients(&request.to),
-        size: match &request.message {
-            MessageSource::File(path) => std::fs::metadata(path).ok().map(|m| m.len()),
-            MessageSource::Bytes(bytes) => Some(bytes.len() as u64),
-            MessageSource::Stdin => None,
-        },
+        // The message's size() stands in.
+        size: None,
         require_eightbitmime: request.require_8bitmime,
         require_smtputf8: request.require_smtputf8,
         require_tls: request.require_tls,

@@ -1,6 +1,7 @@
 //! Calls on an open `client.session` of the component that `send` and `probe` share.
 
 use crate::bindings::client::TlsState;
+use crate::bindings::types::Event;
 use crate::host::{HostError, Instance};
 use wasmtime::component::ResourceAny;
 
@@ -37,11 +38,12 @@ pub async fn extensions(
     Ok(extensions.lines)
 }
 
-/// QUIT and drop the session; a failing QUIT does not change the outcome.
+/// QUIT and drop the session; a failing QUIT does not change the outcome. Returns what the
+/// session observed since the last `take-events` (QUIT included).
 ///
 /// # Errors
 /// [`HostError`] when the component traps.
-pub async fn close(instance: &mut Instance, session: ResourceAny) -> Result<(), HostError> {
+pub async fn close(instance: &mut Instance, session: ResourceAny) -> Result<Vec<Event>, HostError> {
     let trap = HostError::from_guest;
     let client = instance.bindings.smtp_client_client();
     let _quit = client
@@ -49,8 +51,14 @@ pub async fn close(instance: &mut Instance, session: ResourceAny) -> Result<(), 
         .call_close(&mut instance.store, session)
         .await
         .map_err(trap)?;
+    let events = client
+        .session()
+        .call_take_events(&mut instance.store, session)
+        .await
+        .map_err(trap)?;
     session
         .resource_drop_async(&mut instance.store)
         .await
-        .map_err(trap)
+        .map_err(trap)?;
+    Ok(events)
 }

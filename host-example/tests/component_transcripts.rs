@@ -18,13 +18,15 @@
 mod scripted;
 
 use host_example::bindings::client::{
-    AuthOptions, DsnOptions, Envelope, LineEndings, OpenOptions, Recipient, RecipientResult,
-    Timeouts,
+    AddressType, AuthOptions, DsnNotify, DsnOptions, Envelope, LineEndings, NotifyConditions,
+    OpenOptions, OriginalRecipient, Recipient, RecipientResult, Timeouts,
 };
 use host_example::bindings::types::{Domain, SmtpError, TlsMode};
+use host_example::convert::sasl_mechanism;
 use host_example::dns::{Resolver, ZoneResolver};
 use host_example::host::Instance;
 use host_example::log_impl::Silent;
+use host_example::spool_impl::SpoolMessage;
 use host_example::{EMBEDDED_COMPONENT, Host, HostConfig};
 use scripted::unescape;
 use std::sync::Arc;
@@ -32,8 +34,6 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use wasmtime::component::ResourceAny;
-use wasmtime_wasi::p2::DynInputStream;
-use wasmtime_wasi::p2::pipe::MemoryInputPipe;
 
 /// The cases played through the component: (file, case name).
 const CASES: &[(&str, &str)] = &[
@@ -310,13 +310,13 @@ fn open_options(lines: &[String]) -> OpenOptions {
         extra_root_cas: Vec::new(),
         client_certificate: None,
         timeouts: Some(Timeouts {
-            greeting_ms: ms,
-            command_ms: ms,
-            data_init_ms: ms,
-            data_block_ms: ms,
-            data_end_ms: ms,
-            tls_handshake_ms: ms,
-            quit_ms: ms,
+            greeting_ms: Some(ms),
+            command_ms: Some(ms),
+            data_init_ms: Some(ms),
+            data_block_ms: Some(ms),
+            data_end_ms: Some(ms),
+            tls_handshake_ms: Some(ms),
+            quit_ms: Some(ms),
         }),
         tls_results: None,
     };
@@ -341,8 +341,10 @@ fn open_options(lines: &[String]) -> OpenOptions {
                     auth.secret = password.into();
                 }
                 "mechs" => {
-                    options.auth.get_or_insert_with(auth).mechanisms =
-                        value.split(',').map(Into::into).collect();
+                    options.auth.get_or_insert_with(auth).mechanisms = value
+                        .split(',')
+                        .map(|name| sasl_mechanism(name).expect("a known mechanism"))
+                        .collect();
                 }
                 "cleartext" => {
                     options
@@ -376,7 +378,7 @@ fn envelope(args: &str) -> Envelope {
             "from" => envelope.mail_from = value,
             "to" => envelope.recipients.push(Recipient {
                 address: value,
-                notify: Vec::new(),
+                notify: None,
                 original_recipient: None,
             }),
             "size" => envelope.size = Some(value.parse().expect("size")),
@@ -386,12 +388,39 @@ fn envelope(args: &str) -> Envelope {
             "normalize" => envelope.line_endings = LineEndings::Normalize,
             "ret" => dsn(&mut envelope).return_full = Some(value.eq_ignore_ascii_case("full")),
             "envid" => dsn(&mut envelope).envelope_id = Some(value),
-            "notify" => last(&mut envelope).notify = value.split(',').map(Into::into).collect(),
-            "orcpt" => last(&mut envelope).original_recipient = Some(value),
+            "notify" => last(&mut envelope).notify = Some(notify(&value)),
+            "orcpt" => {
+                let (kind, address) = value.split_once(';').expect("orcpt=TYPE;ADDRESS");
+                last(&mut envelope).original_recipient = Some(OriginalRecipient {
+                    address_type: match kind.to_ascii_lowercase().as_str() {
+                        "rfc822" => AddressType::Rfc822,
+                        "utf-8" => AddressType::Utf8,
+                        other => panic!("orcpt type {other} does not fit the component test"),
+                    },
+                    address: address.into(),
+                });
+            }
             _ => panic!("start option {key} does not fit the component test"),
         }
     }
     envelope
+}
+
+/// NOTIFY as the transcripts write it: NEVER, or conditions separated by commas.
+fn notify(value: &str) -> DsnNotify {
+    if value.eq_ignore_ascii_case("never") {
+        return DsnNotify::Never;
+    }
+    let mut conditions = NotifyConditions::empty();
+    for condition in value.split(',') {
+        conditions |= match condition.to_ascii_uppercase().as_str() {
+            "SUCCESS" => NotifyConditions::SUCCESS,
+            "FAILURE" => NotifyConditions::FAILURE,
+            "DELAY" => NotifyConditions::DELAY,
+            other => panic!("notify {other} does not fit the component test"),
+        };
+    }
+    DsnNotify::On(conditions)
 }
 
 /// The DSN options of the envelope, created on first use.
@@ -420,8 +449,7 @@ impl Client<'_> {
         let host_conn = self.dial(port).await;
         let client = self.instance.bindings.smtp_client_client();
         let opened = client
-            .session()
-            .call_open(&mut self.instance.store, host_conn, options)
+            .call_open_session(&mut self.instance.store, host_conn, options)
             .await
             .expect("open trapped");
         match opened {
@@ -452,14 +480,15 @@ impl Client<'_> {
     async fn deliver(&mut self) -> String {
         let envelope = self.envelope.take().expect("> start before the outcome");
         let session = self.session.expect("an open session");
-        let pipe: DynInputStream =
-            Box::new(MemoryInputPipe::new(std::mem::take(&mut self.message)));
+        // The size is the envelope's when the case gives one (`size=`), else unknown: a
+        // transcript's SIZE= parameter is only ever the one it declares.
+        let spooled = SpoolMessage::bytes(std::mem::take(&mut self.message)).without_size();
         let message = self
             .instance
             .store
             .data_mut()
             .table()
-            .push(pipe)
+            .push(spooled)
             .expect("table");
         let client = self.instance.bindings.smtp_client_client();
         let delivered = client

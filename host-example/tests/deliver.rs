@@ -17,12 +17,14 @@ mod support;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use host_example::bindings::client::{Envelope, LineEndings, OpenOptions, Recipient};
+use host_example::bindings::client::{Envelope, LineEndings, Recipient};
 use host_example::bindings::delivery::{
-    DeliveryReport, DeliveryRequest, RecipientStatus, TlsLevel,
+    DeliveryReport, DeliveryRequest, MxRoute, RecipientStatus, Route, TlsLevel,
 };
+use host_example::bindings::exports::smtp::client::tls_report::ResultType;
 use host_example::bindings::resolver::IpFamily;
-use host_example::bindings::types::{Domain, ErrorKind, IpDomain, TlsMode};
+use host_example::bindings::types::{Domain, ErrorKind, IpDomain};
+use host_example::convert::ip_domain_text;
 use host_example::deliver::deliver_domain;
 use host_example::dns::{DnsResolver, Resolver};
 use host_example::log_impl::Silent;
@@ -84,30 +86,28 @@ fn domain(ascii: &str) -> Domain {
 fn request(next_hop: &str, port: u16) -> DeliveryRequest {
     DeliveryRequest {
         next_hop: IpDomain::Domain(domain(next_hop)),
-        port,
-        tls_level: TlsLevel::Dane,
+        route: Route::Mx(MxRoute {
+            port,
+            tls_level: TlsLevel::Dane,
+            cached_sts_policy: None,
+            ip_family: IpFamily::Any,
+            // Every MX of the test zone leads to 127.0.0.1.
+            allow_private_addresses: true,
+            address_limit: None,
+            session_limit: None,
+        }),
+        ehlo_hostname: domain("client.example.test"),
         tls_required_no: false,
-        session: OpenOptions {
-            tls_mode: TlsMode::Opportunistic,
-            verify_pkix: false,
-            ehlo_hostname: domain("client.example.test"),
-            remote_hostname: None,
-            auth: None,
-            dane_records: None,
-            dane_more_hostnames: Vec::new(),
-            ignore_tls_verify_errors: false,
-            extra_root_cas: Vec::new(),
-            client_certificate: None,
-            timeouts: Some(host_example::convert::uniform_timeouts(
-                Duration::from_secs(10),
-            )),
-            tls_results: None,
-        },
+        extra_root_cas: Vec::new(),
+        client_certificate: None,
+        timeouts: Some(host_example::convert::uniform_timeouts(
+            Duration::from_secs(10),
+        )),
+        connect_timeout_ms: Some(5_000),
+        deadline_ms: None,
+        attempt_number: 0,
         dialed_ips: Vec::new(),
         local_addresses: Vec::new(),
-        cached_sts_policy: None,
-        ip_family: IpFamily::Any,
-        connect_timeout_ms: 5_000,
     }
 }
 
@@ -118,10 +118,11 @@ fn envelope(to: &[String]) -> Envelope {
             .iter()
             .map(|address| Recipient {
                 address: address.clone(),
-                notify: Vec::new(),
+                notify: None,
                 original_recipient: None,
             })
             .collect(),
+        // The message's size() stands in.
         size: None,
         require_eightbitmime: false,
         require_smtputf8: false,
@@ -135,7 +136,7 @@ fn message(token: &str) -> SpoolMessage {
     let text = format!(
         "From: sender@client.example.test\r\nTo: someone\r\nSubject: {token}\r\n\r\nbody {token}\r\n.leading dot\r\n"
     );
-    SpoolMessage::Bytes(text.into_bytes().into())
+    SpoolMessage::bytes(text.into_bytes())
 }
 
 async fn run(host: &Host, request: DeliveryRequest, to: &[&str], token: &str) -> DeliveryReport {
@@ -202,7 +203,7 @@ async fn dane_verified_delivery() {
     );
     assert!(report.error.is_none());
     let last = report.attempts.last().expect("an attempt");
-    assert_eq!(last.tls_level, TlsLevel::Dane);
+    assert_eq!(last.tls_level, Some(TlsLevel::Dane));
     let tls = last.tls.as_ref().expect("tls");
     assert!(tls.dane_verified_record.is_some(), "{tls:?}");
     let host_result = &report.tls_results.last().unwrap().host;
@@ -250,12 +251,14 @@ async fn unusable_tlsa_records_mean_tls_without_verification() {
         "{report:?}"
     );
     let attempt = &report.attempts[0];
-    assert_eq!(attempt.tls_level, TlsLevel::Encrypt);
+    assert_eq!(attempt.tls_level, Some(TlsLevel::Encrypt));
     let tls = attempt.tls.as_ref().expect("tls is required");
     assert!(tls.dane_verified_record.is_none());
     let details = &report.tls_results[0].host.failure_details;
     assert!(
-        details.iter().any(|d| d.result_type == "tlsa-invalid"),
+        details
+            .iter()
+            .any(|d| d.result_type == ResultType::TlsaInvalid),
         "{details:?}"
     );
     assert_stored(token, 1);
@@ -274,7 +277,7 @@ async fn insecure_zone_gets_opportunistic_tls_without_dane() {
         "{report:?}"
     );
     let attempt = report.attempts.last().unwrap();
-    assert_eq!(attempt.tls_level, TlsLevel::May);
+    assert_eq!(attempt.tls_level, Some(TlsLevel::May));
     let tls = attempt.tls.as_ref().expect("opportunistic STARTTLS");
     assert!(tls.dane_verified_record.is_none());
     assert_stored(token, 1);
@@ -306,9 +309,13 @@ async fn first_mx_down_second_used() {
         Some(ErrorKind::Io)
     );
     assert!(report.attempts[1].error.is_none());
-    assert_eq!(report.attempts[1].tls_level, TlsLevel::Dane);
+    assert_eq!(report.attempts[1].tls_level, Some(TlsLevel::Dane));
     // The dialed-IPs memory keeps the address that answered, for the next attempt (spec §6.5).
-    let dialed: Vec<&str> = report.dialed_ips.iter().map(|d| d.host.as_str()).collect();
+    let dialed: Vec<String> = report
+        .dialed_ips
+        .iter()
+        .map(|d| ip_domain_text(&d.host))
+        .collect();
     assert_eq!(dialed, ["mx.example.test"]);
     assert_stored(token, 1);
 }
@@ -457,7 +464,7 @@ async fn failed_handshake_under_dane_is_not_retried() {
         "{report:?}"
     );
     assert_eq!(report.attempts.len(), 1, "{:?}", report.attempts);
-    assert_eq!(report.attempts[0].tls_level, TlsLevel::Dane);
+    assert_eq!(report.attempts[0].tls_level, Some(TlsLevel::Dane));
     assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 0);
 }
 
@@ -505,7 +512,7 @@ async fn mta_sts_enforce_delivers_over_pkix_verified_tls() {
     }
     let peers = peers();
     let mut request = request("sts.insecure.test", peers.postfix.smtp_port());
-    request.session.extra_root_cas = sts_roots().clone();
+    request.extra_root_cas = sts_roots().clone();
     let token = "sts-enforce-3d9c";
     let report = run(&peers.host, request, &["a@sts.insecure.test"], token).await;
     assert_eq!(
@@ -514,7 +521,7 @@ async fn mta_sts_enforce_delivers_over_pkix_verified_tls() {
         "{report:?}"
     );
     let attempt = &report.attempts[0];
-    assert_eq!(attempt.tls_level, TlsLevel::Verify);
+    assert_eq!(attempt.tls_level, Some(TlsLevel::Verify));
     assert!(attempt.tls.as_ref().expect("tls").pkix_valid);
     let cached = report.sts_policy.as_ref().expect("a policy to cache");
     assert_eq!(cached.id, "20261128");
@@ -532,7 +539,7 @@ async fn mta_sts_enforce_refuses_an_mx_not_in_the_policy() {
     }
     let peers = peers();
     let mut request = request("stsbad.insecure.test", peers.postfix.smtp_port());
-    request.session.extra_root_cas = sts_roots().clone();
+    request.extra_root_cas = sts_roots().clone();
     let report = run(&peers.host, request, &["a@stsbad.insecure.test"], "sts-bad").await;
     assert_eq!(
         statuses(&report),

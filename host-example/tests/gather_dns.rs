@@ -18,6 +18,7 @@ use host_example::bindings::exports::smtp::client::delivery::{
 };
 use host_example::bindings::resolver::IpFamily;
 use host_example::bindings::types::{Domain, ErrorKind, IpAddress, IpDomain, SmtpError, Tlsa};
+use host_example::convert::{ip_domain_text, next_hop};
 use host_example::dns::{DnsResolver, Resolver, ZoneResolver};
 use host_example::host::Instance;
 use host_example::log_impl::Silent;
@@ -244,7 +245,7 @@ async fn zone_ips_and_dialed_memory() {
     assert!(found.dualstack && found.authentic && found.expanded_authentic);
 
     let dialed = [DialedIps {
-        host: "mx2.example.test".into(),
+        host: next_hop("mx2.example.test"),
         addresses: vec![v4(192, 0, 2, 10)],
     }];
     let found = p
@@ -317,7 +318,10 @@ async fn dial_listener_and_refused_port() {
         .expect("connected");
     assert_eq!(ips(&[dialed.address]), ["127.0.0.1"]);
     assert_eq!(dialed.dialed_ips.len(), 1);
-    assert_eq!(dialed.dialed_ips[0].host, "mx.example.test");
+    assert_eq!(
+        ip_domain_text(&dialed.dialed_ips[0].host),
+        "mx.example.test"
+    );
     assert_eq!(ips(&dialed.dialed_ips[0].addresses), ["127.0.0.1"]);
     listener.accept().expect("the component connected");
 

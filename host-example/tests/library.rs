@@ -9,8 +9,9 @@ use host_example::egress::AddressPolicy;
 use host_example::limits::LimitExceeded;
 use host_example::log_impl::Silent;
 use host_example::report::Status;
-use host_example::send::{MessageSource, SendRequest, send};
+use host_example::send::{SendRequest, send};
 use host_example::sink::Sink;
+use host_example::spool_impl::SpoolMessage;
 use host_example::{EMBEDDED_COMPONENT, Host, HostConfig, HostError};
 use std::future::Future;
 use std::io;
@@ -42,7 +43,7 @@ fn request(sink: SocketAddr, n: usize) -> SendRequest {
         ehlo: "library.example.org".into(),
         from: format!("sender{n}@example.org"),
         to: vec![format!("rcpt{n}@example.net")],
-        message: MessageSource::Bytes(MESSAGE.to_vec()),
+        message: SpoolMessage::bytes(MESSAGE),
         require_8bitmime: false,
         require_smtputf8: false,
         require_tls: false,

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use host_example::bindings::exports::smtp::client::mta_sts::{Mode, StsOutcome, StsPolicy};
-use host_example::bindings::exports::smtp::client::tls_report::PolicyType;
+use host_example::bindings::exports::smtp::client::tls_report::{PolicyType, ResultType};
 use host_example::bindings::types::{Domain, ErrorKind};
 use host_example::dns::{Resolver, ZoneResolver};
 use host_example::log_impl::Silent;
@@ -116,11 +116,11 @@ impl Client {
     }
 }
 
-fn failure(outcome: &StsOutcome) -> (&str, ErrorKind) {
+fn failure(outcome: &StsOutcome) -> (ResultType, ErrorKind) {
     let error = outcome.error.as_ref().expect("an error");
     let details = &outcome.tls_result.failure_details;
     assert_eq!(details.len(), 1, "{}", error.message);
-    (details[0].result_type.as_str(), error.kind)
+    (details[0].result_type, error.kind)
 }
 
 #[tokio::test]
@@ -190,7 +190,7 @@ async fn policies_over_https() {
     assert!(outcome.policy.is_none() && outcome.cache.is_none());
     assert_eq!(
         failure(&outcome),
-        ("sts-policy-fetch-error", ErrorKind::Protocol)
+        (ResultType::StsPolicyFetchError, ErrorKind::Protocol)
     );
     assert!(outcome.error.unwrap().message.contains("http status 404"));
     assert_eq!(count("mta-sts.notfound.test"), 1);
@@ -200,7 +200,7 @@ async fn policies_over_https() {
     assert!(outcome.policy.is_none());
     assert_eq!(
         failure(&outcome),
-        ("sts-policy-fetch-error", ErrorKind::Protocol)
+        (ResultType::StsPolicyFetchError, ErrorKind::Protocol)
     );
     assert!(outcome.error.unwrap().message.contains("redirect 301"));
     assert_eq!(count("mta-sts.example.test"), 2);
@@ -208,7 +208,10 @@ async fn policies_over_https() {
     // A certificate for another name: sts-webpki-invalid, nothing requested.
     let outcome = client.lookup("wrongcert.test", None).await;
     assert!(outcome.policy.is_none());
-    assert_eq!(failure(&outcome), ("sts-webpki-invalid", ErrorKind::Tls));
+    assert_eq!(
+        failure(&outcome),
+        (ResultType::StsWebpkiInvalid, ErrorKind::Tls)
+    );
     assert_eq!(
         outcome.tls_result.failure_details[0]
             .failure_reason_code
@@ -222,7 +225,7 @@ async fn policies_over_https() {
     assert!(outcome.policy.is_none());
     assert_eq!(
         failure(&outcome),
-        ("sts-policy-invalid", ErrorKind::Protocol)
+        (ResultType::StsPolicyInvalid, ErrorKind::Protocol)
     );
 
     // A failing fetch keeps a valid cached policy (RFC 8461 §5.1).

@@ -1,14 +1,18 @@
 //! Conversions between the core's types and the WIT types.
 
-use super::exports::smtp::client::client::{Extensions as WitExtensions, Limits, RecipientResult};
+use super::exports::smtp::client::client::{
+    Extensions as WitExtensions, Limits, RecipientResult, SizeLimit,
+};
 use super::exports::smtp::client::delivery::DialedIps;
 use super::exports::smtp::client::tls_report as wit_report;
 use super::smtp::client::types::{
-    Domain, ErrorKind as WitErrorKind, IpAddress, IpDomain, Reply as WitReply, SmtpCommand,
-    SmtpError,
+    CommandEvent, DialEvent, DialOutcome as WitDialOutcome, Domain, ErrorKind as WitErrorKind,
+    Event as WitEvent, IpAddress, IpDomain, Reply as WitReply, SmtpCommand, SmtpError,
+    VerificationIgnoredEvent,
 };
 use crate::dns;
 use crate::error::{Error, ErrorKind};
+use crate::event::{DialOutcome, Event};
 use crate::smtp::command::CommandKind;
 use crate::smtp::extensions::Extensions;
 use crate::smtp::reply::Reply;
@@ -27,7 +31,7 @@ impl From<&Reply> for WitReply {
         WitReply {
             code: reply.code.0,
             enhanced: reply.enhanced.map(|code| code.to_string()),
-            lines: reply.text_lossy(),
+            lines: reply.lines_lossy(),
         }
     }
 }
@@ -122,7 +126,11 @@ impl From<&Extensions> for WitExtensions {
             smtputf8: ext.smtputf8,
             requiretls: ext.require_tls,
             dsn: ext.dsn,
-            size: ext.size,
+            // RFC 1870 §4: "SIZE 0" or no number: no fixed maximum.
+            size: ext.size.map(|max| match max {
+                0 => SizeLimit::Unlimited,
+                max => SizeLimit::MaxBytes(max),
+            }),
             auth: ext.auth.clone(),
         }
     }
@@ -131,10 +139,12 @@ impl From<&Extensions> for WitExtensions {
 impl From<&Extensions> for Limits {
     fn from(ext: &Extensions) -> Self {
         let limits = ext.limits.as_ref();
+        // RFC 9422 §5: the core's 0 is a limit the server did not announce.
+        let announced = |value: u32| (value > 0).then_some(value);
         Limits {
-            mail_max: limits.map_or(0, |l| l.mail_max),
-            rcpt_max: limits.map_or(0, |l| l.rcpt_max),
-            rcpt_domain_max: limits.map_or(0, |l| l.rcpt_domain_max),
+            mail_max: limits.and_then(|l| announced(l.mail_max)),
+            rcpt_max: limits.and_then(|l| announced(l.rcpt_max)),
+            rcpt_domain_max: limits.and_then(|l| announced(l.rcpt_domain_max)),
         }
     }
 }
@@ -202,11 +212,17 @@ impl From<wit_report::PolicyResult> for core_report::PolicyResult {
                 .failure_details
                 .into_iter()
                 .map(|d| core_report::FailureDetails {
-                    result_type: d.result_type,
-                    sending_mta_ip: d.sending_mta_ip,
+                    result_type: core_result_type(d.result_type).to_string(),
+                    sending_mta_ip: d
+                        .sending_mta_ip
+                        .map(|ip| IpAddr::from(ip).to_string())
+                        .unwrap_or_default(),
                     receiving_mx_hostname: d.receiving_mx_hostname,
                     receiving_mx_helo: d.receiving_mx_helo,
-                    receiving_ip: d.receiving_ip,
+                    receiving_ip: d
+                        .receiving_ip
+                        .map(|ip| IpAddr::from(ip).to_string())
+                        .unwrap_or_default(),
                     failed_session_count: d.failed_session_count,
                     additional_information: d.additional_information,
                     failure_reason_code: d.failure_reason_code,
@@ -231,11 +247,11 @@ impl From<&core_report::PolicyResult> for wit_report::PolicyResult {
                 .failure_details
                 .iter()
                 .map(|d| wit_report::FailureDetails {
-                    result_type: d.result_type.clone(),
-                    sending_mta_ip: d.sending_mta_ip.clone(),
+                    result_type: wit_result_type(&d.result_type),
+                    sending_mta_ip: wit_ip(&d.sending_mta_ip),
                     receiving_mx_hostname: d.receiving_mx_hostname.clone(),
                     receiving_mx_helo: d.receiving_mx_helo.clone(),
-                    receiving_ip: d.receiving_ip.clone(),
+                    receiving_ip: wit_ip(&d.receiving_ip),
                     failed_session_count: d.failed_session_count,
                     additional_information: d.additional_information.clone(),
                     failure_reason_code: d.failure_reason_code.clone(),
@@ -292,18 +308,119 @@ pub fn wit_ip_domain(host: dns::IpDomain) -> IpDomain {
     }
 }
 
-pub fn core_dialed(list: Vec<DialedIps>) -> dns::DialedIps {
-    list.into_iter()
-        .map(|d| (d.host, d.addresses.into_iter().map(IpAddr::from).collect()))
+/// The dialed-IPs memory from the caller.
+///
+/// # Errors
+/// [`Error::Usage`] for a host that is not a valid domain.
+pub fn core_dialed(list: &[DialedIps]) -> Result<dns::DialedIps, Error> {
+    list.iter()
+        .map(|d| {
+            let host = core_ip_domain(&d.host)?;
+            let ips = d.addresses.iter().map(|&ip| IpAddr::from(ip)).collect();
+            Ok((host.to_string(), ips))
+        })
         .collect()
 }
 
+/// The dialed-IPs memory for the caller. The core keys it by the host's string form, which
+/// reads back as the host.
 pub fn wit_dialed(memory: &dns::DialedIps) -> Vec<DialedIps> {
     memory
         .iter()
-        .map(|(host, ips)| DialedIps {
-            host: host.clone(),
-            addresses: ips.iter().map(|ip| IpAddress::from(*ip)).collect(),
+        .filter_map(|(host, ips)| {
+            let host = match host.parse::<IpAddr>() {
+                Ok(ip) => dns::IpDomain::Ip(ip),
+                Err(_) => dns::IpDomain::Domain(dns::Domain::parse_lax(host).ok()?),
+            };
+            Some(DialedIps {
+                host: wit_ip_domain(host),
+                addresses: ips.iter().map(|ip| IpAddress::from(*ip)).collect(),
+            })
         })
         .collect()
+}
+
+/// An address of a TLS report (empty when there was none).
+fn wit_ip(address: &str) -> Option<IpAddress> {
+    address.parse::<IpAddr>().ok().map(IpAddress::from)
+}
+
+/// The RFC 8460 §4.3 result type as named in the core's results.
+fn core_result_type(result_type: wit_report::ResultType) -> &'static str {
+    use wit_report::ResultType as R;
+    match result_type {
+        R::StarttlsNotSupported => "starttls-not-supported",
+        R::CertificateHostMismatch => "certificate-host-mismatch",
+        R::CertificateExpired => "certificate-expired",
+        R::CertificateNotTrusted => "certificate-not-trusted",
+        R::ValidationFailure => "validation-failure",
+        R::TlsaInvalid => "tlsa-invalid",
+        R::DnssecInvalid => "dnssec-invalid",
+        R::DaneRequired => "dane-required",
+        R::StsPolicyFetchError => "sts-policy-fetch-error",
+        R::StsPolicyInvalid => "sts-policy-invalid",
+        R::StsWebpkiInvalid => "sts-webpki-invalid",
+    }
+}
+
+/// The WIT result type of a core result's name. The core records only the names of RFC 8460
+/// §4.3; any other would be "a general failure for a reason not matching a category above"
+/// (§4.3.1), validation-failure.
+fn wit_result_type(result_type: &str) -> wit_report::ResultType {
+    use wit_report::ResultType as R;
+    [
+        R::StarttlsNotSupported,
+        R::CertificateHostMismatch,
+        R::CertificateExpired,
+        R::CertificateNotTrusted,
+        R::TlsaInvalid,
+        R::DnssecInvalid,
+        R::DaneRequired,
+        R::StsPolicyFetchError,
+        R::StsPolicyInvalid,
+        R::StsWebpkiInvalid,
+    ]
+    .into_iter()
+    .find(|&r| core_result_type(r) == result_type)
+    .unwrap_or(R::ValidationFailure)
+}
+
+impl From<&Event> for WitEvent {
+    fn from(event: &Event) -> Self {
+        let micros = |d: std::time::Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+        match event {
+            Event::Command {
+                command,
+                code,
+                duration,
+            } => WitEvent::Command(CommandEvent {
+                command: (*command).into(),
+                code: *code,
+                duration: micros(*duration),
+            }),
+            Event::Dial {
+                host,
+                address,
+                port,
+                outcome,
+                duration,
+            } => WitEvent::Dial(DialEvent {
+                host: wit_ip_domain(host.clone()),
+                address: (*address).into(),
+                port: *port,
+                outcome: match outcome {
+                    DialOutcome::Connected => WitDialOutcome::Connected,
+                    DialOutcome::Failed(why) => WitDialOutcome::Failed(why.clone()),
+                    DialOutcome::Refused(why) => WitDialOutcome::Refused(why.clone()),
+                },
+                duration: micros(*duration),
+            }),
+            Event::VerificationIgnored { host, reason } => {
+                WitEvent::VerificationIgnored(VerificationIgnoredEvent {
+                    host: host.clone(),
+                    reason: reason.clone(),
+                })
+            }
+        }
+    }
 }

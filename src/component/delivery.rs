@@ -65,7 +65,7 @@ impl Guest for Component {
         dialed_ips: Vec<DialedIps>,
     ) -> Result<Addresses, GatherFailure> {
         let host = core_ip_domain(&host).map_err(early_failure)?;
-        let dialed = core_dialed(dialed_ips);
+        let dialed = core_dialed(&dialed_ips).map_err(early_failure)?;
         let found = dns::gather_ips(&mut Imports, &host, core_family(family), &dialed)
             .map_err(gather_failure)?;
         Ok(Addresses {
@@ -115,8 +115,9 @@ impl Guest for Component {
         local_addresses: Vec<IpAddress>,
         timeout_ms: u32,
     ) -> Result<Dialed, DialFailure> {
-        let host = match core_ip_domain(&host) {
-            Ok(host) => host,
+        let checked = core_ip_domain(&host).and_then(|host| Ok((host, core_dialed(&dialed_ips)?)));
+        let (host, mut memory) = match checked {
+            Ok(checked) => checked,
             Err(error) => {
                 return Err(DialFailure {
                     error: error.into(),
@@ -125,7 +126,6 @@ impl Guest for Component {
                 });
             }
         };
-        let mut memory = core_dialed(dialed_ips);
         let ips: Vec<IpAddr> = addresses.into_iter().map(IpAddr::from).collect();
         let locals: Vec<IpAddr> = local_addresses.into_iter().map(IpAddr::from).collect();
         let result = dial::dial(&host, &ips, &locals, &mut memory, |ip, local| {

@@ -9,9 +9,8 @@ use super::smtp::client::log::{self, Direction as WitDirection, Level};
 use super::smtp::client::spool::Message as SpoolMessage;
 use super::smtp::client::tcp::{self, Connection, SocketAddress, TcpError};
 use super::smtp::client::types::IpAddress;
-use super::wasi::io::streams::{InputStream, StreamError};
 use crate::error::Error;
-use crate::io::{Clock, Direction, Log, Message, MessageReader, Network, Transport};
+use crate::io::{Clock, Direction, Log, Message, Network, Transport};
 
 /// Every import at once: the component's platform.
 pub struct Imports;
@@ -61,7 +60,7 @@ impl Network for Imports {
             address: remote.ip().into(),
             port: remote.port(),
         };
-        tcp::connect(remote, local.map(IpAddress::from), millis(timeout).max(1))
+        tcp::connect(remote, local.map(IpAddress::from), millis(timeout))
             .map(ImportConnection)
             .map_err(|error| tcp_error(&error))
     }
@@ -73,19 +72,15 @@ pub struct ImportConnection(pub Connection);
 impl Transport for ImportConnection {
     fn write(&mut self, bytes: &[u8], timeout: Duration) -> Result<(), Error> {
         self.0
-            .write(bytes, millis(timeout).max(1))
+            .write(bytes, millis(timeout))
             .map_err(|error| tcp_error(&error))
     }
 
     fn read(&mut self, max: usize, timeout: Duration) -> Result<Vec<u8>, Error> {
         let max = u32::try_from(max).unwrap_or(u32::MAX);
-        // A zero timeout is a poll, which the import does without waiting.
-        let timeout = if timeout.is_zero() {
-            0
-        } else {
-            millis(timeout).max(1)
-        };
-        self.0.read(max, timeout).map_err(|error| tcp_error(&error))
+        self.0
+            .read(max, millis(timeout))
+            .map_err(|error| tcp_error(&error))
     }
 
     fn local_address(&self) -> Option<SocketAddr> {
@@ -101,9 +96,10 @@ fn socket_address(address: SocketAddress) -> SocketAddr {
     SocketAddr::new(IpAddr::from(address.address), address.port)
 }
 
-/// A duration in whole milliseconds, for the imports.
-fn millis(duration: Duration) -> u32 {
-    u32::try_from(duration.as_millis()).unwrap_or(u32::MAX)
+/// A timeout in milliseconds for the imports, rounded up: 0 (do not wait) only for zero.
+pub fn millis(duration: Duration) -> u32 {
+    let ms = duration.as_nanos().div_ceil(1_000_000);
+    u32::try_from(ms).unwrap_or(u32::MAX)
 }
 
 /// A failed socket operation as a core error: a timeout is `timeout`, the rest `io`.
@@ -119,46 +115,15 @@ pub fn tcp_error(error: &TcpError) -> Error {
     }
 }
 
-/// A spool message as a [`Message`].
-pub struct SpoolSource(pub SpoolMessage);
-
-impl Message for SpoolSource {
-    type Reader = StreamReader;
-
-    fn open(&self) -> Result<StreamReader, Error> {
-        self.0
-            .open()
-            .map(StreamReader)
-            .map_err(|e| Error::io(format!("opening the message in the spool: {e}")))
+/// A `spool` message resource as a [`Message`].
+impl Message for SpoolMessage {
+    fn size(&self) -> Option<u64> {
+        SpoolMessage::size(self)
     }
-}
 
-/// A WASI input stream, owned, as a [`MessageReader`].
-pub struct StreamReader(pub InputStream);
-
-impl MessageReader for StreamReader {
-    fn read(&mut self, max: usize) -> Result<Option<Vec<u8>>, Error> {
-        read_stream(&self.0, max)
-    }
-}
-
-/// A borrowed WASI input stream (the `client` export's message) as a [`MessageReader`].
-pub struct BorrowedStream<'a>(pub &'a InputStream);
-
-impl MessageReader for BorrowedStream<'_> {
-    fn read(&mut self, max: usize) -> Result<Option<Vec<u8>>, Error> {
-        read_stream(self.0, max)
-    }
-}
-
-fn read_stream(stream: &InputStream, max: usize) -> Result<Option<Vec<u8>>, Error> {
-    match stream.blocking_read(u64::try_from(max).unwrap_or(u64::MAX)) {
-        Ok(chunk) => Ok(Some(chunk)),
-        Err(StreamError::Closed) => Ok(None),
-        Err(StreamError::LastOperationFailed(error)) => Err(Error::io(format!(
-            "reading the message: {}",
-            error.to_debug_string()
-        ))),
+    fn read(&self, offset: u64, max: usize) -> Result<Vec<u8>, Error> {
+        let max = u32::try_from(max).unwrap_or(u32::MAX);
+        SpoolMessage::read(self, offset, max).map_err(|detail| Error::MessageUnreadable { detail })
     }
 }
 

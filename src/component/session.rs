@@ -2,15 +2,16 @@
 
 use super::Component;
 use super::exports::smtp::client::client::{
-    AuthOptions, Envelope, Extensions, Guest, GuestSession, Limits, LineEndings as WitLineEndings,
-    OpenFailure, OpenOptions, Recipient, RecipientResult, Session as WitSession, TlsState,
-    TransactionFailure, TransactionSuccess,
+    AddressType, AuthOptions, DsnNotify, Envelope, Extensions, Guest, GuestSession, Limits,
+    LineEndings as WitLineEndings, NotifyConditions, OpenFailure, OpenOptions, Recipient,
+    RecipientResult, SaslMechanism, Session as WitSession, TlsState, TransactionFailure,
+    TransactionSuccess,
 };
 use super::exports::smtp::client::tls_report::TlsResults;
-use super::platform::{BorrowedStream, ImportConnection, Imports};
+use super::platform::{ImportConnection, Imports};
+use super::smtp::client::spool::Message;
 use super::smtp::client::tcp::{Connection, SocketAddress};
-use super::smtp::client::types::{Reply, SmtpError, TlsMode as WitTlsMode};
-use super::wasi::io::streams::InputStream;
+use super::smtp::client::types::{Event as WitEvent, Reply, SmtpError, TlsMode as WitTlsMode};
 use crate::error::Error;
 use crate::io::{Clock, SessionDriver, Transport};
 use crate::sasl::{Credentials, MechanismName};
@@ -29,20 +30,21 @@ pub struct SmtpSession {
     greeting: Reply,
     /// The results when the session was closed (while open, the session's own).
     tls_results: RefCell<TlsResults>,
+    /// Events observed while closing, not taken yet.
+    closing_events: RefCell<Vec<WitEvent>>,
 }
 
 impl Guest for Component {
     type Session = SmtpSession;
-}
 
-impl GuestSession for SmtpSession {
-    fn open(conn: Connection, options: OpenOptions) -> Result<WitSession, OpenFailure> {
+    fn open_session(conn: Connection, options: OpenOptions) -> Result<WitSession, OpenFailure> {
         let conn = ImportConnection(conn);
         let mut tls = tls_config(&options);
         let tls_results = initial_results(&options, &tls.remote_hostname);
         let fail = |error: Error, results: &crate::tlsrpt::TlsResults| OpenFailure {
             error: error.into(),
             tls_results: results.into(),
+            events: Vec::new(),
         };
         if let Some(cert) = &options.client_certificate {
             match ClientCertificate::from_pem(&cert.chain_pem, &cert.key_pem) {
@@ -76,18 +78,16 @@ impl GuestSession for SmtpSession {
         let mut driver = SessionDriver::new(&Imports, config, conn);
         let opened = driver.open(&mut Imports);
         let tls_results = TlsResults::from(driver.session.tls_results());
-        if let Err(error) = opened {
-            return Err(OpenFailure {
-                error: error.into(),
-                tls_results,
-            });
-        }
-        let greeting = match driver.session.greeting() {
-            Some(reply) => reply.into(),
-            None => {
+        let greeting = match (opened, driver.session.greeting()) {
+            (Ok(()), Some(reply)) => reply.into(),
+            (opened, _) => {
+                let error = opened
+                    .err()
+                    .unwrap_or(Error::internal("session ready without a greeting"));
                 return Err(OpenFailure {
-                    error: Error::internal("session ready without a greeting").into(),
+                    error: error.into(),
                     tls_results,
+                    events: observed(&mut driver),
                 });
             }
         };
@@ -95,13 +95,16 @@ impl GuestSession for SmtpSession {
             driver: RefCell::new(Some(driver)),
             greeting,
             tls_results: RefCell::new(tls_results),
+            closing_events: RefCell::new(Vec::new()),
         }))
     }
+}
 
+impl GuestSession for SmtpSession {
     fn deliver(
         &self,
         envelope: Envelope,
-        message: &InputStream,
+        message: &Message,
     ) -> Result<TransactionSuccess, TransactionFailure> {
         let failure = |error: Error| TransactionFailure {
             error: error.into(),
@@ -110,16 +113,7 @@ impl GuestSession for SmtpSession {
         let transaction = transaction(envelope).map_err(failure)?;
         let mut guard = self.driver.borrow_mut();
         let driver = guard.as_mut().ok_or_else(|| failure(Error::closed()))?;
-        driver
-            .session
-            .start_transaction(Imports.now(), transaction)
-            .map_err(failure)?;
-        let mut message = BorrowedStream(message);
-        let done = driver.run_until(&mut Imports, Some(&mut message), |event| match event {
-            Event::TransactionDone(result) => Some(result),
-            _ => None,
-        });
-        match done {
+        match crate::delivery::batches::deliver(&mut Imports, driver, message, &transaction) {
             Ok(outcome) => Ok(TransactionSuccess {
                 recipients: outcome
                     .recipients
@@ -154,6 +148,9 @@ impl GuestSession for SmtpSession {
         let mut driver = self.driver.borrow_mut().take().ok_or_else(Error::closed)?;
         driver.close(&mut Imports);
         *self.tls_results.borrow_mut() = driver.session.tls_results().into();
+        self.closing_events
+            .borrow_mut()
+            .extend(observed(&mut driver));
         // Dropping the driver drops the connection, which closes the socket.
         Ok(())
     }
@@ -201,6 +198,14 @@ impl GuestSession for SmtpSession {
         let guard = self.driver.borrow();
         guard.as_ref()?.transport.0.remote_address().ok()
     }
+
+    fn take_events(&self) -> Vec<WitEvent> {
+        let mut events = std::mem::take(&mut *self.closing_events.borrow_mut());
+        if let Some(driver) = self.driver.borrow_mut().as_mut() {
+            events.extend(observed(driver));
+        }
+        events
+    }
 }
 
 impl SmtpSession {
@@ -231,6 +236,16 @@ fn initial_results(options: &OpenOptions, remote_hostname: &str) -> crate::tlsrp
         },
         None => crate::tlsrpt::TlsResults::no_policy(remote_hostname),
     }
+}
+
+/// What the session observed since the last call, as WIT events.
+fn observed(driver: &mut SessionDriver<ImportConnection>) -> Vec<WitEvent> {
+    driver
+        .session
+        .take_observed_events()
+        .iter()
+        .map(Into::into)
+        .collect()
 }
 
 /// The TLS settings of the open options, but the client certificate.
@@ -274,16 +289,13 @@ fn ip(address: Option<std::net::SocketAddr>) -> String {
     address.map(|a| a.ip().to_string()).unwrap_or_default()
 }
 
-/// The session's AUTH settings, or why there are none (no randomness). The secret is a token when every mechanism named is a token
-/// mechanism (OAUTHBEARER, XOAUTH2), nothing but an identity when only EXTERNAL is named,
-/// and a password otherwise.
-fn auth_config(auth: AuthOptions) -> Result<AuthConfig, Error> {
+/// The session's AUTH settings, or why there are none (no randomness). The secret is a
+/// token when every mechanism named is a token mechanism (OAUTHBEARER, XOAUTH2), nothing but
+/// an identity when only EXTERNAL is named, and a password otherwise.
+pub(super) fn auth_config(auth: AuthOptions) -> Result<AuthConfig, Error> {
+    let mechanisms: Vec<MechanismName> = auth.mechanisms.iter().map(|&m| mechanism(m)).collect();
     let named = |pick: fn(MechanismName) -> bool| {
-        !auth.mechanisms.is_empty()
-            && auth
-                .mechanisms
-                .iter()
-                .all(|m| m.parse::<MechanismName>().is_ok_and(pick))
+        !mechanisms.is_empty() && mechanisms.iter().all(|&m| pick(m))
     };
     let credentials = if named(|m| matches!(m, MechanismName::OAuthBearer | MechanismName::XOAuth2))
     {
@@ -295,7 +307,7 @@ fn auth_config(auth: AuthOptions) -> Result<AuthConfig, Error> {
     };
     Ok(AuthConfig {
         credentials,
-        mechanisms: auth.mechanisms,
+        mechanisms: mechanisms.iter().map(|m| m.as_str().to_string()).collect(),
         allow_cleartext_without_tls: auth.allow_cleartext_without_tls,
         client_nonce: client_nonce()?,
     })
@@ -309,7 +321,22 @@ fn client_nonce() -> Result<Vec<u8>, Error> {
     Ok(nonce)
 }
 
-fn tls_mode(mode: WitTlsMode) -> TlsMode {
+fn mechanism(mechanism: SaslMechanism) -> MechanismName {
+    match mechanism {
+        SaslMechanism::ScramSha256Plus => MechanismName::ScramSha256Plus,
+        SaslMechanism::ScramSha256 => MechanismName::ScramSha256,
+        SaslMechanism::ScramSha1Plus => MechanismName::ScramSha1Plus,
+        SaslMechanism::ScramSha1 => MechanismName::ScramSha1,
+        SaslMechanism::CramMd5 => MechanismName::CramMd5,
+        SaslMechanism::Plain => MechanismName::Plain,
+        SaslMechanism::Login => MechanismName::Login,
+        SaslMechanism::Xoauth2 => MechanismName::XOAuth2,
+        SaslMechanism::Oauthbearer => MechanismName::OAuthBearer,
+        SaslMechanism::External => MechanismName::External,
+    }
+}
+
+pub(super) fn tls_mode(mode: WitTlsMode) -> TlsMode {
     match mode {
         WitTlsMode::Immediate => TlsMode::Immediate,
         WitTlsMode::RequiredStarttls => TlsMode::RequiredStartTls,
@@ -318,19 +345,23 @@ fn tls_mode(mode: WitTlsMode) -> TlsMode {
     }
 }
 
+/// The deadlines given, the RFC 5321 §4.5.3.2 defaults for the others.
 pub(super) fn timeouts(t: super::exports::smtp::client::client::Timeouts) -> Timeouts {
-    let ms = |v: u32| Duration::from_millis(u64::from(v));
+    let default = Timeouts::default();
+    let ms = |v: Option<u32>, default: Duration| {
+        v.map_or(default, |v| Duration::from_millis(u64::from(v)))
+    };
     Timeouts {
-        greeting: ms(t.greeting_ms),
-        ehlo: ms(t.command_ms),
-        mail: ms(t.command_ms),
-        rcpt: ms(t.command_ms),
-        data_init: ms(t.data_init_ms),
-        data_block: ms(t.data_block_ms),
-        data_end: ms(t.data_end_ms),
-        rset: ms(t.command_ms),
-        quit: ms(t.quit_ms),
-        tls_handshake: ms(t.tls_handshake_ms),
+        greeting: ms(t.greeting_ms, default.greeting),
+        ehlo: ms(t.command_ms, default.ehlo),
+        mail: ms(t.command_ms, default.mail),
+        rcpt: ms(t.command_ms, default.rcpt),
+        data_init: ms(t.data_init_ms, default.data_init),
+        data_block: ms(t.data_block_ms, default.data_block),
+        data_end: ms(t.data_end_ms, default.data_end),
+        rset: ms(t.command_ms, default.rset),
+        quit: ms(t.quit_ms, default.quit),
+        tls_handshake: ms(t.tls_handshake_ms, default.tls_handshake),
     }
 }
 
@@ -370,28 +401,31 @@ pub(super) fn transaction(envelope: Envelope) -> Result<Transaction, Error> {
     })
 }
 
-/// NOTIFY (RFC 3461 §4.1: NEVER alone, or SUCCESS, FAILURE, DELAY) and ORCPT ("type;address",
-/// RFC 3461 §4.2) of one recipient.
+/// NOTIFY (RFC 3461 §4.1) and ORCPT (RFC 3461 §4.2, RFC 6533 §3) of one recipient.
 fn recipient_dsn(recipient: &Recipient) -> Result<RcptDsn, Error> {
-    let notify = if recipient.notify.is_empty() {
-        None
-    } else {
-        let notify = recipient.notify.join(",").parse::<Notify>().map_err(|_| {
-            Error::Usage("invalid notify: never alone, or a list of success, failure, delay")
-        })?;
-        Some(notify)
-    };
-    let orcpt = match &recipient.original_recipient {
+    let notify = match recipient.notify {
         None => None,
-        Some(value) => Some(
-            value
-                .split_once(';')
-                .ok_or(Error::Usage("original recipient is not type;address"))?,
+        Some(DsnNotify::Never) => Some(Notify::NEVER),
+        Some(DsnNotify::On(on)) => Some(
+            Notify::on(
+                on.contains(NotifyConditions::SUCCESS),
+                on.contains(NotifyConditions::FAILURE),
+                on.contains(NotifyConditions::DELAY),
+            )
+            .map_err(|_| Error::Usage("notify on no condition: use never"))?,
         ),
     };
+    let orcpt = recipient.original_recipient.as_ref().map(|orcpt| {
+        let address_type = match orcpt.address_type {
+            AddressType::Rfc822 => "rfc822",
+            AddressType::Utf8 => "utf-8",
+        };
+        (address_type, orcpt.address.as_str())
+    });
     RcptDsn::new(notify, orcpt).map_err(|_| {
         Error::Usage(
-            "invalid original recipient: an atom type, printable us-ascii, at most 500 characters",
+            "invalid original recipient: printable us-ascii for rfc822, no control characters \
+             for utf-8, at most 500 characters encoded",
         )
     })
 }

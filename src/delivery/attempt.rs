@@ -10,17 +10,20 @@
 //! connection; several messages share one connection.
 
 use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
 
 use super::batches;
 use super::ledger::{Ledger, Status};
 use super::level::TlsLevel;
 use super::plan::{Dane, HostInput, HostPlan, Sts, plan};
+use super::relay::Relay;
 use super::request::{Attempt, Outgoing, Report, Request};
 use crate::dns::{
     self, Destinations, DialedIps, DnsError, HostPreference, IpDomain, LookupError, RecordType,
     Resolver,
 };
 use crate::error::Error;
+use crate::event::{DialOutcome, Event, EventLog};
 use crate::io::dial::{DialError, dial};
 use crate::io::{Clock, Log, Message, Network, SessionDriver, Transport};
 use crate::mtasts::{self, CachedPolicy, Mode, Policy};
@@ -58,6 +61,7 @@ where
     M: Message,
 {
     let ledger = Ledger::new(outgoing.iter().map(|o| o.recipients.clone()).collect());
+    let limit = request.deadline.map(|deadline| platform.now() + deadline);
     let mut run = Run {
         platform,
         request,
@@ -78,6 +82,8 @@ where
         addresses_dialed: Vec::new(),
         sessions: 0,
         dualstack: false,
+        events: EventLog::default(),
+        limit,
     };
     run.settle_bad_envelopes();
     if run.ledger.any_pending() {
@@ -104,6 +110,7 @@ pub fn refuse<M>(outgoing: &[Outgoing<M>], error: Error, dialed: DialedIps) -> R
         tls_results: Vec::new(),
         sts_policy: None,
         dialed,
+        events: Vec::new(),
     }
 }
 
@@ -135,6 +142,10 @@ struct Run<'a, P, M> {
     sessions: usize,
     /// The host being tried has IPv4 and IPv6 addresses.
     dualstack: bool,
+    /// Dials, refused addresses, and what each session observed.
+    events: EventLog,
+    /// The request's deadline: no wait goes beyond it, no step starts after it.
+    limit: Option<Instant>,
 }
 
 impl<P, M> Run<'_, P, M>
@@ -151,12 +162,29 @@ where
         }
     }
 
+    /// Whether the request's deadline has passed; the first time, unless the last host
+    /// timed out already, every pending recipient gets a timeout.
+    fn limit_passed(&mut self) -> bool {
+        let passed = self.limit.is_some_and(|limit| self.platform.now() >= limit);
+        let reported = matches!(self.last_error, Some(Error::Timeout { .. }));
+        if passed && !reported {
+            self.fail_all(Error::timeout(None));
+        }
+        passed
+    }
+
     fn fail_all(&mut self, error: Error) {
         self.ledger.record_error(None, &error, None);
         self.last_error = Some(error);
     }
 
     fn run(&mut self) {
+        let request = self.request;
+        if let Some(relay) = &request.relay {
+            self.through_relay(relay);
+            self.settle_requiretls();
+            return;
+        }
         let next_hop = &self.request.next_hop;
         let destinations =
             match dns::gather_destinations(self.platform, next_hop, self.request.shuffle_seed) {
@@ -170,11 +198,14 @@ where
                     return self.fail_all(failure.error);
                 }
             };
+        if self.limit_passed() {
+            return;
+        }
         self.mta_sts();
         // As the reference's queue: a permanent error ends the attempt, since it settles
         // every recipient still pending.
         for host in &destinations.hosts {
-            if !self.ledger.any_pending() || self.limit_reached() {
+            if !self.ledger.any_pending() || self.limit_passed() || self.limit_reached() {
                 break;
             }
             self.hosts_tried += 1;
@@ -343,7 +374,56 @@ where
             self.record_attempt(host, None, self.request.tls_level, error);
         })?;
         let results = self.tls.session_start(&host_result);
-        let first = self.connect_and_deliver(host, &dialable, &plan, results.clone());
+        self.deliver_to(host, &dialable, plan, results)
+    }
+
+    /// The relay's addresses, then the relay as the only host. Its addresses are the
+    /// caller's choice: no refusal of private ones, no address limit.
+    fn through_relay(&mut self, relay: &Relay) {
+        let host = HostPreference {
+            host: relay.host.clone(),
+            preference: None,
+        };
+        let plan = relay.plan(self.request.tls_required_no);
+        let addresses = dns::gather_ips(
+            self.platform,
+            &host.host,
+            self.request.ip_family,
+            &self.dialed,
+        );
+        if self.limit_passed() {
+            return;
+        }
+        self.hosts_tried += 1;
+        let delivered = match addresses {
+            Ok(addresses) => {
+                let host_result =
+                    PolicyResult::new(PolicyType::NoPolicyFound, &host.host.to_string());
+                self.tls.add_host(&host_result);
+                let results = self.tls.session_start(&host_result);
+                self.deliver_to(&host, &addresses.addresses, plan, results)
+            }
+            Err(failure) => {
+                self.record_attempt(&host, None, plan.level, &failure.error);
+                Err(failure.error)
+            }
+        };
+        if let Err(error) = delivered {
+            self.ledger.record_error(None, &error, Some(&host.host));
+            self.last_error = Some(error);
+        }
+    }
+
+    /// Connects to one of `addresses` with `plan` and delivers, with one plaintext retry
+    /// after a failed handshake when the plan allows it.
+    fn deliver_to(
+        &mut self,
+        host: &HostPreference,
+        addresses: &[IpAddr],
+        plan: HostPlan,
+        results: TlsResults,
+    ) -> Result<(), Error> {
+        let first = self.connect_and_deliver(host, addresses, &plan, results.clone());
         match first {
             Err(error) if plan.plaintext_retry && is_handshake_failure(&error) => {
                 // RFC 7435 §4: one retry without TLS, on a new connection.
@@ -356,7 +436,7 @@ where
                     plaintext_retry: false,
                     ..plan
                 };
-                self.connect_and_deliver(host, &dialable, &plaintext, results)
+                self.connect_and_deliver(host, addresses, &plaintext, results)
             }
             other => other,
         }
@@ -379,6 +459,13 @@ where
         for &ip in addresses {
             match super::addresses::refusal(ip, allow_private) {
                 Some(reason) => {
+                    self.events.push(Event::Dial {
+                        host: host.host.clone(),
+                        address: ip,
+                        port: self.request.port,
+                        outcome: DialOutcome::Refused(reason.to_string()),
+                        duration: std::time::Duration::ZERO,
+                    });
                     if self.platform.debug_enabled() {
                         self.platform
                             .debug(&format!("mx {}: not dialing {ip}, {reason}", host.host));
@@ -500,6 +587,7 @@ where
             }
         };
         let mut driver = SessionDriver::new(self.platform, config, transport);
+        driver.set_limit(self.limit);
         let mut error = driver
             .open(self.platform)
             .err()
@@ -519,6 +607,7 @@ where
         // QUIT also after a refused greeting or EHLO (RFC 5321 §3.1: "the SMTP client
         // SHOULD send the QUIT command"); nothing goes out on a broken connection.
         driver.close(self.platform);
+        self.events.extend(driver.session.take_observed_events());
         self.tls.add_session(driver.session.tls_results());
         let attempt_error = error
             .clone()
@@ -562,6 +651,7 @@ where
                 ledger: &mut self.ledger,
                 message: m,
                 host,
+                rcpt_replies: None,
             };
             let (request, dualstack) = (self.request, self.dualstack);
             let failure = batches::send(
@@ -593,20 +683,39 @@ where
         host: &IpDomain,
         addresses: &[IpAddr],
     ) -> Result<(P::Transport, IpAddr), (Error, Option<IpAddr>)> {
-        let port = self.request.port;
-        let timeout = self.request.connect_timeout;
+        let port = self.port();
+        let connect_timeout = self.request.connect_timeout;
+        let limit = self.limit;
         let platform = &mut *self.platform;
         let dialed_now = &mut self.addresses_dialed;
+        let events = &mut self.events;
         let result = dial(
             host,
             addresses,
             &self.request.local_addresses,
             &mut self.dialed,
             |ip, local| {
+                let started = platform.now();
+                let timeout = match limit {
+                    Some(limit) if started >= limit => return Err(Error::timeout(None)),
+                    Some(limit) => connect_timeout.min(limit - started),
+                    None => connect_timeout,
+                };
                 if !dialed_now.contains(&ip) {
                     dialed_now.push(ip);
                 }
-                platform.connect(SocketAddr::new(ip, port), local, timeout)
+                let connected = platform.connect(SocketAddr::new(ip, port), local, timeout);
+                events.push(Event::Dial {
+                    host: host.clone(),
+                    address: ip,
+                    port,
+                    outcome: match &connected {
+                        Ok(_) => DialOutcome::Connected,
+                        Err(error) => DialOutcome::Failed(error.to_string()),
+                    },
+                    duration: platform.now().saturating_duration_since(started),
+                });
+                connected
             },
         );
         match result {
@@ -663,8 +772,16 @@ where
                 receiving_mx_hostname: plan.remote_hostname.clone(),
                 receiving_mx_helo: None,
             },
-            auth: None,
+            auth: self.request.relay.as_ref().and_then(|r| r.auth.clone()),
         })
+    }
+
+    /// The port dialed: the relay's, or the request's for MX hosts.
+    fn port(&self) -> u16 {
+        self.request
+            .relay
+            .as_ref()
+            .map_or(self.request.port, |r| r.port)
     }
 
     /// A host tried, before or without a session: no TLS state, no EHLO keywords.
@@ -678,8 +795,9 @@ where
         Attempt {
             host: host.host.clone(),
             address,
-            port: self.request.port,
-            tls_level: level,
+            port: self.port(),
+            // A relay's TLS is the caller's mode, not a level.
+            tls_level: self.request.relay.is_none().then_some(level),
             tls: None,
             extensions: Vec::new(),
             error,
@@ -717,6 +835,7 @@ where
             tls_results: self.tls.into_results(&self.request.next_hop.to_string()),
             sts_policy: self.sts_to_cache,
             dialed: self.dialed,
+            events: self.events.take(),
         }
     }
 }
@@ -731,18 +850,33 @@ fn first_attempt(request: &Request, dualstack: bool, error: Error) -> Error {
 }
 
 /// [`Run::first_attempt`] for a failed transaction and its recipients' refusals.
+/// A refused MAIL gives every recipient its class (the RCPT replies after it say nothing
+/// about them), so softening it softens them all.
 fn first_attempt_failure(
     request: &Request,
     dualstack: bool,
     mut failure: TransactionFailure,
 ) -> TransactionFailure {
+    let mail_softened = matches!(
+        failure.error,
+        Error::Status {
+            command: CommandKind::MailFrom,
+            ..
+        }
+    ) && softens(
+        request,
+        dualstack,
+        failure.error.is_permanent(),
+        failure.error.reply(),
+    );
     for recipient in &mut failure.recipients {
-        if softens(
+        let own = softens(
             request,
             dualstack,
             recipient.permanent,
             recipient.reply.as_ref(),
-        ) {
+        );
+        if mail_softened || own {
             recipient.permanent = false;
         }
     }

@@ -9,6 +9,7 @@ pub mod batches;
 mod ledger;
 mod level;
 mod plan;
+mod relay;
 mod request;
 #[cfg(test)]
 mod scenario_tests;
@@ -18,6 +19,7 @@ pub use attempt::{deliver, refuse};
 pub use ledger::{Ledger, Recipient, Status};
 pub use level::TlsLevel;
 pub use plan::{Dane, HostInput, HostPlan, Sts, plan};
+pub use relay::Relay;
 pub use request::{
     Attempt, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MX_ADDRESS_LIMIT, DEFAULT_MX_SESSION_LIMIT, Outgoing,
     PemCertificate, Report, Request,

@@ -5,8 +5,10 @@ use std::time::Duration;
 
 use super::ledger::Recipient;
 use super::level::TlsLevel;
+use super::relay::Relay;
 use crate::dns::{DialedIps, IpDomain, IpFamily};
 use crate::error::Error;
+use crate::event::Event;
 use crate::mtasts::CachedPolicy;
 use crate::smtp::session::{Timeouts, Transaction};
 use crate::tls::TlsState;
@@ -37,6 +39,9 @@ pub struct Request {
     pub timeouts: Timeouts,
     /// The deadline for connecting to one address.
     pub connect_timeout: Duration,
+    /// The deadline for the whole attempt, lookups included: no step starts and no wait
+    /// lasts beyond it; `None`: only the per-phase deadlines.
+    pub deadline: Option<Duration>,
     /// Addresses dialed in earlier attempts.
     pub dialed: DialedIps,
     /// Local addresses to connect from, at most one per family.
@@ -47,6 +52,9 @@ pub struct Request {
     pub cached_sts_policy: Option<CachedPolicy>,
     /// Fresh randomness for the order of MX hosts of one preference (RFC 5321 §5.1).
     pub shuffle_seed: u64,
+    /// Deliver through this server instead of the next hop's MX hosts; `port`, `tls_level`,
+    /// `cached_sts_policy` do not apply then.
+    pub relay: Option<Relay>,
     /// Which attempt of the caller's queue this is, counting from 1, when it knows: on a
     /// first attempt to a host with IPv4 and IPv6 addresses a permanent 5.7.x refusal is
     /// temporary ([`crate::error::Error::FirstAttempt`]).
@@ -82,11 +90,13 @@ impl Request {
             client_certificate: None,
             timeouts: Timeouts::default(),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            deadline: None,
             dialed: DialedIps::default(),
             local_addresses: Vec::new(),
             ip_family: IpFamily::Any,
             cached_sts_policy: None,
             shuffle_seed: 0,
+            relay: None,
             attempt_number: None,
             dmarc_report: false,
             allow_private_addresses: false,
@@ -131,8 +141,8 @@ pub struct Attempt {
     pub address: Option<IpAddr>,
     /// The port.
     pub port: u16,
-    /// The TLS level used on this host.
-    pub tls_level: TlsLevel,
+    /// The TLS level used on this MX host; `None` for a relay (its TLS mode applies).
+    pub tls_level: Option<TlsLevel>,
     /// The TLS connection, when there was one.
     pub tls: Option<TlsState>,
     /// The EHLO keywords of the server, when the session opened.
@@ -156,4 +166,6 @@ pub struct Report {
     pub sts_policy: Option<CachedPolicy>,
     /// The dialed-addresses memory for the next attempt.
     pub dialed: DialedIps,
+    /// Every dial and what every session observed, oldest first.
+    pub events: Vec<Event>,
 }

@@ -20,11 +20,17 @@
 //! S~ text                        server bytes as they are
 //! C: text                        the line the client must send next
 //! tls                            the server starts TLS with its cert
+//! pause MS                       the server says nothing for MS milliseconds (virtual time)
+//! hang                           the server says nothing any more (the script's end)
 //! close                          the server closes the connection
 //! refuse IP:PORT | timeout IP:PORT       the next connection is refused, or times out
 //! request: next-hop=D [tls=LEVEL] [tls-required-no] [roots=ca] [seed=N] [port=N]
 //!          [family=any|v4|v6] [local=IP] [attempt=N] [dmarc] [allow-private]
-//!          [address-limit=N] [session-limit=N]
+//!          [address-limit=N] [session-limit=N] [deadline=MS] [timeout=MS]
+//!          [connect-timeout=MS]
+//!          [relay=HOST:PORT [relay-tls=immediate|starttls|opportunistic|none]
+//!           [relay-verify] [relay-tlsa=U:S:M:DATA] [relay-auth=USER:SECRET[:MECH]]]
+//! show: events                   the report lists the observed events too (`event ...`)
 //! message: from=A to=B... [requiretls] [smtputf8] [8bitmime] [data=TEXT]
 //! report: LINE                   the rendered report, line by line, in full (see `render`)
 //! ```
@@ -42,45 +48,32 @@ use rustls::pki_types::CertificateDer;
 use rustls::sign::CertifiedKey;
 use sha2::{Digest, Sha256};
 
-use super::{Outgoing, Report, Request, TlsLevel, deliver};
+use super::{Outgoing, Relay, Report, Request, TlsLevel, deliver};
 use crate::dns::mock::MockResolver;
 use crate::dns::{Domain, IpDomain, IpFamily, LookupError};
 use crate::error::Error;
+use crate::event::{DialOutcome, Event};
+use crate::io::Message;
 use crate::io::testing::{Endpoint, Step, TestPlatform, unescape};
-use crate::io::{Message, MessageReader};
+use crate::sasl::Credentials;
 use crate::smtp::session::Transaction;
+use crate::smtp::session::{AuthConfig, Timeouts, TlsMode};
 use crate::tls::Tlsa;
 use crate::tls::testing::{self, Alg, Ca, Cert};
 use crate::tlsrpt::PolicyResult;
 
-/// A message held in memory, read in small chunks.
+/// A message held in memory.
 struct Bytes(Vec<u8>);
 
-struct BytesReader {
-    data: Vec<u8>,
-    offset: usize,
-}
-
 impl Message for Bytes {
-    type Reader = BytesReader;
-
-    fn open(&self) -> Result<BytesReader, Error> {
-        Ok(BytesReader {
-            data: self.0.clone(),
-            offset: 0,
-        })
+    fn size(&self) -> Option<u64> {
+        None
     }
-}
 
-impl MessageReader for BytesReader {
-    fn read(&mut self, max: usize) -> Result<Option<Vec<u8>>, Error> {
-        if self.offset == self.data.len() {
-            return Ok(None);
-        }
-        let end = (self.offset + max).min(self.data.len());
-        let chunk = self.data[self.offset..end].to_vec();
-        self.offset = end;
-        Ok(Some(chunk))
+    fn read(&self, offset: u64, max: usize) -> Result<Vec<u8>, Error> {
+        let start = usize::try_from(offset).map_or(self.0.len(), |o| o.min(self.0.len()));
+        let end = start.saturating_add(max).min(self.0.len());
+        Ok(self.0[start..end].to_vec())
     }
 }
 
@@ -96,6 +89,8 @@ struct Scenario {
     endpoints: Vec<(SocketAddr, Endpoint)>,
     request: Option<Request>,
     messages: Vec<(Vec<String>, Transaction, Vec<u8>)>,
+    /// The report lists the events.
+    show_events: bool,
     report: Vec<String>,
 }
 
@@ -111,6 +106,7 @@ impl Scenario {
             endpoints: Vec::new(),
             request: None,
             messages: Vec::new(),
+            show_events: false,
             report: Vec::new(),
         }
     }
@@ -271,6 +267,60 @@ impl Scenario {
                 "allow-private" => r.allow_private_addresses = true,
                 "address-limit" => r.mx_address_limit = value.parse().expect("limit"),
                 "session-limit" => r.mx_session_limit = value.parse().expect("limit"),
+                "deadline" => r.deadline = Some(millis(value)),
+                "timeout" => r.timeouts = Timeouts::uniform(millis(value)),
+                "connect-timeout" => r.connect_timeout = millis(value),
+                "relay" => {
+                    let (host, port) = value.rsplit_once(':').expect("relay=HOST:PORT");
+                    let host = match host.parse::<IpAddr>() {
+                        Ok(ip) => IpDomain::Ip(ip),
+                        Err(_) => IpDomain::Domain(Domain::parse(host).expect("relay host")),
+                    };
+                    r.relay = Some(Relay {
+                        host,
+                        port: port.parse().expect("relay port"),
+                        tls_mode: TlsMode::Opportunistic,
+                        verify_pkix: false,
+                        dane_records: None,
+                        auth: None,
+                    });
+                }
+                "relay-tls" | "relay-verify" | "relay-tlsa" | "relay-auth" => {
+                    let relay = r.relay.as_mut().expect("relay= first");
+                    match key {
+                        "relay-tls" => {
+                            relay.tls_mode = match value {
+                                "immediate" => TlsMode::Immediate,
+                                "starttls" => TlsMode::RequiredStartTls,
+                                "opportunistic" => TlsMode::Opportunistic,
+                                "none" => TlsMode::Skip,
+                                other => self.fail(&format!("unknown relay tls {other}")),
+                            }
+                        }
+                        "relay-verify" => relay.verify_pkix = true,
+                        "relay-tlsa" => {
+                            let fields: Vec<&str> = value.splitn(4, ':').collect();
+                            let [usage, selector, matching, data] = fields[..] else {
+                                self.fail("relay-tlsa=U:S:M:DATA")
+                            };
+                            let text =
+                                format!("{usage} {selector} {matching} {}", self.tlsa_data(data));
+                            let record = Tlsa::parse(&text).expect("tlsa");
+                            relay.dane_records.get_or_insert_with(Vec::new).push(record);
+                        }
+                        _ => {
+                            let mut parts = value.splitn(3, ':');
+                            let user = parts.next().expect("user");
+                            let secret = parts.next().expect("relay-auth=USER:SECRET");
+                            relay.auth = Some(AuthConfig {
+                                credentials: Credentials::password(user, secret),
+                                mechanisms: parts.next().map(str::to_string).into_iter().collect(),
+                                allow_cleartext_without_tls: false,
+                                client_nonce: b"fixed-nonce-for-scenarios".to_vec(),
+                            });
+                        }
+                    }
+                }
                 other => self.fail(&format!("unknown request option {other}")),
             }
         }
@@ -335,7 +385,7 @@ fn parse(text: &str) -> Vec<Scenario> {
         let scenario = scenarios.last_mut().expect("=== first");
         let (head, rest) = line.split_once(' ').unwrap_or((line, ""));
         match head {
-            "S:" | "S~" | "C:" | "tls" | "close" => {
+            "S:" | "S~" | "C:" | "tls" | "pause" | "hang" | "close" => {
                 let Some((_, _, steps)) = block.as_mut() else {
                     scenario.fail(&format!("{line:?} outside a server block"))
                 };
@@ -344,6 +394,8 @@ fn parse(text: &str) -> Vec<Scenario> {
                     "S~" => Step::Send(unescape(rest)),
                     "C:" => Step::Expect(rest.to_string()),
                     "tls" => Step::StartTls,
+                    "pause" => Step::Pause(millis(rest)),
+                    "hang" => Step::Hang,
                     _ => Step::Close,
                 });
                 continue;
@@ -371,6 +423,7 @@ fn parse(text: &str) -> Vec<Scenario> {
             "request:" => scenario.request(rest),
             "message:" => scenario.message(rest),
             "report:" => scenario.report.push(rest.to_string()),
+            "show:" if rest == "events" => scenario.show_events = true,
             _ => scenario.fail(&format!("unknown directive {line:?}")),
         }
     }
@@ -390,6 +443,46 @@ fn error_token(error: &Error) -> String {
         token.push('!');
     }
     token
+}
+
+/// A duration in milliseconds, as the scenarios write it.
+fn millis(text: &str) -> Duration {
+    Duration::from_millis(text.parse().expect("milliseconds"))
+}
+
+/// An event as a line: what, then its duration in milliseconds.
+fn event_line(event: &Event) -> String {
+    match event {
+        Event::Command {
+            command,
+            code,
+            duration,
+        } => {
+            let code = code.map_or("-".into(), |c| c.to_string());
+            format!("event {command} {code} {}ms", duration.as_millis())
+        }
+        Event::Dial {
+            host,
+            address,
+            port,
+            outcome,
+            duration,
+        } => {
+            let outcome = match outcome {
+                DialOutcome::Connected => "connected".to_string(),
+                DialOutcome::Failed(why) => format!("failed ({why})"),
+                DialOutcome::Refused(why) => format!("refused ({why})"),
+            };
+            let address = SocketAddr::new(*address, *port);
+            format!(
+                "event dial {host} {address} {outcome} {}ms",
+                duration.as_millis()
+            )
+        }
+        Event::VerificationIgnored { host, reason } => {
+            format!("event verification-ignored {host} ({reason})")
+        }
+    }
 }
 
 fn result_token(result: &PolicyResult) -> String {
@@ -444,9 +537,10 @@ fn render(report: &Report, platform: &TestPlatform) -> Vec<String> {
         let address = a.address.map_or("-".into(), |ip| ip.to_string());
         let tls = if a.tls.is_some() { "tls" } else { "plain" };
         let error = a.error.as_ref().map_or("ok".into(), error_token);
+        let level = a.tls_level.map_or("-".into(), |l| l.to_string());
         lines.push(format!(
-            "attempt {} {address} {} {tls} {error}",
-            a.host, a.tls_level
+            "attempt {} {address} {level} {tls} {error}",
+            a.host
         ));
     }
     for results in &report.tls_results {
@@ -490,7 +584,10 @@ fn run(mut scenario: Scenario) {
         })
         .collect();
     let report = deliver(&mut platform, &request, &outgoing);
-    let got = render(&report, &platform);
+    let mut got = render(&report, &platform);
+    if scenario.show_events {
+        got.extend(report.events.iter().map(event_line));
+    }
     let problems = platform.network.problems();
     if got != scenario.report || !problems.is_empty() {
         panic!(

@@ -1,16 +1,19 @@
 //! The session driver: pumps bytes between a sans-IO [`Session`] and a [`Transport`], feeds
-//! it message data from a [`MessageReader`], and turns the platform's clock into the `now`
+//! it message data from a [`Message`], and turns the platform's clock into the `now`
 //! arguments and timeouts the session asks for. Used by the `client` export and by every
 //! session of a delivery attempt.
 
 use std::time::{Duration, Instant};
 
-use super::{Clock, Log, MessageReader, Transport};
+use super::{Clock, Log, Message, MessageReader, Transport};
 use crate::error::Error;
-use crate::smtp::session::{Event, Session, SessionConfig};
+use crate::smtp::session::{
+    Event, Session, SessionConfig, Transaction, TransactionFailure, TransactionOutcome,
+};
 
-/// How much message data is read at a time.
-const MESSAGE_CHUNK: usize = 64 * 1024;
+/// How much message data is read at a time: few calls to the platform, and a bounded
+/// amount held at once.
+const MESSAGE_CHUNK: usize = 1024 * 1024;
 /// How much is read from the connection at a time.
 const READ_CHUNK: usize = 64 * 1024;
 /// How much is read when looking for early input before the end of the data: a reply or two.
@@ -29,6 +32,8 @@ pub struct SessionDriver<T> {
     out: Vec<u8>,
     /// The platform wants the SMTP transcript.
     transcript: bool,
+    /// The caller's limit for the whole session: no wait goes beyond it.
+    limit: Option<Instant>,
 }
 
 impl<T: Transport> SessionDriver<T> {
@@ -45,6 +50,31 @@ impl<T: Transport> SessionDriver<T> {
             transport,
             out: Vec::new(),
             transcript,
+            limit: None,
+        }
+    }
+
+    /// Sets the caller's limit (a delivery attempt's deadline): every wait ends by then, and
+    /// past it the operation in progress fails with [`Error::Timeout`].
+    pub fn set_limit(&mut self, limit: Option<Instant>) {
+        self.limit = limit;
+    }
+
+    /// The session's deadline, or the caller's limit when that comes first.
+    fn deadline(&self) -> Option<Instant> {
+        match (self.session.poll_timeout(), self.limit) {
+            (Some(deadline), Some(limit)) => Some(deadline.min(limit)),
+            (deadline, _) => deadline,
+        }
+    }
+
+    /// A wait ran out at `now`: the session's deadline, or the caller's limit.
+    fn timed_out(&mut self, now: Instant) {
+        if self.limit.is_some_and(|limit| now >= limit) {
+            self.session
+                .handle_transport_error(now, Error::timeout(None));
+        } else {
+            self.session.handle_timeout(now);
         }
     }
 
@@ -68,6 +98,31 @@ impl<T: Transport> SessionDriver<T> {
         self.run_until(platform, None, |event| {
             matches!(event, Event::Closed).then_some(())
         });
+    }
+
+    /// Runs one transaction of `message` (read from its start), whose size stands in for
+    /// the transaction's when that is unknown (SIZE= on MAIL FROM, RFC 1870 §6).
+    ///
+    /// # Errors
+    /// The transaction's failure: refused before anything was sent, or by the server.
+    pub fn transaction<P: Clock + Log>(
+        &mut self,
+        platform: &mut P,
+        mut transaction: Transaction,
+        message: &dyn Message,
+    ) -> Result<TransactionOutcome, TransactionFailure> {
+        transaction.size = transaction.size.or_else(|| message.size());
+        self.session
+            .start_transaction(platform.now(), transaction)
+            .map_err(|error| TransactionFailure {
+                error,
+                recipients: Vec::new(),
+            })?;
+        let mut reader = MessageReader::new(message);
+        self.run_until(platform, Some(&mut reader), |event| match event {
+            Event::TransactionDone(result) => Some(result),
+            _ => None,
+        })
     }
 
     /// Tells the log (debug level) how TLS went: version, cipher suite, the DANE record that
@@ -114,7 +169,7 @@ impl<T: Transport> SessionDriver<T> {
     pub fn run_until<P: Clock + Log, R>(
         &mut self,
         platform: &mut P,
-        mut message: Option<&mut dyn MessageReader>,
+        mut message: Option<&mut MessageReader<'_>>,
         mut select: impl FnMut(Event) -> Option<R>,
     ) -> R {
         loop {
@@ -159,7 +214,7 @@ impl<T: Transport> SessionDriver<T> {
         if self.session.poll_transmit(&mut self.out) == 0 {
             return false;
         }
-        let timeout = match self.session.poll_timeout() {
+        let timeout = match self.deadline() {
             Some(deadline) => deadline.saturating_duration_since(clock.now()),
             None => DEFAULT_WRITE_TIMEOUT,
         };
@@ -169,31 +224,28 @@ impl<T: Transport> SessionDriver<T> {
         true
     }
 
-    /// Waits for bytes from the server until the session's deadline.
+    /// Waits for bytes from the server until the session's deadline (or the caller's limit).
+    /// Once it has passed, what has already arrived still counts: the read does not wait.
     fn read<C: Clock>(&mut self, clock: &C) {
-        let Some(deadline) = self.session.poll_timeout() else {
+        let Some(deadline) = self.deadline() else {
             let error = Error::internal("session waits for a reply without a deadline");
             self.session.handle_transport_error(clock.now(), error);
             return;
         };
-        let now = clock.now();
-        if now >= deadline {
-            self.session.handle_timeout(now);
-            return;
-        }
-        match self.transport.read(READ_CHUNK, deadline - now) {
+        let wait = deadline.saturating_duration_since(clock.now());
+        match self.transport.read(READ_CHUNK, wait) {
             Ok(bytes) if bytes.is_empty() => self.session.handle_eof(clock.now()),
             Ok(bytes) => self.session.handle_input(clock.now(), &bytes),
-            Err(Error::Timeout { .. }) => self.session.handle_timeout(clock.now()),
+            Err(Error::Timeout { .. }) => self.timed_out(clock.now()),
             Err(error) => self.session.handle_transport_error(clock.now(), error),
         }
     }
 
     /// Gives the session the next chunk of the message, or tells it the message ended.
     /// Errors from the session (a bare LF, say) surface as its transaction event.
-    fn feed_message<C: Clock>(&mut self, clock: &C, message: &mut dyn MessageReader) {
+    fn feed_message<C: Clock>(&mut self, clock: &C, message: &mut MessageReader<'_>) {
         let now = clock.now();
-        let fed = match message.read(MESSAGE_CHUNK) {
+        let fed = match message.next_chunk(MESSAGE_CHUNK) {
             Ok(Some(chunk)) => self.session.push_message_data(now, &chunk),
             // A reply that arrived while the data was being written cannot be the reply to
             // the end of the data (RFC 5321 §4.1.1.4): look once, without waiting, before

@@ -70,26 +70,49 @@ pub trait Network {
     ) -> Result<Self::Transport, Error>;
 }
 
-/// A stream over one message's bytes.
-pub trait MessageReader {
+/// A message the platform keeps, read by position as often as needed (from its start for
+/// every host and every transaction).
+pub trait Message {
+    /// The size in bytes, when the platform knows it (SIZE= on MAIL FROM, RFC 1870 §6).
+    fn size(&self) -> Option<u64>;
+
+    /// At most `max` bytes from byte `offset`; an empty result means the message ends
+    /// before `offset`. Fewer than `max` bytes do not mean the end.
+    ///
+    /// # Errors
+    /// [`Error::MessageUnreadable`]: the message cannot be read (removed from the spool, say).
+    fn read(&self, offset: u64, max: usize) -> Result<Vec<u8>, Error>;
+}
+
+/// Reads a [`Message`] from its start, one chunk after the other.
+pub struct MessageReader<'a> {
+    message: &'a dyn Message,
+    offset: u64,
+}
+
+impl<'a> MessageReader<'a> {
+    /// A reader at the start of `message`.
+    pub fn new(message: &'a dyn Message) -> Self {
+        MessageReader { message, offset: 0 }
+    }
+
     /// The next bytes, at most `max`; `None` at the end of the message.
     ///
     /// # Errors
     /// The message could not be read.
-    fn read(&mut self, max: usize) -> Result<Option<Vec<u8>>, Error>;
-}
-
-/// A message the platform keeps, readable from its start as often as needed (once per host
-/// and per transaction).
-pub trait Message {
-    /// The stream [`Message::open`] returns.
-    type Reader: MessageReader;
-
-    /// A new stream over the whole message.
-    ///
-    /// # Errors
-    /// The message cannot be opened (removed from the spool, say).
-    fn open(&self) -> Result<Self::Reader, Error>;
+    pub fn next_chunk(&mut self, max: usize) -> Result<Option<Vec<u8>>, Error> {
+        let chunk = self.message.read(self.offset, max)?;
+        if chunk.is_empty() {
+            return Ok(None);
+        }
+        if chunk.len() > max {
+            return Err(Error::MessageUnreadable {
+                detail: format!("{} bytes returned for at most {max}", chunk.len()),
+            });
+        }
+        self.offset += chunk.len() as u64;
+        Ok(Some(chunk))
+    }
 }
 
 /// Where the transcript and diagnostic lines go.

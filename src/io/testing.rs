@@ -69,6 +69,10 @@ pub(crate) enum Step {
     Expect(String),
     /// The server starts TLS: what the client sends from now on is a TLS handshake.
     StartTls,
+    /// The server says nothing for this long (virtual time passes while the client waits).
+    Pause(Duration),
+    /// The server says nothing any more, and the client gives up: the script's end.
+    Hang,
     /// The server closes the connection.
     Close,
 }
@@ -149,6 +153,8 @@ impl Server {
                     self.steps.pop_front();
                     return;
                 }
+                // The client's read lets the time pass ([`ScriptedTransport::read`]).
+                Step::Pause(_) | Step::Hang => return,
             }
             self.steps.pop_front();
         }
@@ -202,15 +208,30 @@ impl Transport for ScriptedTransport {
 
     fn read(&mut self, max: usize, timeout: Duration) -> Result<Vec<u8>, Error> {
         let mut server = self.server.borrow_mut();
-        server.advance();
-        if !server.to_client.is_empty() {
-            let n = max.min(server.to_client.len());
-            return Ok(server.to_client.drain(..n).collect());
+        let mut left = timeout;
+        loop {
+            server.advance();
+            if !server.to_client.is_empty() {
+                let n = max.min(server.to_client.len());
+                return Ok(server.to_client.drain(..n).collect());
+            }
+            if server.closed {
+                return Ok(Vec::new());
+            }
+            match server.steps.front_mut() {
+                Some(Step::Pause(pause)) if *pause <= left => {
+                    self.clock.advance(*pause);
+                    left -= *pause;
+                    server.steps.pop_front();
+                }
+                Some(Step::Pause(pause)) => {
+                    *pause -= left;
+                    break;
+                }
+                _ => break,
+            }
         }
-        if server.closed {
-            return Ok(Vec::new());
-        }
-        self.clock.advance(timeout);
+        self.clock.advance(left);
         Err(Error::timeout(None))
     }
 
@@ -268,7 +289,9 @@ impl ScriptedNetwork {
             let server = server.borrow();
             if let Some(failure) = &server.failure {
                 problems.push(failure.clone());
-            } else if let Some(step) = server.steps.front() {
+            } else if let Some(step) = server.steps.front()
+                && !matches!(step, Step::Hang)
+            {
                 problems.push(format!(
                     "{}: script not finished at {step:?}",
                     server.remote

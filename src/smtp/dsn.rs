@@ -2,8 +2,8 @@
 //! RET and ENVID on MAIL FROM, NOTIFY and ORCPT on RCPT TO, and the xtext encoding.
 //!
 //! Values are validated when built, so encoding never fails and never puts a space, a
-//! control character or a non-ASCII byte on the wire. Non-ASCII original recipients
-//! (RFC 6533 "utf-8" addr-type) are not supported.
+//! control character or a non-ASCII byte on the wire. An original recipient of address type
+//! "utf-8" (RFC 6533 §3) is encoded as utf-8-addr-xtext, so it may be non-ASCII.
 //!
 //! ```text
 //! ret-value           = "FULL" / "HDRS"                          ; RFC 3461 §4.3
@@ -15,6 +15,9 @@
 //! xtext   = *( xchar / hexchar )                                 ; RFC 3461 §4
 //! xchar   = any ASCII CHAR between "!" (33) and "~" (126) inclusive, except for "+" and "="
 //! hexchar = ASCII "+" immediately followed by two upper case hexadecimal digits
+//! utf-8-addr-xtext = 1*(QCHAR / EmbeddedUnicodeChar)             ; RFC 6533 §3
+//! QCHAR   = %x21-2a / %x2c-3c / %x3e-5b / %x5d-7e
+//! EmbeddedUnicodeChar = %x5C.78 "{" HEXPOINT "}"
 //! ```
 
 use std::fmt;
@@ -247,7 +250,12 @@ impl RcptDsn {
                 if addr_type.is_empty() || !addr_type.chars().all(atext) {
                     return Err(DsnError::AddrType(addr_type.to_string()));
                 }
-                let value = format!("{addr_type};{}", xtext("ORCPT", address)?);
+                let encoded = if addr_type.eq_ignore_ascii_case("utf-8") {
+                    utf8_addr_xtext(address)?
+                } else {
+                    xtext("ORCPT", address)?
+                };
+                let value = format!("{addr_type};{encoded}");
                 check_length("ORCPT", value, MAX_ORCPT)
             })
             .transpose()?;
@@ -293,6 +301,24 @@ pub fn xtext(parameter: &'static str, value: &str) -> Result<String, DsnError> {
             // hexchar: "+" and two upper case hexadecimal digits.
             b' '..=b'~' => out.push_str(&format!("+{b:02X}")),
             _ => return Err(DsnError::NotPrintable { parameter }),
+        }
+    }
+    Ok(out)
+}
+
+/// Encodes an address as utf-8-addr-xtext (RFC 6533 §3): printable ASCII but "+", "=" and
+/// "\" as it is; those, space and non-ASCII characters as `\x{HEX}` (upper case, no
+/// leading zero).
+///
+/// # Errors
+/// [`DsnError::NotPrintable`] for a control character.
+fn utf8_addr_xtext(value: &str) -> Result<String, DsnError> {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '!'..='~' if !matches!(c, '+' | '=' | '\\') => out.push(c),
+            c if c.is_control() => return Err(DsnError::NotPrintable { parameter: "ORCPT" }),
+            c => out.push_str(&format!("\\x{{{:X}}}", u32::from(c))),
         }
     }
     Ok(out)

@@ -126,3 +126,26 @@ fn rcpt_parameters() {
         "ORCPT too long: 501 characters encoded, at most 500"
     );
 }
+
+#[test]
+fn utf8_original_recipients_are_utf8_addr_xtext() {
+    // RFC 6533 §3: QCHAR as it is; "+", "=", "\", space and non-ASCII as \x{HEX}.
+    let cases = [
+        ("bob@example.org", "utf-8;bob@example.org"),
+        ("bøb@example.org", "utf-8;b\\x{F8}b@example.org"),
+        ("a+b=c\\d e@x", "utf-8;a\\x{2B}b\\x{3D}c\\x{5C}d\\x{20}e@x"),
+        (
+            "用户@例子.广告",
+            "utf-8;\\x{7528}\\x{6237}@\\x{4F8B}\\x{5B50}.\\x{5E7F}\\x{544A}",
+        ),
+        ("😀@x", "utf-8;\\x{1F600}@x"),
+    ];
+    for (address, want) in cases {
+        let dsn = RcptDsn::new(None, Some(("utf-8", address))).unwrap();
+        assert_eq!(dsn.orcpt_value(), Some(want), "{address}");
+    }
+    assert_eq!(
+        RcptDsn::new(None, Some(("utf-8", "a\rb@x"))),
+        Err(DsnError::NotPrintable { parameter: "ORCPT" })
+    );
+}

@@ -44,6 +44,9 @@ pub struct Verification {
     pub pkix: Result<(), PkixError>,
     /// The verifier failed the handshake (the failure is already described by `dane`/`pkix`).
     pub rejected: bool,
+    /// Failures of required checks that did not fail the handshake (`ignore_errors`), as
+    /// lowercase descriptions.
+    pub ignored: Vec<String>,
 }
 
 impl Verification {
@@ -155,6 +158,7 @@ impl ServerCertVerifier for SmtpVerifier {
             dane,
             pkix,
             rejected: false,
+            ignored: Vec::new(),
         };
         // DANE when records are given; PKIX when asked for, unless a DANE-EE or DANE-TA
         // record verified the server: RFC 7672 §3.1.1 and §3.1.2 authenticate the server by
@@ -162,11 +166,15 @@ impl ServerCertVerifier for SmtpVerifier {
         // when it is given both). "TLS-Required: No" (RFC 8689 §5) and opportunistic TLS
         // (RFC 7435) record the failures and go on.
         let dane_authenticated = verification.dane_authenticated();
-        let dane_failed = verification.dane_failed() && !config.ignore_errors;
-        let pkix_failed = verification.pkix.is_err()
-            && config.verify_pkix
-            && !dane_authenticated
-            && !config.ignore_errors;
+        let dane_required_failed = verification.dane_failed();
+        let pkix_required_failed =
+            verification.pkix.is_err() && config.verify_pkix && !dane_authenticated;
+        if config.ignore_errors {
+            verification.ignored =
+                ignored_failures(&verification, dane_required_failed, pkix_required_failed);
+        }
+        let dane_failed = dane_required_failed && !config.ignore_errors;
+        let pkix_failed = pkix_required_failed && !config.ignore_errors;
         verification.rejected = dane_failed || pkix_failed;
         let result = if dane_failed {
             Err(TlsError::InvalidCertificate(
@@ -215,6 +223,34 @@ impl ServerCertVerifier for SmtpVerifier {
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.config.algorithms.supported_schemes()
     }
+}
+
+/// The failures of required checks, for a verifier that ignores them, as descriptions.
+fn ignored_failures(verification: &Verification, dane: bool, pkix: bool) -> Vec<String> {
+    let mut ignored = Vec::new();
+    if dane {
+        ignored.push("dane: no tlsa record matched".to_string());
+    }
+    match (pkix, &verification.pkix) {
+        (true, Err(PkixError::Webpki(error))) => {
+            ignored.push(format!("pkix: {}", words(&format!("{error:?}"))));
+        }
+        (true, Err(error)) => ignored.push(format!("pkix: {error}")),
+        _ => {}
+    }
+    ignored
+}
+
+/// webpki's error name in lowercase words: "UnknownIssuer" is "unknown issuer".
+fn words(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars().take_while(char::is_ascii_alphanumeric) {
+        if c.is_ascii_uppercase() && !out.is_empty() {
+            out.push(' ');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
 }
 
 /// RFC 8446 §4.2.3: the signature schemes usable in TLS 1.3 handshakes.

@@ -6,6 +6,7 @@ use host_example::Host;
 use host_example::bindings::client::{Envelope, LineEndings, Recipient};
 use host_example::bindings::types::TlsMode as WitTlsMode;
 use host_example::connector::{TcpConnection, open_stream};
+use host_example::spool_impl::SpoolMessage;
 use lettre::address::Envelope as LettreEnvelope;
 use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, SmtpTransport, Tokio1Executor, Transport};
@@ -16,8 +17,6 @@ use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
-use wasmtime_wasi::p2::DynInputStream;
-use wasmtime_wasi::p2::pipe::MemoryInputPipe;
 
 /// How long one row may run: up to `count` messages, but stop after `time` (at least 3).
 #[derive(Debug, Clone, Copy)]
@@ -99,16 +98,17 @@ pub fn native(addr: SocketAddr, message: &[u8], budget: Budget) -> Run {
     }
 }
 
-/// The component's envelope for a message of `size` bytes.
-pub fn envelope(size: u64) -> Envelope {
+/// The component's envelope (the message's size comes from the spool).
+pub fn envelope() -> Envelope {
     Envelope {
         mail_from: "a@example.org".into(),
         recipients: vec![Recipient {
             address: "b@example.net".into(),
-            notify: Vec::new(),
+            notify: None,
             original_recipient: None,
         }],
-        size: Some(size),
+        // The message's size() stands in.
+        size: None,
         require_eightbitmime: false,
         require_smtputf8: false,
         require_tls: false,
@@ -146,28 +146,27 @@ impl ComponentSession {
         let session = instance
             .bindings
             .smtp_client_client()
-            .session()
-            .call_open(&mut instance.store, conn, &options)
+            .call_open_session(&mut instance.store, conn, &options)
             .await
             .map_err(|e| format!("trap: {e:#}"))?
             .map_err(|f| f.error.message)?;
         Ok(ComponentSession { instance, session })
     }
 
-    /// One delivery of the message read from `input`.
-    pub async fn deliver(&mut self, envelope: &Envelope, input: DynInputStream) {
-        let stream = self
+    /// One delivery of `message`, read from the spool.
+    pub async fn deliver(&mut self, envelope: &Envelope, message: SpoolMessage) {
+        let message = self
             .instance
             .store
             .data_mut()
             .table()
-            .push(input)
+            .push(message)
             .expect("push");
         self.instance
             .bindings
             .smtp_client_client()
             .session()
-            .call_deliver(&mut self.instance.store, self.session, envelope, stream)
+            .call_deliver(&mut self.instance.store, self.session, envelope, message)
             .await
             .expect("no trap")
             .unwrap_or_else(|f| panic!("deliver failed: {}", f.error.message));
@@ -177,13 +176,12 @@ impl ComponentSession {
 /// The component in wasmtime: one instance, one session.
 pub async fn component(host: &Host, addr: SocketAddr, message: &[u8], budget: Budget) -> Run {
     let mut session = ComponentSession::open(host, addr).await;
-    let envelope = envelope(message.len() as u64);
-    let bytes = bytes::Bytes::copy_from_slice(message);
+    let envelope = envelope();
+    let message = SpoolMessage::bytes(message);
     let start = Instant::now();
     let mut sent = 0;
     while budget.more(sent, start) {
-        let pipe: DynInputStream = Box::new(MemoryInputPipe::new(bytes.clone()));
-        session.deliver(&envelope, pipe).await;
+        session.deliver(&envelope, message.clone()).await;
         sent += 1;
     }
     Run {

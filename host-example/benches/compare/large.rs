@@ -5,7 +5,7 @@
 use crate::clients::{self, ComponentSession};
 use crate::sink::{FastSink, SinkOptions};
 use host_example::Host;
-use host_example::spool_impl::file_stream;
+use host_example::spool_impl::SpoolMessage;
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
@@ -109,11 +109,9 @@ pub fn table(runtime: &Runtime, host: &Arc<Host>) {
                 .limiter(|_| Box::leak(Box::new(PeakLimiter)));
             let mut times = Vec::new();
             for _ in 0..ROUNDS {
-                let file = tokio::fs::File::open(&task_path).await.expect("open");
+                let message = SpoolMessage::file(&task_path).expect("open");
                 let start = Instant::now();
-                session
-                    .deliver(&clients::envelope(size), file_stream(file))
-                    .await;
+                session.deliver(&clients::envelope(), message).await;
                 times.push(start.elapsed());
             }
             times

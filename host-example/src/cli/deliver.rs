@@ -1,19 +1,21 @@
-//! `host-example deliver`: direct delivery to the MX hosts of each recipient domain
-//! (DESIGN.md, "The command line").
+//! `host-example deliver`: direct delivery to the MX hosts of each recipient domain, or
+//! through a relay with `--relay` (DESIGN.md, "The command line").
 
-use super::flags::{CaArgs, DnsArgs, EgressArgs, EhloArgs, MailArgs, OutputArgs, TimeoutArgs};
+use super::flags::{
+    AuthArgs, CaArgs, ClientCertArgs, DnsArgs, EgressArgs, EhloArgs, MailArgs, OutputArgs,
+    ServerTlsArgs, TimeoutArgs, split_server,
+};
 use super::output::{exit, fail, print_report};
 use super::start_host;
 use crate::bindings::delivery::TlsLevel;
-use crate::deliver::{DeliverRequest, deliver};
+use crate::deliver::{DeliverRequest, Relay, deliver};
 use crate::egress::{AddressPolicy, EgressPolicy};
-use crate::spool_impl::SpoolMessage;
 use crate::sts_cache::StsCache;
 use clap::{Args, ValueEnum};
-use std::io::Read;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// `deliver` flags (DESIGN.md "The command line").
 #[derive(Args, Debug)]
@@ -23,32 +25,48 @@ pub struct DeliverArgs {
     #[command(flatten)]
     dns: DnsArgs,
     /// The SMTP port of the MX hosts.
-    #[arg(long, default_value_t = 25)]
+    #[arg(long, default_value_t = 25, conflicts_with = "relay")]
     port: u16,
+    /// Deliver through this server (a smarthost) instead of the MX hosts: its TLS and AUTH
+    /// as --tls, --no-verify, --tlsa, --user, --password-file, --auth say (as for `send`;
+    /// the port defaults to 587, STARTTLS required, immediate TLS on 465). No DANE or
+    /// MTA-STS lookup for the recipient domains then.
+    #[arg(long, value_name = "HOST[:PORT]")]
+    relay: Option<String>,
+    #[command(flatten)]
+    relay_tls: ServerTlsArgs,
+    #[command(flatten)]
+    auth: AuthArgs,
+    #[command(flatten)]
+    client_cert: ClientCertArgs,
     #[command(flatten)]
     ehlo: EhloArgs,
     #[command(flatten)]
     ca: CaArgs,
     /// The lowest TLS level (Postfix's names); DANE and MTA-STS raise it as the domain
     /// publishes them.
-    #[arg(long, value_enum, default_value = "dane")]
+    #[arg(long, value_enum, default_value = "dane", conflicts_with = "relay")]
     tls_level: LevelArg,
     /// "TLS-Required: No" (RFC 8689): deliver despite TLS verification failures.
     #[arg(long)]
     tls_required_no: bool,
     /// Keep MTA-STS policies in this directory (default: the user's cache directory).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", conflicts_with = "relay")]
     sts_cache: Option<PathBuf>,
     /// Dial MX hosts at loopback and private addresses too (tests, labs). By default only
     /// globally reachable addresses are dialed, so that a domain's MX records cannot point
     /// this machine at its own MTA or internal services; unspecified, multicast and
     /// broadcast addresses are never dialed.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "relay")]
     allow_private_addresses: bool,
     #[command(flatten)]
     egress: EgressArgs,
     #[command(flatten)]
     timeout: TimeoutArgs,
+    /// The most time one recipient domain's whole delivery may take, lookups and every
+    /// host included; when it passes, its recipients are temporary failures.
+    #[arg(long, value_name = "SECONDS")]
+    deadline: Option<u64>,
     #[command(flatten)]
     output: OutputArgs,
 }
@@ -90,20 +108,31 @@ impl EgressPolicy for PublicOnly {
 
 /// Runs `deliver` and returns its exit code.
 pub async fn run(component: Option<&Path>, args: DeliverArgs) -> u8 {
-    let (message, size) = match spool_message(&args.mail) {
+    let relay = match relay(&args) {
+        Ok(relay) => relay,
+        Err(code) => return code,
+    };
+    let message = match args.mail.spool_message() {
         Ok(message) => message,
+        Err(code) => return code,
+    };
+    let client_certificate = match args.client_cert.certificate() {
+        Ok(cert) => cert,
         Err(code) => return code,
     };
     let extra_roots = match args.ca.roots() {
         Ok(roots) => roots,
         Err(code) => return code,
     };
-    let policy: Arc<dyn EgressPolicy> = if args.allow_private_addresses {
+    // A relay is the user's choice, as `send`'s server: every address allowed.
+    let egress: Arc<dyn EgressPolicy> = if relay.is_some() {
+        Arc::new(AddressPolicy::allow_all())
+    } else if args.allow_private_addresses {
         Arc::new(AddressPolicy::dialable())
     } else {
         Arc::new(PublicOnly::default())
     };
-    let host = match start_host(component, &args.dns, &args.output, &args.egress, policy).await {
+    let host = match start_host(component, &args.dns, &args.output, &args.egress, egress).await {
         Ok(host) => host,
         Err(code) => return code,
     };
@@ -111,7 +140,6 @@ pub async fn run(component: Option<&Path>, args: DeliverArgs) -> u8 {
         from: args.mail.from,
         to: args.mail.to,
         message,
-        size: Some(size),
         port: args.port,
         ehlo: args.ehlo.name(),
         tls_level: match args.tls_level {
@@ -122,9 +150,14 @@ pub async fn run(component: Option<&Path>, args: DeliverArgs) -> u8 {
             LevelArg::Verify => TlsLevel::Verify,
             LevelArg::Secure => TlsLevel::Secure,
         },
+        allow_private_addresses: args.allow_private_addresses,
+        relay,
         tls_required_no: args.tls_required_no,
         extra_roots,
         timeout: args.timeout.duration(),
+        deadline: args.deadline.map(Duration::from_secs),
+        client_certificate,
+        attempt_number: 0,
         eight_bit_mime: args.mail.eight_bit_mime,
         smtputf8: args.mail.smtputf8,
         require_tls: args.mail.requiretls,
@@ -140,18 +173,27 @@ pub async fn run(component: Option<&Path>, args: DeliverArgs) -> u8 {
     print_report(&report, args.output.json)
 }
 
-/// The message as the spool serves it, with its size: a file is read again for every host
-/// and transaction; standard input is read once into memory.
-fn spool_message(mail: &MailArgs) -> Result<(SpoolMessage, u64), u8> {
-    if let Some((path, size)) = mail.message_file()? {
-        return Ok((SpoolMessage::File(path.to_path_buf()), size));
-    }
-    let mut bytes = Vec::new();
-    match std::io::stdin().read_to_end(&mut bytes) {
-        Ok(n) => Ok((SpoolMessage::Bytes(bytes.into()), n as u64)),
-        Err(error) => Err(fail(
-            exit::NOINPUT,
-            &format!("cannot read the message from standard input: {error}"),
-        )),
-    }
+/// The relay of `--relay` with its TLS and AUTH flags; those flags without `--relay`, or a
+/// bad value, exit 64.
+fn relay(args: &DeliverArgs) -> Result<Option<Relay>, u8> {
+    let Some(text) = &args.relay else {
+        if args.relay_tls.given() || args.auth.given() {
+            return Err(fail(
+                exit::USAGE,
+                "--tls, --no-verify, --tlsa and --user apply to --relay; MX hosts get the \
+                 TLS their domain publishes (--tls-level)",
+            ));
+        }
+        return Ok(None);
+    };
+    let (server, port) =
+        split_server("--relay", text, 587).map_err(|message| fail(exit::USAGE, &message))?;
+    Ok(Some(Relay {
+        tls_mode: args.relay_tls.mode(port),
+        verify_pkix: args.relay_tls.verify_pkix(),
+        dane_records: args.relay_tls.dane_records()?,
+        auth: args.auth.credentials()?,
+        server,
+        port,
+    }))
 }

@@ -2,14 +2,19 @@
 //! what turns them into the library's settings.
 
 use super::output::{exit, fail};
+use crate::bindings::types::{TlsMode, Tlsa};
 use crate::connector::TcpConnector;
+use crate::convert::sasl_mechanism;
 use crate::dns::{DnsBackend, DnsResolver, HostsFile, Resolver, Shown, ZoneResolver};
 use crate::host::HostConfig;
 use crate::log_impl::{Logger, Silent, Stderr};
+use crate::send::{ClientCert, SendAuth};
 use crate::socks5::{Password, ProxyCredentials, Socks5Connector};
-use clap::Args;
+use crate::spool_impl::SpoolMessage;
+use clap::{Args, ValueEnum};
+use std::io::Read;
 use std::net::{IpAddr, SocketAddr};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -125,18 +130,31 @@ pub struct MailArgs {
 }
 
 impl MailArgs {
-    /// The message file with its size, or `None` for standard input; a file that cannot be
-    /// read exits 66.
-    pub fn message_file(&self) -> Result<Option<(&Path, u64)>, u8> {
+    /// The message as the spool serves it: a file, read by position as often as the
+    /// component needs (with a progress bar on a terminal when it is large), or standard
+    /// input, read once into memory. A file that cannot be read exits 66.
+    pub fn spool_message(&self) -> Result<SpoolMessage, u8> {
         match &self.message {
-            Some(path) if path.as_os_str() != "-" => match std::fs::metadata(path) {
-                Ok(meta) => Ok(Some((path, meta.len()))),
+            Some(path) if path.as_os_str() != "-" => match SpoolMessage::file(path) {
+                Ok(message) => Ok(match crate::progress::bar(Some(message.size())) {
+                    Some(bar) => message.with_progress(bar),
+                    None => message,
+                }),
                 Err(error) => Err(fail(
                     exit::NOINPUT,
                     &format!("cannot read message file {}: {error}", path.display()),
                 )),
             },
-            _ => Ok(None),
+            _ => {
+                let mut bytes = Vec::new();
+                match std::io::stdin().read_to_end(&mut bytes) {
+                    Ok(_) => Ok(SpoolMessage::bytes(bytes)),
+                    Err(error) => Err(fail(
+                        exit::NOINPUT,
+                        &format!("cannot read the message from standard input: {error}"),
+                    )),
+                }
+            }
         }
     }
 }
@@ -302,4 +320,258 @@ pub fn parse_socket_addr(text: &str, default_port: u16) -> Option<SocketAddr> {
         .parse()
         .ok()?;
     Some(SocketAddr::new(ip, default_port))
+}
+
+/// How TLS is used with a server the user names (`send --server`, `deliver --relay`).
+#[derive(Args, Debug)]
+pub struct ServerTlsArgs {
+    /// How TLS is used; by default STARTTLS, or immediate TLS on port 465.
+    #[arg(long, value_enum)]
+    tls: Option<TlsArg>,
+    /// Do not verify the server's certificate (PKIX).
+    #[arg(long)]
+    no_verify: bool,
+    /// Require DANE with this TLSA record, "USAGE SELECTOR MATCHING-TYPE HEX" (RFC 6698
+    /// §2.2), like `openssl s_client -dane_tlsa_rrdata`; repeat for more. A DANE-EE or
+    /// DANE-TA record that matches replaces PKIX.
+    #[arg(long, value_name = "U S M HEX")]
+    tlsa: Vec<String>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum TlsArg {
+    Immediate,
+    Starttls,
+    Opportunistic,
+    None,
+}
+
+impl ServerTlsArgs {
+    /// The mode given, else immediate TLS on port 465 and STARTTLS elsewhere.
+    pub fn mode(&self, port: u16) -> TlsMode {
+        match self.tls {
+            Some(TlsArg::Immediate) => TlsMode::Immediate,
+            Some(TlsArg::Starttls) => TlsMode::RequiredStarttls,
+            Some(TlsArg::Opportunistic) => TlsMode::Opportunistic,
+            Some(TlsArg::None) => TlsMode::Skip,
+            None if port == 465 => TlsMode::Immediate,
+            None => TlsMode::RequiredStarttls,
+        }
+    }
+
+    /// Whether PKIX is verified (`--no-verify` not given).
+    pub fn verify_pkix(&self) -> bool {
+        !self.no_verify
+    }
+
+    /// The `--tlsa` records; none given means no DANE. A malformed one exits 64.
+    pub fn dane_records(&self) -> Result<Option<Vec<Tlsa>>, u8> {
+        parse_tlsa(&self.tlsa).map_err(|message| fail(exit::USAGE, &message))
+    }
+
+    /// Whether any of these flags was given.
+    pub fn given(&self) -> bool {
+        self.tls.is_some() || self.no_verify || !self.tlsa.is_empty()
+    }
+}
+
+/// The `--tlsa` records; none given means no DANE.
+fn parse_tlsa(records: &[String]) -> Result<Option<Vec<Tlsa>>, String> {
+    if records.is_empty() {
+        return Ok(None);
+    }
+    records
+        .iter()
+        .map(|text| {
+            let bad = || format!("--tlsa wants \"USAGE SELECTOR MATCHING-TYPE HEX\", got {text:?}");
+            let mut fields = text.split_ascii_whitespace();
+            let mut number = || -> Result<u8, String> {
+                fields.next().and_then(|f| f.parse().ok()).ok_or_else(bad)
+            };
+            let (usage, selector, matching_type) = (number()?, number()?, number()?);
+            let hex: String = fields.collect();
+            if hex.is_empty() || !hex.len().is_multiple_of(2) {
+                return Err(bad());
+            }
+            let data = (0..hex.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).map_err(|_| bad()))
+                .collect::<Result<Vec<u8>, String>>()?;
+            Ok(Tlsa {
+                usage,
+                selector,
+                matching_type,
+                data,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
+
+/// AUTH with a server the user names (`send --server`, `deliver --relay`).
+#[derive(Args, Debug)]
+pub struct AuthArgs {
+    /// Authenticate as this user (RFC 4954); the password comes from --password-file or
+    /// the SMTP_PASSWORD environment variable, never from a flag.
+    #[arg(long, value_name = "NAME")]
+    user: Option<String>,
+    /// The file whose first line is the password for --user.
+    #[arg(long, value_name = "FILE", requires = "user")]
+    password_file: Option<PathBuf>,
+    /// SASL mechanisms to consider, most preferred first (e.g. SCRAM-SHA-256,PLAIN); by
+    /// default the strongest the server offers.
+    #[arg(
+        long,
+        value_name = "MECH[,MECH...]",
+        value_delimiter = ',',
+        requires = "user"
+    )]
+    auth: Vec<String>,
+}
+
+impl AuthArgs {
+    /// The credentials of `--user`: the password from `--password-file` (its first line) or
+    /// `SMTP_PASSWORD`; neither, or an unknown mechanism, is bad usage (64), an unreadable
+    /// file 66.
+    pub fn credentials(&self) -> Result<Option<SendAuth>, u8> {
+        let Some(username) = &self.user else {
+            return Ok(None);
+        };
+        let mechanisms = self
+            .auth
+            .iter()
+            .map(|name| {
+                sasl_mechanism(name).ok_or_else(|| {
+                    fail(
+                        exit::USAGE,
+                        &format!("--auth: unknown or unsupported mechanism {name:?}"),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, u8>>()?;
+        let secret = match &self.password_file {
+            Some(path) => match std::fs::read_to_string(path) {
+                Ok(text) => text.lines().next().unwrap_or_default().to_string(),
+                Err(e) => {
+                    return Err(fail(
+                        exit::NOINPUT,
+                        &format!("cannot read password file {}: {e}", path.display()),
+                    ));
+                }
+            },
+            None => match std::env::var("SMTP_PASSWORD") {
+                Ok(password) => password,
+                Err(_) => {
+                    return Err(fail(
+                        exit::USAGE,
+                        "--user needs --password-file or the SMTP_PASSWORD environment variable",
+                    ));
+                }
+            },
+        };
+        Ok(Some(SendAuth {
+            username: username.clone(),
+            secret,
+            mechanisms,
+        }))
+    }
+
+    /// Whether `--user` was given.
+    pub fn given(&self) -> bool {
+        self.user.is_some()
+    }
+}
+
+/// `--client-cert` and `--client-key`.
+#[derive(Args, Debug)]
+pub struct ClientCertArgs {
+    /// Present this certificate chain (PEM, leaf first) to the server: TLS client
+    /// authentication (RFC 8446 §4.4.2).
+    #[arg(long, value_name = "FILE.pem", requires = "client_key")]
+    client_cert: Option<PathBuf>,
+    /// The private key of --client-cert (PEM: PKCS#8, SEC1 or PKCS#1).
+    #[arg(long, value_name = "FILE.pem", requires = "client_cert")]
+    client_key: Option<PathBuf>,
+}
+
+impl ClientCertArgs {
+    /// The two files (clap makes them come together); an unreadable file exits 66. Their
+    /// contents are checked by the component.
+    pub fn certificate(&self) -> Result<Option<ClientCert>, u8> {
+        let (Some(cert), Some(key)) = (&self.client_cert, &self.client_key) else {
+            return Ok(None);
+        };
+        let read = |path: &PathBuf| {
+            std::fs::read_to_string(path).map_err(|e| {
+                fail(
+                    exit::NOINPUT,
+                    &format!("cannot read {}: {e}", path.display()),
+                )
+            })
+        };
+        Ok(Some(ClientCert {
+            chain_pem: read(cert)?,
+            key_pem: read(key)?,
+        }))
+    }
+}
+
+/// Split "HOST[:PORT]" ("[v6]:PORT" for IPv6) into host and port; `flag` names the flag in
+/// the error.
+pub fn split_server(flag: &str, text: &str, default_port: u16) -> Result<(String, u16), String> {
+    if let Some(addr) = parse_socket_addr(text, default_port) {
+        return Ok((addr.ip().to_string(), addr.port()));
+    }
+    match text.rsplit_once(':') {
+        Some((host, port)) if !host.contains(':') => port
+            .parse()
+            .map(|port| (host.to_string(), port))
+            .map_err(|_| format!("{flag} wants HOST[:PORT], got {text:?}")),
+        _ if !text.is_empty() => Ok((text.to_string(), default_port)),
+        _ => Err(format!("{flag} wants HOST[:PORT]")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_forms() {
+        let split = |text| split_server("--server", text, 587);
+        assert_eq!(split("127.0.0.1:2525").unwrap(), ("127.0.0.1".into(), 2525));
+        assert_eq!(split("[::1]:25").unwrap(), ("::1".into(), 25));
+        assert_eq!(split("::1").unwrap(), ("::1".into(), 587));
+        assert_eq!(
+            split("mail.example.org").unwrap(),
+            ("mail.example.org".into(), 587)
+        );
+        assert_eq!(
+            split("mail.example.org:465").unwrap(),
+            ("mail.example.org".into(), 465)
+        );
+        assert!(split("mail.example.org:x").is_err());
+        assert!(split("").is_err());
+    }
+
+    #[test]
+    fn tlsa_forms() {
+        assert!(parse_tlsa(&[]).unwrap().is_none());
+        let records = parse_tlsa(&["3 1 1 0A0b".into(), "2 0 1  ab cd".into()])
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (
+                records[0].usage,
+                records[0].selector,
+                records[0].matching_type
+            ),
+            (3, 1, 1)
+        );
+        assert_eq!(records[0].data, [0x0a, 0x0b]);
+        assert_eq!(records[1].data, [0xab, 0xcd]);
+        for bad in ["3 1 1", "3 1 1 abc", "3 1 x ab", "3 1 1 zz", "é 1 1 ab"] {
+            assert!(parse_tlsa(&[bad.into()]).is_err(), "{bad}");
+        }
+    }
 }

@@ -78,25 +78,21 @@ fn report_exit_code(report: &Report) -> u8 {
     }
 }
 
-/// A few human-readable lines for the terminal.
+/// A few human-readable lines for the terminal: per recipient its status and the server's
+/// reply exactly as sent, a multi-line reply's further lines indented below.
 fn report_text(report: &Report) -> String {
     let mut text = String::new();
     for r in &report.recipients {
-        let reply = match r.code {
-            Some(code) => format!(
-                ": {code}{} {}",
-                r.enhanced
-                    .as_ref()
-                    .map(|e| format!(" {e}"))
-                    .unwrap_or_default(),
-                r.lines
-                    .last()
-                    .and_then(|line| line.get(4..))
-                    .unwrap_or_default()
-            ),
-            None => String::new(),
+        let mut lines = r.lines.iter();
+        let first = match (lines.next(), r.code) {
+            (Some(line), _) => format!(": {line}"),
+            (None, Some(code)) => format!(": {code}"),
+            (None, None) => String::new(),
         };
-        text.push_str(&format!("{} {}{reply}\n", status_word(r.status), r.address));
+        text.push_str(&format!("{} {}{first}\n", status_word(r.status), r.address));
+        for line in lines {
+            text.push_str(&format!("  {line}\n"));
+        }
     }
     if let Some(error) = &report.error {
         text.push_str(&format!("error: {}\n", error.message));
@@ -190,4 +186,44 @@ fn probe_text(report: &ProbeReport) -> String {
         (None, None) => "MTA-STS: no policy\n".to_string(),
     };
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::RecipientReport;
+
+    #[test]
+    fn replies_print_as_the_server_sent_them() {
+        let recipient = |address: &str, status, lines: &[&str]| RecipientReport {
+            address: address.into(),
+            status,
+            code: Some(lines[0][..3].parse().unwrap()),
+            enhanced: None,
+            lines: lines.iter().map(|l| l.to_string()).collect(),
+        };
+        let report = Report {
+            status: Status::Partial,
+            recipients: vec![
+                recipient("b@example.org", Status::Delivered, &["250 2.1.5 OK"]),
+                recipient(
+                    "c@example.org",
+                    Status::Permanent,
+                    &["550-5.1.1 no such user", "550 5.1.1 see the docs"],
+                ),
+            ],
+            error: None,
+            server: None,
+            tls: None,
+            tlsrpt: Vec::new(),
+            attempts: Vec::new(),
+            events: Vec::new(),
+        };
+        assert_eq!(
+            report_text(&report),
+            "delivered to b@example.org: 250 2.1.5 OK\n\
+             permanent failure for c@example.org: 550-5.1.1 no such user\n  \
+             550 5.1.1 see the docs\n"
+        );
+    }
 }

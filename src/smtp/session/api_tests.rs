@@ -82,3 +82,58 @@ fn message_data_high_water_mark() {
         Some(Event::TransactionDone(Ok(TransactionOutcome { reply, .. }))) if reply.code == ReplyCode::OK
     ));
 }
+
+#[test]
+fn commands_are_observed_with_their_reply_codes_and_durations() {
+    use crate::event::Event as Observed;
+    use std::time::Duration;
+    let start = Instant::now();
+    let at = |ms: u64| start + Duration::from_millis(ms);
+    let config = SessionConfig {
+        ehlo_hostname: "client.example".into(),
+        tls_mode: TlsMode::Skip,
+        timeouts: Timeouts::default(),
+        tls: crate::tls::TlsConfig::default(),
+        tls_results: crate::tlsrpt::TlsResults::default(),
+        report: crate::tlsrpt::ReportContext::default(),
+        auth: None,
+    };
+    let mut session = Session::new(config, start);
+    session.handle_input(at(5), b"220 mx.example ESMTP\r\n");
+    session.handle_input(at(12), b"250-mx.example\r\n250 PIPELINING\r\n");
+    assert_eq!(session.poll_event(), Some(Event::Ready));
+    let tx = Transaction {
+        mail_from: "a@b.example".into(),
+        recipients: vec!["c@d.example".into(), "e@d.example".into()],
+        ..Transaction::default()
+    };
+    session.start_transaction(at(100), tx).expect("start");
+    // Pipelined: MAIL, both RCPTs and DATA are timed from the write of the group.
+    session.handle_input(at(110), b"250 ok\r\n250 ok\r\n");
+    session.handle_input(at(120), b"550 no\r\n354 go\r\n");
+    session.finish_message(at(130)).expect("finish");
+    session.handle_input(at(170), b"250 queued\r\n");
+    session.quit(at(200));
+    // No reply to QUIT: its deadline passes.
+    session.handle_timeout(at(200) + Timeouts::default().quit);
+    let ms = |ms: u64| Duration::from_millis(ms);
+    let command = |command, code, duration| Observed::Command {
+        command,
+        code,
+        duration,
+    };
+    assert_eq!(
+        session.take_observed_events(),
+        [
+            command(CommandKind::Greeting, Some(220), ms(5)),
+            command(CommandKind::Ehlo, Some(250), ms(7)),
+            command(CommandKind::MailFrom, Some(250), ms(10)),
+            command(CommandKind::RcptTo, Some(250), ms(10)),
+            command(CommandKind::RcptTo, Some(550), ms(20)),
+            command(CommandKind::Data, Some(354), ms(20)),
+            command(CommandKind::Data, Some(250), ms(40)),
+            command(CommandKind::Quit, None, Timeouts::default().quit),
+        ]
+    );
+    assert!(session.take_observed_events().is_empty());
+}

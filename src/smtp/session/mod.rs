@@ -43,6 +43,7 @@ pub use transcript::{Direction, TranscriptLine};
 use self::transaction::Txn;
 use self::transport::Transport;
 use crate::error::Error;
+use crate::event::{CommandClock, Event as Observed, EventLog};
 use crate::smtp::auth::AuthExchange;
 use crate::smtp::command::{Command, CommandKind};
 use crate::smtp::extensions::Extensions;
@@ -158,6 +159,10 @@ pub struct Session {
     auth: Option<AuthExchange>,
     /// The mechanism of a successful AUTH.
     authenticated: Option<&'static str>,
+    /// Commands with their reply codes and durations, ignored verification failures.
+    observed: EventLog,
+    /// When each awaited reply's command was sent.
+    command_clock: CommandClock,
 }
 
 impl Session {
@@ -191,6 +196,8 @@ impl Session {
             first_read_after_handshake: false,
             auth: None,
             authenticated: None,
+            observed: EventLog::default(),
+            command_clock: CommandClock::default(),
         };
         if !valid_ehlo_hostname(&session.config.ehlo_hostname) {
             session.fail(Error::Usage("invalid ehlo hostname"));
@@ -220,6 +227,12 @@ impl Session {
     #[must_use]
     pub fn poll_transcript(&mut self) -> Option<TranscriptLine> {
         self.transport.transcript.next()
+    }
+
+    /// What the session observed since the last call, oldest first: every command with its
+    /// reply code and duration, every verification failure that was ignored.
+    pub fn take_observed_events(&mut self) -> Vec<Observed> {
+        self.observed.take()
     }
 
     /// The extensions of the last EHLO; empty after HELO; `None` before.
@@ -268,6 +281,7 @@ impl Session {
         if self.closed {
             return;
         }
+        self.command_clock.saw(now);
         if let Err(error) = self.transport.receive(bytes) {
             self.tls_error(error);
             return;
@@ -286,10 +300,11 @@ impl Session {
 
     /// Reading or writing the socket failed (an [`Error::io`] or [`Error::timeout`]): the
     /// session is botched, the operation in progress fails with `error`.
-    pub fn handle_transport_error(&mut self, _now: Instant, error: Error) {
+    pub fn handle_transport_error(&mut self, now: Instant, error: Error) {
         if self.closed {
             return;
         }
+        self.command_clock.saw(now);
         if matches!(self.op, Op::Quit) {
             // The QUIT reply is not needed (spec §13.3: no error for QUIT problems).
             self.close();
@@ -399,6 +414,7 @@ impl Session {
 
     /// Sets the deadline for what the session waits for now.
     fn arm(&mut self, now: Instant) {
+        self.command_clock.stamp(self.expect.len(), now);
         let t = &self.config.timeouts;
         let timeout = match (self.expect.front(), &self.op) {
             _ if self.closed => None,
@@ -455,6 +471,11 @@ impl Session {
                         break;
                     };
                     self.expect.pop_front();
+                    self.observed.push(Observed::Command {
+                        command: expect.kind(),
+                        code: Some(reply.code.0),
+                        duration: self.command_clock.done(now),
+                    });
                     let early = self.expect.is_empty() && self.transport.has_input();
                     self.on_reply(now, expect, reply);
                     if early {
@@ -605,7 +626,16 @@ impl Session {
 
     fn close(&mut self) {
         self.op = Op::Idle;
-        self.expect.clear();
+        let abandoned = self.command_clock.abandon();
+        for (expect, duration) in self.expect.drain(..).zip(abandoned) {
+            if expect != Expect::Handshake {
+                self.observed.push(Observed::Command {
+                    command: expect.kind(),
+                    code: None,
+                    duration,
+                });
+            }
+        }
         self.deadline = None;
         if !self.closed {
             self.closed = true;

@@ -130,8 +130,16 @@ impl Session {
             return true;
         }
         self.expect.pop_front();
+        self.command_clock.done(now);
         if let Some(verification) = self.transport.verification() {
             self.record_verification(&verification);
+            for reason in verification.ignored {
+                self.observed
+                    .push(crate::event::Event::VerificationIgnored {
+                        host: self.config.tls.remote_hostname.clone(),
+                        reason,
+                    });
+            }
         }
         self.results.add(1, 0, None);
         self.first_read_after_handshake = true;
