@@ -307,7 +307,7 @@ async fn first_mx_down_second_used() {
     );
     assert!(report.attempts[1].error.is_none());
     assert_eq!(report.attempts[1].tls_level, TlsLevel::Dane);
-    // The dialed-IPs memory keeps the address that answered, for the next attempt (spec §6.5).
+    // The dialed-IPs memory keeps the address that answered, for the next attempt.
     let dialed: Vec<&str> = report.dialed_ips.iter().map(|d| d.host.as_str()).collect();
     assert_eq!(dialed, ["mx.example.test"]);
     assert_stored(token, 1);
