@@ -2,8 +2,9 @@
 //! and bounces on.
 //!
 //! Variants say what went wrong with the data to act on (the reply, the command); the
-//! [`ErrorKind`] mirrors the WIT `error-kind` enum and the reference's sentinel errors
-//! (spec §3.1), and [`Error::is_permanent`] is the single source of truth for retries.
+//! [`ErrorKind`] mirrors the WIT `error-kind` enum and the sentinel errors of mox's client
+//! (`ErrStatus`, `ErrTLS`, ...), and [`Error::is_permanent`] is the single source of truth for
+//! retries.
 
 use std::fmt;
 
@@ -396,7 +397,7 @@ impl Error {
         }
     }
 
-    /// True when trying the same again later will not help (spec §3.3, fixed per §13.9).
+    /// True when trying the same again later will not help (mox's rules, 552 to RCPT fixed).
     ///
     /// - A reply: 5xx, except 552 to RCPT: RFC 5321 §4.5.3.1.10 "clients SHOULD treat a 552
     ///   code in this case as a temporary" (too many recipients). A 452 is 4xx anyway.
@@ -417,9 +418,9 @@ impl Error {
                     && !(*command == CommandKind::RcptTo
                         && reply.code == ReplyCode::EXCEEDED_STORAGE)
             }
-            // Spec §2.5: a refused STARTTLS is permanent iff 5xx.
+            // As in mox: a refused STARTTLS is permanent iff 5xx.
             Self::StartTls { reply } => reply.code.is_permanent_negative(),
-            // Spec §3.3: EHLO refused after STARTTLS is permanent.
+            // As in mox: EHLO refused after STARTTLS is permanent.
             Self::EhloAfterTls { .. } => true,
             Self::Tls { .. } | Self::Dane { .. } => false,
             Self::Size { .. }

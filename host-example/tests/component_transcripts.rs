@@ -81,7 +81,7 @@ const CASES: &[(&str, &str)] = &[
     ("auth", "plain with cleartext allowed, then a transaction"),
     (
         "auth",
-        "C15 PLAIN (spec §12.1): two transactions with RSET between",
+        "C15 PLAIN (mox's TestClient): two transactions with RSET between",
     ),
     (
         "mox_client",

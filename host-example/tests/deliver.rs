@@ -310,7 +310,7 @@ async fn first_mx_down_second_used() {
     );
     assert!(report.attempts[1].error.is_none());
     assert_eq!(report.attempts[1].tls_level, Some(TlsLevel::Dane));
-    // The dialed-IPs memory keeps the address that answered, for the next attempt (spec §6.5).
+    // The dialed-IPs memory keeps the address that answered, for the next attempt.
     let dialed: Vec<String> = report
         .dialed_ips
         .iter()

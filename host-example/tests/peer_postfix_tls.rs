@@ -334,7 +334,7 @@ fn dane_ta_refuses_a_server_certificate_without_the_remote_name() {
             .contains("allowed names"),
         "{json}"
     );
-    // The record matched but the name check failed: "+errors" (spec §4.2).
+    // The record matched but the name check failed: "+errors" (mox's reason code).
     let host = &json["tlsrpt"][1];
     assert_eq!(host["summary"]["total-failure-session-count"], 1);
     assert_eq!(

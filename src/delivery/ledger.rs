@@ -1,5 +1,6 @@
 //! What became of every recipient of every message during one delivery attempt, and which
-//! recipients go into the next transaction (spec §11.2 step 7).
+//! recipients go into the next transaction (RFC 5321 §4.5.3.1.10: 452 or 552 after the
+//! first, as mox's queue does).
 
 use crate::dns::IpDomain;
 use crate::error::Error;

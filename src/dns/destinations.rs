@@ -1,11 +1,11 @@
-//! The hosts to deliver to for a next hop (RFC 5321 §5.1, spec §6.1): follow CNAMEs, look
+//! The hosts to deliver to for a next hop (RFC 5321 §5.1): follow CNAMEs, look
 //! up MX, handle implicit and null MX, and track DNSSEC authenticity for DANE.
 //!
 //! Differences from the reference, on purpose:
-//! - Errors keep their structure (spec §13.18): the lookup error with its kind and extended
+//! - Errors keep their structure: the lookup error with its kind and extended
 //!   DNS error, not text.
 //! - An MX answer without records is treated as no MX (implicit MX), not as "MX records,
-//!   but no hosts" (spec §13.19).
+//!   but no hosts".
 //! - MX exchanges that are not valid host names are skipped when others are valid (as the
 //!   reference's resolver does before it sees them); a "." among other MX records is such a
 //!   name. Only when none is valid is the error returned, permanent.
@@ -20,7 +20,7 @@ use super::resolver::{LookupError, RecordType, Resolver, authentic};
 use crate::error::Error;
 
 /// Most names looked at while following CNAMEs from the next hop: the 17th is an error
-/// (spec §6.1 step b), so at most 15 CNAME hops are followed.
+/// (as in mox), so at most 15 CNAME hops are followed.
 pub const MAX_NAMES: usize = 16;
 
 /// One host to try, with its MX preference.

@@ -14,7 +14,7 @@ fn host(name: &str, preference: Option<u16>) -> HostPreference {
     }
 }
 
-/// The reference's table (spec §12.5).
+/// The table of mox's TestGatherDestinations.
 fn reference_resolver(all_authentic: bool) -> MockResolver {
     let mut r = MockResolver::default()
         .all_authentic(all_authentic)
@@ -122,8 +122,8 @@ fn reference_successes() {
     }
 }
 
-/// G8–G12: errors, with their kind and permanence (fixed per spec §13: CNAME limit and loop
-/// temporary, null MX permanent, lookup failures temporary).
+/// G8–G12: errors, with their kind and permanence (as mox means them, which its test never
+/// checks: CNAME limit and loop temporary, null MX permanent, lookup failures temporary).
 #[test]
 fn reference_errors() {
     for a in [false, true] {
@@ -181,7 +181,7 @@ fn reference_ip_and_authenticity() {
     );
 }
 
-/// Spec §6.1 step b: 15 hops are followed, the 17th name is never looked up.
+/// As in mox: 15 hops are followed, the 17th name is never looked up.
 #[test]
 fn cname_limit_stops_before_the_seventeenth_name() {
     let mut r = reference_resolver(true);
@@ -233,7 +233,7 @@ fn null_mx_is_permanent_no_mail_with_authenticity() {
     assert!(failure.original_authentic && failure.expanded_authentic);
 }
 
-/// Spec §13.18: the lookup error keeps its kind and extended DNS error; the failure keeps
+/// Unlike mox: the lookup error keeps its kind and extended DNS error; the failure keeps
 /// the authenticity known so far.
 #[test]
 fn lookup_errors_keep_their_kind() {
@@ -289,7 +289,7 @@ fn implicit_mx_with_authentic_denial() {
     assert_eq!(r.queries, ["cname nomx.example.", "mx nomx.example."]);
 }
 
-/// Spec §13.19: an MX answer without records is no MX.
+/// Unlike mox: an MX answer without records is no MX.
 #[test]
 fn empty_mx_answer_is_implicit_mx() {
     let mut r = MockResolver::default().empty_mx("empty.example.");

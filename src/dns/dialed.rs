@@ -1,5 +1,5 @@
 //! The memory of addresses dialed in earlier attempts, and the order of a host's addresses
-//! after them (spec §6.2 step 8). It goes in and out of every attempt as data.
+//! after them (as mox orders them). It goes in and out of every attempt as data.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -46,7 +46,7 @@ pub(crate) fn is_v4(ip: &IpAddr) -> bool {
     }
 }
 
-/// Orders a host's addresses for dialing after the `previous` attempts (spec §6.2 step 8):
+/// Orders a host's addresses for dialing after the `previous` attempts (as mox does):
 /// the family not used last goes first (the last attempt may have failed for a reason of its
 /// family, RFC 3974 §3); within the last-used family, the last address goes first when it was
 /// the only one tried in that family, to retry past greylisting. Otherwise DNS order is kept.

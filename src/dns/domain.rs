@@ -1,5 +1,5 @@
 //! Domain names in both forms (RFC 5890 §2.3.2.1): A-labels for DNS, U-labels for people and
-//! SMTPUTF8; and next hops that are an IP address or a domain (spec §8).
+//! SMTPUTF8; and next hops that are an IP address or a domain (mox's `IPDomain`).
 
 use std::fmt;
 use std::net::IpAddr;
@@ -52,7 +52,7 @@ pub struct Domain {
 }
 
 impl Domain {
-    /// Parses a host name (spec §8 `ParseDomain`): no trailing dot, no IP address, no
+    /// Parses a host name (as mox's `ParseDomain`): no trailing dot, no IP address, no
     /// underscore; UTS #46 with the lookup profile's rules (mapping, lower case, NFC, STD3
     /// characters, hyphen positions, DNS lengths; RFC 5891 §5).
     ///
@@ -90,7 +90,7 @@ impl Domain {
         })
     }
 
-    /// Parses an MX target (spec §8 `ParseDomainLax`): like [`Domain::parse`], but
+    /// Parses an MX target (as mox's `ParseDomainLax`): like [`Domain::parse`], but
     /// underscores are allowed in plain ASCII names, which exist in the wild.
     ///
     /// # Errors
@@ -159,7 +159,7 @@ pub enum IpDomain {
 }
 
 /// The IP address, or the domain's [`Domain::name`]; this is also the key of the
-/// dialed-IPs memory (spec §6.2).
+/// dialed-IPs memory, as in mox.
 impl fmt::Display for IpDomain {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

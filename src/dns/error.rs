@@ -1,5 +1,5 @@
-//! Errors of delivery planning: which lookup failed and how, kept structured (spec §13.18:
-//! the reference flattens them to text, so its callers cannot see an extended DNS error).
+//! Errors of delivery planning: which lookup failed and how, kept structured (mox
+//! flattens them to text, so its callers cannot see an extended DNS error).
 
 use std::fmt;
 
@@ -53,8 +53,8 @@ pub enum DnsError {
 }
 
 impl DnsError {
-    /// True only for an invalid MX host: the domain's own configuration is broken (spec
-    /// §6.1 step j). Lookup failures are temporary, as in the reference, whatever their kind.
+    /// True only for an invalid MX host: the domain's own configuration is broken (as in
+    /// mox). Lookup failures are temporary whatever their kind, also as in mox.
     #[must_use]
     pub fn is_permanent(&self) -> bool {
         matches!(

@@ -1,6 +1,6 @@
 //! Absolute DNS names as the resolver takes and returns them: ASCII, lower case, with the
-//! trailing dot. This is the one place where trailing dots are added and removed (spec §6:
-//! every name sent to the resolver is absolute).
+//! trailing dot. This is the one place where trailing dots are added and removed (every
+//! name sent to the resolver is absolute, as in mox).
 
 use std::fmt;
 

@@ -1,9 +1,9 @@
-//! The addresses of a host in dialing order (spec §6.2): follow CNAMEs, look up A/AAAA,
+//! The addresses of a host in dialing order (as mox's `GatherIPs`): follow CNAMEs, look up A/AAAA,
 //! track authenticity (for the TLSA lookup, RFC 7672 §2.2.2), order by earlier attempts.
 //!
 //! As in the reference there is no loop detection here: a loop runs into the limit of
-//! [`MAX_HOPS`] (spec §13.20). Lookup errors keep their kind (spec §13.18), and an empty
-//! address answer is a not-found, not an error without a cause (spec §13.20).
+//! [`MAX_HOPS`]. Lookup errors keep their kind (mox flattens them to text), and an empty
+//! address answer is a not-found, not an error without a cause as in mox.
 
 use std::net::IpAddr;
 
@@ -15,7 +15,7 @@ use super::gather::{Authenticity, GatherFailure};
 use super::resolver::{IpFamily, LookupError, RecordType, Resolver, authentic};
 use crate::error::Error;
 
-/// Most CNAME hops followed from a host: the 12th CNAME answer is an error (spec §6.2 step 3).
+/// Most CNAME hops followed from a host: the 12th CNAME answer is an error (as in mox).
 pub const MAX_HOPS: usize = 11;
 
 /// The addresses of a host.

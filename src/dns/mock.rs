@@ -1,5 +1,5 @@
-//! A resolver answering from tables, with exactly the reference's `MockResolver` semantics
-//! (spec §8, §15), for the ported gathering tests.
+//! A resolver answering from tables, with exactly the semantics of mox's test `MockResolver`
+//! (single-hop CNAME lookups, failures non-authentic), for the ported gathering tests.
 //!
 //! Keys are names with their trailing dot. A lookup of type `t` at `name`: if `"t name"` is a
 //! failure entry, that error (not authentic); else if `name` is an alias, the authenticity

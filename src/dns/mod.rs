@@ -1,11 +1,11 @@
-//! Delivery planning on DNS data (RFC 5321 §5.1, RFC 7672 §2.2, spec §6 and §8): domain
+//! Delivery planning on DNS data (RFC 5321 §5.1, RFC 7672 §2.2), as mox's queue does it: domain
 //! names, the hosts of a next hop, their addresses, their TLSA records and the names a DANE
 //! certificate may carry.
 //!
 //! Everything here is sans-IO in the sense that matters: lookups go through the
 //! [`Resolver`] trait, which the component implements over its `resolver` import and the
 //! tests over a table; randomness comes in as a seed. Errors keep the lookup's kind and
-//! extended DNS error (spec §13.18).
+//! extended DNS error (mox flattens them to text).
 
 pub mod der;
 pub mod destinations;

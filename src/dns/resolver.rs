@@ -39,7 +39,7 @@ pub struct Mx {
 /// A TLSA record (RFC 6698 §2.1): one type for DNS answers and DANE verification.
 pub use crate::tls::Tlsa;
 
-/// A failed lookup, with its kind kept (spec §13.18) so that callers can tell a missing
+/// A failed lookup, with its kind kept (mox flattens it to text) so that callers can tell a missing
 /// record from a failure and see the extended DNS error.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LookupError {

@@ -1,9 +1,9 @@
-//! The TLSA records of an MX host for DANE (RFC 7672 §2.2, spec §6.3): where to look them up
+//! The TLSA records of an MX host for DANE (RFC 7672 §2.2): where to look them up
 //! (the TLSA base domain), whether DANE is required, and which records are usable.
 //!
 //! Called only when the host's address lookup was authentic (RFC 7672 §2.2.2). Lookup
-//! errors keep their kind (spec §13.18). As in the reference, a CNAME chain at the TLSA name
-//! has no loop detection: a loop runs into [`MAX_HOPS`] (spec §13.20).
+//! errors keep their kind (mox flattens them to text). As in mox, a CNAME chain at the TLSA
+//! name has no loop detection: a loop runs into [`MAX_HOPS`].
 
 use super::der;
 use super::domain::Domain;

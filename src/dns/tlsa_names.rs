@@ -1,5 +1,5 @@
 //! The names allowed in a DANE-TA server certificate, the first of which is the SNI
-//! (RFC 7672 §3.2.2, spec §6.4).
+//! (RFC 7672 §3.2.2).
 
 /// Where the next hop and the TLSA base domain came from and whether their lookups were
 /// DNSSEC-authentic.
@@ -19,7 +19,7 @@ pub struct TlsaNamesInput<D> {
 
 /// The allowed names, most specific first; never empty.
 ///
-/// Deliberate difference from the reference (spec §13.21): when the expanded base domain is
+/// Deliberate difference from mox's `GatherTLSANames`: when the expanded base domain is
 /// not authentic, the original base domain (the MX host name) is always listed, also when
 /// both base domains are equal. The reference drops it in that case, so SNI and DANE-TA name
 /// checks would use the recipient domain instead of the MX host.
@@ -74,7 +74,7 @@ mod tests {
         })
     }
 
-    /// Spec §12.8, TestGatherTLSANames N1–N5.
+    /// mox's TestGatherTLSANames, cases N1–N5.
     #[test]
     fn reference_cases() {
         let c = "base.example";
@@ -87,7 +87,7 @@ mod tests {
         assert_eq!(names(true, false, false, c), [a]);
     }
 
-    /// Spec §13.21: equal base domains, expansion not authentic: the MX host stays first.
+    /// Unlike mox: equal base domains, expansion not authentic: the MX host stays first.
     #[test]
     fn insecure_expansion_keeps_the_mx_host() {
         let same = "baseexpanded.example";

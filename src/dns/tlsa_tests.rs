@@ -15,7 +15,7 @@ fn record(usage: u8, selector: u8, matching_type: u8) -> Tlsa {
     }
 }
 
-/// The reference's table (spec §12.7).
+/// The table of mox's TestGatherTLSA.
 fn reference_resolver() -> MockResolver {
     MockResolver::default()
         .all_authentic(true)
@@ -49,7 +49,7 @@ fn reference_resolver() -> MockResolver {
         .inauthentic("tlsa _25._tcp.inauthentic.example.")
 }
 
-/// T1–T13 (spec §12.7): `Ok((dane_required, records, base))` or the error kind.
+/// mox's test cases T1–T13: `Ok((dane_required, records, base))` or the error kind.
 #[test]
 fn reference_cases() {
     let list0 = vec![record(3, 1, 1)];
@@ -116,7 +116,7 @@ fn reference_cases() {
     }
 }
 
-/// Spec §6.3: at most 10 CNAME hops at the TLSA name.
+/// As in mox: at most 10 CNAME hops at the TLSA name.
 #[test]
 fn cname_hop_limit() {
     let chain = |hops: usize| {

@@ -1,5 +1,5 @@
 //! Dialing a host: its addresses in order, each from the local address of its family, and
-//! the memory of the address that answered (spec §6.5).
+//! the memory of the address that answered (as mox's `Dial`).
 //!
 //! The connecting itself is a closure, so the same loop serves every caller (a delivery
 //! attempt, the MTA-STS fetch, the `delivery.dial` export).
@@ -17,9 +17,9 @@ pub fn local_address(remote: &IpAddr, locals: &[IpAddr]) -> Option<IpAddr> {
 /// Why no connection was made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DialError<E> {
-    /// There was nothing to dial (the reference returns no error at all, spec §13.22).
+    /// There was nothing to dial (mox's `Dial` returns no error at all).
     NoAddresses,
-    /// Every address failed; the last one and its error (spec §6.5).
+    /// Every address failed; the last one and its error (as in mox).
     Failed {
         /// The last address tried.
         address: IpAddr,

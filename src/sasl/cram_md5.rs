@@ -17,8 +17,8 @@ pub struct CramMd5 {
 }
 
 impl CramMd5 {
-    /// CRAM-MD5 for `credentials`; the password is prepared with SASLprep (spec §9: PRECIS in
-    /// mox; a string SASLprep refuses is used as it is).
+    /// CRAM-MD5 for `credentials`; the password is prepared with SASLprep (mox uses PRECIS;
+    /// a string SASLprep refuses is used as it is).
     ///
     /// # Errors
     /// [`SaslError::CredentialMismatch`] when the credentials are not a password.
@@ -90,7 +90,7 @@ mod tests {
 
     #[test]
     fn spec_example() {
-        // Spec §9: challenge <123.1234@host>, user=pass="test".
+        // As in mox's tests: challenge <123.1234@host>, user=pass="test".
         let mut cram = CramMd5::new(&Credentials::password("test", "test")).unwrap();
         assert_eq!(cram.name(), "CRAM-MD5");
         assert!(!cram.cleartext());

@@ -54,9 +54,9 @@ impl Mechanism for Plain {
 /// LOGIN (draft-murchison-sasl-login-00): the user name and the password, each in answer to
 /// a server prompt. Cleartext: use it only over TLS.
 ///
-/// Unlike mox (spec §13.28) no initial response is sent: the draft's §2.1 exchange starts
-/// with the server's "Username:" prompt, and old servers expect it. The prompts' text is not
-/// checked.
+/// Unlike mox, which sends the user name as an initial response, none is sent: the draft's
+/// §2.1 exchange starts with the server's "Username:" prompt, and old servers expect it. The
+/// prompts' text is not checked.
 #[derive(Debug)]
 pub struct Login {
     username: Vec<u8>,
@@ -159,7 +159,7 @@ mod tests {
 
     #[test]
     fn plain_spec_example() {
-        // Spec §9: user=pass="test" gives "AUTH PLAIN AHRlc3QAdGVzdA==".
+        // As in mox's tests: user=pass="test" gives "AUTH PLAIN AHRlc3QAdGVzdA==".
         let mut plain = Plain::new(&Credentials::password("test", "test")).unwrap();
         assert_eq!(plain.name(), "PLAIN");
         assert!(plain.cleartext());

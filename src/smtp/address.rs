@@ -1,7 +1,7 @@
 //! Validation of mail paths (the text between "<" and ">" of MAIL FROM and RCPT TO) before
 //! they reach the wire.
 //!
-//! mox inserted paths verbatim, so a CR or LF in one injected commands (spec §13.17). Here no
+//! mox inserted paths verbatim, so a CR or LF in one injected commands. Here no
 //! control character, no angle bracket, and no non-ASCII character without SMTPUTF8
 //! (RFC 6531 §3.3) gets through, and the lengths of RFC 5321 §4.5.3.1 are enforced.
 

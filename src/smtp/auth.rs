@@ -11,7 +11,7 @@
 //! S: 235 2.7.0 Authentication successful
 //! ```
 //!
-//! Changes from the reference (spec §2.6, §13.14): an unexpected 334 after the client's last
+//! Changes from the reference client (mox): an unexpected 334 after the client's last
 //! message is answered with "*" (cancel) instead of being left unanswered; the number of 334
 //! round trips is capped at [`MAX_ROUND_TRIPS`]; LOGIN sends no initial response. As in the
 //! reference, the enhanced status code of the final reply is parsed even when the server did
@@ -163,7 +163,7 @@ impl AuthExchange {
     }
 
     /// True after a failure that left the connection out of sync: the server did not answer
-    /// our "*" with 501 (RFC 4954 §4), as mox judges it (spec §2.6 step 5).
+    /// our "*" with 501 (RFC 4954 §4), as mox judges it.
     #[must_use]
     pub fn is_botched(&self) -> bool {
         self.botched
@@ -267,7 +267,7 @@ fn fail(error: SaslError, reply: &Reply) -> AuthStep {
 }
 
 /// The final reply with its enhanced status code parsed even without ENHANCEDSTATUSCODES
-/// (spec §2.6 step 4; RFC 4954 §6 lists enhanced codes for every AUTH outcome).
+/// (as mox does; RFC 4954 §6 lists enhanced codes for every AUTH outcome).
 fn final_reply(reply: &Reply) -> Reply {
     let mut reply = reply.clone();
     if reply.enhanced.is_none() {

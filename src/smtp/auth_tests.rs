@@ -531,7 +531,7 @@ fn multiline_continuation_cancels() {
 
 #[test]
 fn continuation_after_last_message_cancels() {
-    // Spec §13.14: mox left this 334 unanswered; we cancel with "*".
+    // mox left this 334 unanswered; we cancel with "*".
     let run = run(
         Box::new(Plain::new(&password()).unwrap()),
         &["334 ", "501 5.7.0 cancelled"],

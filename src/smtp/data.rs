@@ -8,7 +8,8 @@
 //! server (SMTP smuggling), so [`LineEndings::Strict`] refuses them and
 //! [`LineEndings::Normalize`] turns them into CRLF.
 //!
-//! Unlike mox's `DataWrite` (spec §7.2, §13.16), the checks hold across chunk boundaries:
+//! Unlike mox's `DataWrite` (it misses a bare CR at the end of a read chunk), the checks hold
+//! across chunk boundaries:
 //! every CR must be followed by LF and every LF preceded by CR, however the input is split.
 
 /// What to do with a bare CR or LF in the message.

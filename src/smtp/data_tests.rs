@@ -35,7 +35,7 @@ fn encode_every_split(input: &[u8], mode: LineEndings) -> Result<Vec<u8>, DataEr
 
 #[test]
 fn strict_good() {
-    // Spec §12.10 and more.
+    // mox's smtp/data_test.go cases and more.
     let cases: &[(&[u8], &[u8])] = &[
         (b"", b".\r\n"),
         (b".\r\n", b"..\r\n.\r\n"),
@@ -63,7 +63,7 @@ fn strict_good() {
 fn strict_bad() {
     use DataError::*;
     let cases: &[(&[u8], DataError)] = &[
-        // Spec §12.10.
+        // mox's smtp/data_test.go cases.
         (b"bad", MissingFinalCrlf),
         (b".", MissingFinalCrlf),
         (b"bare \r is bad\r\n", BareCarriageReturn { offset: 5 }),
@@ -74,7 +74,7 @@ fn strict_bad() {
         (b"\r\n.\nis bad\r\n", BareLineFeed { offset: 3 }),
         (b"\n.\ris bad\r\n", BareLineFeed { offset: 0 }),
         (b"\n.\r\nis bad\r\n", BareLineFeed { offset: 0 }),
-        // Cases mox missed across chunk boundaries (spec §13.16), and at the end.
+        // Cases mox missed across chunk boundaries, and at the end.
         (b"a\rb\r\n", BareCarriageReturn { offset: 1 }),
         (b"\r\r\n", BareCarriageReturn { offset: 0 }),
         (b"a\r\n\r", BareCarriageReturn { offset: 3 }),

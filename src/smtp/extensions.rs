@@ -7,7 +7,7 @@
 //!
 //! After STARTTLS the session parses a fresh `Extensions` from the second EHLO: RFC 3207 §4.2
 //! "The client MUST discard any knowledge obtained from the server" (mox only ever added
-//! flags, spec §13.2).
+//! flags).
 
 use std::collections::BTreeMap;
 
@@ -100,7 +100,7 @@ impl Extensions {
             "BINARYMIME" => self.binary_mime = true,
             "DSN" => self.dsn = true,
             // RFC 1870 §4: the SIZE parameter is optional, 0 means no fixed maximum. A bare
-            // SIZE (which mox ignored, spec §13.11) or an unparsable value: no announced limit.
+            // SIZE (which mox ignored) or an unparsable value: no announced limit.
             "SIZE" => self.size = Some(rest.trim().parse().unwrap_or(0)),
             // RFC 4954 §3: "AUTH" SP mechanisms; the obsolete "AUTH=" form from drafts that
             // some servers still send is accepted too.
@@ -121,7 +121,7 @@ impl Extensions {
 }
 
 impl Limits {
-    /// Parses the text after the LIMITS keyword, leading space included (spec §2.4).
+    /// Parses the text after the LIMITS keyword, leading space included (as mox's `parseLimits`).
     ///
     /// ```text
     /// limits-param = SP limit-name "=" limit-value
@@ -131,7 +131,7 @@ impl Limits {
     ///
     /// A syntax error anywhere makes the whole extension ignored, as RFC 9422 asks, so `None`;
     /// so does a duplicate name (mox's choice). mox switched on the name as sent
-    /// rather than upper case (spec §13.13); the upper-cased name is used here.
+    /// rather than upper case; the upper-cased name is used here.
     #[must_use]
     pub fn parse(text: &str) -> Option<Self> {
         let mut limits = Self::default();
@@ -278,7 +278,7 @@ mod tests {
 
     #[test]
     fn limits_spec_vectors() {
-        // Spec §12.4 (TestLimits), argument with the leading space.
+        // mox's TestLimits cases, argument with the leading space.
         let map = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
             pairs
                 .iter()
@@ -311,7 +311,7 @@ mod tests {
             ),
             (" invalid syntax", None),
             (" DUP=1 DUP=2", None),
-            // Lower-case names count (fix of spec §13.13); limits out of range are unused.
+            // Lower-case names count (unlike mox); limits out of range are unused.
             (
                 " mailmax=5 RCPTMAX=0 RCPTDOMAINMAX=1234567",
                 Some((

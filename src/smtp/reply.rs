@@ -97,8 +97,8 @@ impl EnhancedCode {
     /// Parses the enhanced code at the start of a reply text, for a reply with `code`.
     ///
     /// The class must equal the reply code's first digit (as mox checks), subject and detail
-    /// have one to three digits (RFC 3463 §2), and a space or the end of the line must follow. mox accepted unbounded digits and no space ("2.0.0ok"),
-    /// spec §13.12; that is fixed here.
+    /// have one to three digits (RFC 3463 §2), and a space or the end of the line must follow.
+    /// mox accepted unbounded digits and no space ("2.0.0ok"); that is fixed here.
     #[must_use]
     pub fn parse(code: ReplyCode, text: &[u8]) -> Option<Self> {
         let class = code.class();

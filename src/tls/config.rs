@@ -18,8 +18,8 @@ use super::verifier::{SmtpVerifier, VerifierConfig};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TlsConfig {
     /// The server's name, ASCII (A-labels): SNI, the PKIX name, the first DANE-TA name and
-    /// the TLS reports' "receiving-mx-hostname". Empty: no SNI, and PKIX fails (spec §13.23;
-    /// see [`super::pkix`]).
+    /// the TLS reports' "receiving-mx-hostname". Empty: no SNI, and PKIX fails (see
+    /// [`super::pkix`]).
     pub remote_hostname: String,
     /// PKIX must pass (RFC 5280, RFC 6125; MTA-STS "enforce", submission), unless a DANE-EE
     /// or DANE-TA record verified the server (RFC 7672 §3.1). Not enforced with opportunistic
@@ -190,7 +190,7 @@ impl TlsConfig {
         };
         // Every connection is verified afresh: resumption would skip the verifier.
         config.resumption = Resumption::disabled();
-        // RFC 6066 §3: SNI carries a host name; none without one (spec §13.23).
+        // RFC 6066 §3: SNI carries a host name; none without one.
         config.enable_sni = name.is_some();
         let server_name = name.unwrap_or(ServerName::IpAddress(
             std::net::Ipv4Addr::UNSPECIFIED.into(),

@@ -20,7 +20,7 @@ use super::tlsa::{
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DaneError {
     /// RFC 7671 §5.1 requires at least one usable record; a present but empty set never
-    /// verifies (spec §13.24).
+    /// verifies, as in mox, with mox's error text.
     #[error("verify requires at least one tlsa record")]
     NoRecords,
     /// The server sent no certificate.

@@ -1,12 +1,12 @@
 //! PKIX verification (RFC 5280, names per RFC 6125) of a server certificate chain, in the
-//! order of Go's `crypto/x509` that the reference reports by (spec §4.3): leaf validity
+//! order of Go's `crypto/x509` that the reference client (mox) reports by: leaf validity
 //! period, then the host name, then the chain to a trusted root with the serverAuth key usage.
 //!
-//! Names (spec §13.23, decided): without a remote host name there is nothing to check the
-//! certificate against, so PKIX fails with [`PkixError::NoName`] (reported as
-//! `certificate-host-mismatch`). Go skips the name check then; we do not, because a
-//! certificate valid for any name authenticates nobody. Only the remote host name is used,
-//! never the DANE names (spec §5.3).
+//! Names: without a remote host name there is nothing to check the certificate against, so
+//! PKIX fails with [`PkixError::NoName`] (reported as `certificate-host-mismatch`). Go skips
+//! the name check then; we do not, because a certificate valid for any name authenticates
+//! nobody. Only the remote host name is used,
+//! never the DANE names, as in mox.
 
 use std::time::Duration;
 
@@ -41,7 +41,7 @@ pub enum PkixError {
 /// Verifies `chain` (leaf first) for `name` against `roots`.
 ///
 /// # Errors
-/// The first failed check, in Go's order (spec §4.3).
+/// The first failed check, in Go's order.
 pub fn verify(
     chain: &[CertificateDer<'_>],
     name: Option<&ServerName<'_>>,
@@ -61,7 +61,7 @@ pub fn verify(
     let name = name.ok_or(PkixError::NoName)?;
     leaf.verify_is_valid_for_subject_name(name)
         .map_err(|_| PkixError::NameMismatch(name.to_str().into_owned()))?;
-    // Spec §4.3 step 4 (Go's rule): a leaf that is itself a trusted root is the whole chain,
+    // Go's rule: a leaf that is itself a trusted root is the whole chain,
     // CA or not, e.g. a self-signed server certificate given as an extra root.
     if let Ok(anchor) = webpki::anchor_from_trusted_cert(leaf_der)
         && roots.iter().any(|root| {

@@ -43,7 +43,7 @@ fn failures_in_go_order() {
         run(&[&leaf], "mx.example", &[&other.cert]),
         Err(PkixError::Webpki(webpki::Error::UnknownIssuer))
     );
-    // The name is checked before the chain (spec §4.3, test C6).
+    // The name is checked before the chain (Go's order; mox's test case C6).
     assert_eq!(
         run(&[&leaf], "mismatch.example", &[&other.cert]),
         Err(PkixError::NameMismatch("mismatch.example".into()))
@@ -57,7 +57,7 @@ fn failures_in_go_order() {
         run(&[&leaf], "a.b.mx.example", &[&ca.cert]),
         Err(PkixError::NameMismatch("a.b.mx.example".into()))
     );
-    // Spec §13.23: without a name nothing passes.
+    // Unlike Go: without a name nothing passes.
     assert_eq!(run(&[&leaf], "", &[&ca.cert]), Err(PkixError::NoName));
     assert_eq!(
         run(&[], "mx.example", &[&ca.cert]),
@@ -67,7 +67,7 @@ fn failures_in_go_order() {
 
 #[test]
 fn self_signed_leaf_in_the_roots_verifies() {
-    // Spec §13.30: mox's fake certificate is its own root.
+    // mox's fake certificate is its own root (Go accepts a leaf in the roots).
     let leaf = self_signed(&["mox.example"], Alg::Ecdsa, false);
     assert_eq!(run(&[&leaf], "mox.example", &[&leaf]), Ok(()));
 }

@@ -1,5 +1,5 @@
 //! The certificate verifier of one connection: DANE (when records are given) and PKIX (always,
-//! for reporting) decided inside the handshake (spec §4.2), never after it.
+//! for reporting, as in mox) decided inside the handshake, never after it.
 //!
 //! Handshake signatures are always checked with the crypto provider's algorithms, against the
 //! public key of the certificate that was verified, so a replayed certificate without its key

@@ -1,5 +1,5 @@
-//! RFC 8460 §4.3 result types and the failure reason codes of the reference (spec §4.5), for
-//! the errors of rustls and webpki.
+//! RFC 8460 §4.3 result types and the failure reason codes the reference client (mox) reports,
+//! for the errors of rustls and webpki.
 //!
 //! Go's `crypto/x509` errors map to webpki's like this:
 //!
@@ -47,13 +47,13 @@ impl Failure {
         }
     }
 
-    /// STARTTLS was not announced in opportunistic mode (spec §2.5): no reason.
+    /// STARTTLS was not announced in opportunistic mode: no reason, as in mox.
     #[must_use]
     pub fn starttls_not_announced() -> Self {
         Self::new(STARTTLS_NOT_SUPPORTED, None)
     }
 
-    /// STARTTLS was answered with `code` (spec §2.5): `smtp-starttls-reply-code-<code>`.
+    /// STARTTLS was answered with `code`: `smtp-starttls-reply-code-<code>`, as in mox.
     #[must_use]
     pub fn starttls_refused(code: u16) -> Self {
         Failure {
@@ -62,7 +62,7 @@ impl Failure {
         }
     }
 
-    /// DANE did not verify (spec §4.2): `dane-no-match`, `+errors` when records had errors.
+    /// DANE did not verify: `dane-no-match`, `+errors` when records had errors (mox's codes).
     #[must_use]
     pub fn dane(verification: &DaneVerification) -> Self {
         let reason = if verification.errors.is_empty() {
@@ -73,7 +73,7 @@ impl Failure {
         Self::new(VALIDATION_FAILURE, Some(reason))
     }
 
-    /// PKIX failed (spec §4.5 items 1-4, mapped as the module table says).
+    /// PKIX failed: Go's certificate errors as mox reports them, mapped as the module table says.
     #[must_use]
     pub fn pkix(error: &PkixError) -> Self {
         use webpki::Error as W;
@@ -120,7 +120,8 @@ impl Failure {
         }
     }
 
-    /// A failed handshake (spec §4.5 items 6-8) that our verifier did not already report.
+    /// A failed handshake (an alert, not TLS, a timeout, a closed connection, as mox reports them)
+    /// that our verifier did not already report.
     #[must_use]
     pub fn handshake(error: &rustls::Error) -> Self {
         use rustls::Error as R;
@@ -148,13 +149,14 @@ impl Failure {
         }
     }
 
-    /// The deadline of the handshake passed (spec §4.5 item 8).
+    /// The deadline of the handshake passed (mox's `io-timeout-during-handshake`).
     #[must_use]
     pub fn handshake_timeout() -> Self {
         Self::new(VALIDATION_FAILURE, Some("io-timeout-during-handshake"))
     }
 
-    /// The connection failed or closed during the handshake (spec §4.5 item 8).
+    /// The connection failed or closed during the handshake (mox's
+    /// `connection-closed-during-handshake`).
     #[must_use]
     pub fn handshake_closed() -> Self {
         Self::new(
@@ -164,7 +166,7 @@ impl Failure {
     }
 }
 
-/// `prefix` + `alert-<n>` + `-<text>` for the alerts Go names (spec §4.5 FormatAlert).
+/// `prefix` + `alert-<n>` + `-<text>` for the alerts Go names (mox's `FormatAlert`).
 #[must_use]
 pub fn alert_reason(prefix: &str, alert: AlertDescription) -> String {
     let n = u8::from(alert);

@@ -96,7 +96,7 @@ impl PolicyResult {
     }
 
     /// Take back one counted success and count a failure instead: a TLS alert right after
-    /// the handshake means the server rejected us after all (spec §2.10, TLS 1.3 client auth).
+    /// the handshake means the server rejected us after all (TLS 1.3 client auth), as in mox.
     pub fn convert_success_to_failure(&mut self, details: &[FailureDetails]) {
         self.summary.total_successful_session_count = self
             .summary

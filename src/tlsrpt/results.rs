@@ -1,4 +1,4 @@
-//! The two TLS-reporting results a connection adds to (spec §4.4): the recipient domain's
+//! The two TLS-reporting results a connection adds to, as in mox: the recipient domain's
 //! (MTA-STS or no-policy-found) and the MX host's (DANE or no-policy-found).
 
 use super::failure::Failure;
@@ -32,7 +32,7 @@ impl TlsResults {
     }
 
     /// A fatal alert right after the handshake: the success counted at the handshake becomes
-    /// a failure on both results (spec §2.10).
+    /// a failure on both results, as mox counts it.
     pub(crate) fn success_to_failure(&mut self, details: FailureDetails) {
         let details = [details];
         self.recipient_domain.convert_success_to_failure(&details);

@@ -30,7 +30,7 @@
 //! - `; @timeout <type> <name>`: [`LookupError::Temporary`] with the message "timeout …".
 //!
 //! # Lookups
-//! As spec §8's MockResolver: a lookup starts at the asked name; a directive for the type at
+//! As mox's test MockResolver: a lookup starts at the asked name; a directive for the type at
 //! the current name applies first; if the name is an alias, `lookup_cname` returns its target
 //! (one hop) and the other lookups follow it (at most 16 hops, then a permanent error);
 //! otherwise the records of the type are the answer, or [`LookupError::NotFound`]. An answer

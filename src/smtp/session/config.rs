@@ -80,7 +80,7 @@ pub struct Timeouts {
     pub rset: Duration,
     /// The QUIT reply: 5 seconds, as mox; nothing depends on it.
     pub quit: Duration,
-    /// The TLS handshake: 1 minute, as mox for STARTTLS (spec §2.12), for implicit TLS too.
+    /// The TLS handshake: 1 minute, as mox for STARTTLS, for implicit TLS too.
     pub tls_handshake: Duration,
 }
 

@@ -12,7 +12,7 @@
 //! - polls, in this order after every input or command: [`Session::poll_transmit`],
 //!   [`Session::poll_event`], [`Session::poll_timeout`].
 //!
-//! The dialogue follows the reference (spec §2) with the fixes of spec §13: greeting, EHLO
+//! The dialogue follows the reference client (mox), minus its bugs: greeting, EHLO
 //! with HELO fallback (RFC 5321 §4.1.1.1), STARTTLS (RFC 3207) or implicit TLS (RFC 8314)
 //! with EHLO again after it, AUTH when configured (RFC 4954, the `auth` module of the
 //! session), transactions pipelined when offered (RFC 2920) with BDAT instead of DATA when
@@ -20,7 +20,7 @@
 //! transaction that follows a failed one, QUIT. Time only comes in as `now` arguments, which
 //! must not decrease. TLS: see [`Session::tls_state`] and the `tls` module of the session.
 //!
-//! A *botched* session (spec §3.4: an I/O error, a timeout, a protocol violation, refused or
+//! A *botched* session (mox's term: an I/O error, a timeout, a protocol violation, refused or
 //! abandoned message data) gives the connection up: its pending operation fails, then
 //! [`Event::Closed`] tells the driver to close the socket, and later commands fail with
 //! [`Error::Botched`].
@@ -140,7 +140,7 @@ pub struct Session {
     extensions: Option<Extensions>,
     /// The open succeeded.
     ready: bool,
-    /// A transaction was started and did not succeed: RSET before the next (spec §2.9).
+    /// A transaction was started and did not succeed: RSET before the next, as in mox.
     need_rset: bool,
     botched: bool,
     /// [`Session::quit`] was called.
@@ -149,11 +149,11 @@ pub struct Session {
     closed: bool,
     /// When the session was created: the wall clock of the TLS configuration is that time.
     started: Instant,
-    /// The TLS-reporting results (spec §4.4).
+    /// The TLS-reporting results (RFC 8460).
     results: TlsResults,
     /// Addresses and names for the failure details.
     report: ReportContext,
-    /// A TLS handshake finished and no reply was read since (spec §2.10).
+    /// A TLS handshake finished and no reply was read since (a fatal alert then is a rejection).
     first_read_after_handshake: bool,
     /// The AUTH exchange in progress.
     auth: Option<AuthExchange>,
@@ -247,7 +247,7 @@ impl Session {
         self.greeting.as_ref()
     }
 
-    /// True after an error that left the connection out of sync (spec §3.4).
+    /// True after an error that left the connection out of sync ("botched", as in mox).
     #[must_use]
     pub fn is_botched(&self) -> bool {
         self.botched
@@ -306,7 +306,7 @@ impl Session {
         }
         self.command_clock.saw(now);
         if matches!(self.op, Op::Quit) {
-            // The QUIT reply is not needed (spec §13.3: no error for QUIT problems).
+            // The QUIT reply is not needed (no error for QUIT problems).
             self.close();
             return;
         }
@@ -519,7 +519,7 @@ impl Session {
                 };
                 self.events.push_back(Event::ResetDone(result));
             }
-            // Any reply to QUIT will do, as in mox (spec §2.9).
+            // Any reply to QUIT will do, as in mox.
             Op::Quit => self.close(),
             Op::Idle => self.unsolicited(reply),
         }
@@ -555,8 +555,8 @@ impl Session {
                 self.hello_done();
             }
             // RFC 5321 §3.2: an older server refuses EHLO with an error, and the client falls
-            // back to HELO; on 500-504, as mox (spec §2.3). After STARTTLS a refused EHLO is
-            // an error instead (spec §2.3: "remote claims ehlo is not supported").
+            // back to HELO; on 500-504, as mox. After STARTTLS a refused EHLO is an error
+            // instead (mox: "remote claims ehlo is not supported").
             Expect::Ehlo
                 if (ReplyCode::SYNTAX_ERROR..=ReplyCode::PARAMETER_NOT_IMPLEMENTED)
                     .contains(&reply.code) =>

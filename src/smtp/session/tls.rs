@@ -1,5 +1,5 @@
 //! TLS in the session: STARTTLS (RFC 3207) and implicit TLS (RFC 8314 §3.3), the handshake,
-//! and the TLS-reporting recording points of the reference (spec §4.4):
+//! and the TLS-reporting (RFC 8460) recording points, as the reference client (mox) has them:
 //!
 //! | event | recipient domain | host |
 //! |---|---|---|
@@ -45,7 +45,7 @@ impl Session {
         self.transport.channel_binding()
     }
 
-    /// EHLO or HELO succeeded without TLS: whether to send STARTTLS (spec §2.5). Records
+    /// EHLO or HELO succeeded without TLS: whether to send STARTTLS (as mox). Records
     /// `starttls-not-supported` when opportunistic TLS finds none announced.
     pub(super) fn wants_starttls(&mut self) -> bool {
         if self.transport.is_tls() {
@@ -155,7 +155,7 @@ impl Session {
         false
     }
 
-    /// DANE and PKIX failures found by the verifier (spec §4.2): details only, no counts.
+    /// DANE and PKIX failures found by the verifier: details only, no counts (as mox).
     fn record_verification(&mut self, verification: &Verification) {
         if let Some(dane) = &verification.dane
             && dane.verified.is_none()
@@ -170,7 +170,7 @@ impl Session {
     }
 
     /// rustls reported an error: during the handshake a failed handshake, after it a broken
-    /// connection (and a rejection, when it is an alert on the first read, spec §2.10). The
+    /// connection (and a rejection, when it is an alert on the first read). The
     /// session gives the connection up and sends the fatal alert rustls prepared, e.g.
     /// `bad_certificate` or `unknown_ca` when the verifier rejected the server (RFC 8446 §6.2:
     /// "it SHOULD send an appropriate fatal alert and MUST close the connection").
@@ -222,7 +222,7 @@ impl Session {
         }
     }
 
-    /// The transport failed during the handshake (spec §4.5 item 8).
+    /// The transport failed during the handshake.
     pub(super) fn handshake_transport_error(&mut self, error: &Error) {
         let failure = if error.kind() == ErrorKind::Timeout {
             Failure::handshake_timeout()
@@ -248,7 +248,7 @@ fn dane_detail(verification: &Verification) -> String {
 }
 
 /// RFC 8460 §4.4 "receiving-mx-helo": the host name of the 220 greeting (RFC 5321 §4.2:
-/// "220 <domain>"), not the whole text as the reference has it (spec §13.15).
+/// "220 <domain>"), not the whole text after the code as mox takes it.
 pub(super) fn greeting_host(greeting: &Reply) -> Option<String> {
     let text = greeting.texts().next()?;
     let host = text.split(|b| b.is_ascii_whitespace()).next()?;

@@ -340,7 +340,7 @@ fn implicit_tls_handshake_before_the_greeting() {
 
 #[test]
 fn pkix_name_mismatch_fails_the_handshake_and_is_reported() {
-    // Spec §12.1 C6.
+    // The reference client's test case C6 (mox's TestClient).
     let ca = Ca::new("Test CA");
     let leaf = ca.leaf(&["mox.example"], Alg::Ecdsa, false);
     let mut tls = pkix_tls(&ca);
@@ -354,7 +354,7 @@ fn pkix_name_mismatch_fails_the_handshake_and_is_reported() {
     let results = pair.session.tls_results();
     assert_eq!(counts(&results.recipient_domain), (0, 1));
     assert_eq!(counts(&results.host), (0, 1));
-    // The verifier's rejection is reported by its PKIX details only (spec §4.2).
+    // The verifier's rejection is reported by its PKIX details only, as in mox.
     assert_eq!(
         reasons(&results.recipient_domain),
         [detail("certificate-host-mismatch", None)]
@@ -369,7 +369,7 @@ fn pkix_name_mismatch_fails_the_handshake_and_is_reported() {
 
 #[test]
 fn opportunistic_accepts_an_expired_untrusted_certificate_and_records_it() {
-    // Spec §12.1 C22, C23: RFC 7435 §4, any certificate will do.
+    // The reference client's test cases C22, C23: RFC 7435 §4, any certificate will do.
     let leaf = testing::self_signed(&["mox.example"], Alg::Ecdsa, true);
     let mut pair = Pair::new(TlsMode::Opportunistic, tls_config("mox.example"));
     pair.starttls(server_config(TLS13, &[&leaf], &leaf, None));
@@ -935,8 +935,9 @@ fn queue_of_events_is_drained() {
 
 #[test]
 fn mox_c2_required_starttls_pkix_and_requiretls_transaction() {
-    // Spec §12.1 C2: the self-signed mox.example certificate is its own root (§13.30); the
-    // EHLO over TLS announces REQUIRETLS; MAIL, RCPT and DATA are pipelined.
+    // The reference client's test case C2: the self-signed mox.example certificate is its own
+    // root (as Go accepts); the EHLO over TLS announces REQUIRETLS; MAIL, RCPT and DATA are
+    // pipelined.
     let leaf = testing::self_signed(&["mox.example"], Alg::Ecdsa, false);
     let tls = TlsConfig {
         verify_pkix: true,
@@ -1046,8 +1047,9 @@ fn scram_server_keys(
 fn scram_plus_with_tls_exporter_after_starttls() {
     use base64::Engine as _;
     use base64::engine::general_purpose::STANDARD;
-    // Spec §12.1 C18 and C20: SCRAM-SHA-1-PLUS (8192 iterations) and SCRAM-SHA-256-PLUS (4096)
-    // after STARTTLS, channel binding tls-exporter on TLS 1.3 (RFC 9266, RFC 5802 §6).
+    // The reference client's test cases C18 and C20: SCRAM-SHA-1-PLUS (8192 iterations) and
+    // SCRAM-SHA-256-PLUS (4096) after STARTTLS, channel binding tls-exporter on TLS 1.3
+    // (RFC 9266, RFC 5802 §6).
     let leaf = testing::self_signed(&["mx.example"], Alg::Ecdsa, false);
     for (mechanism, sha256, iterations) in [
         ("SCRAM-SHA-1-PLUS", false, 8192),

@@ -10,15 +10,16 @@
 //! delivery to such a server fail for a request that is only advisory; mox sends no DSN
 //! parameters at all.
 //!
-//! Changes from mox (spec §2.7-§2.8, §13):
+//! Changes from mox:
 //! - Preconditions (8BITMIME, SMTPUTF8, REQUIRETLS, SIZE) are checked before the automatic
-//!   RSET, so a refused transaction sends nothing; their errors name no command (§13.7).
-//! - Paths are validated (§13.17); a pipelined MAIL failure reports "mailfrom" (§13.7).
-//! - RCPT success is 250 or 251 (RFC 5321 §4.3.2; mox took 251 as a failure, §13.10).
-//! - 452 and 552 to RCPT are temporary at any index, pipelined or not (§13.9).
+//!   RSET, so a refused transaction sends nothing; their errors name no command.
+//! - Paths are validated; a pipelined MAIL failure reports "mailfrom" (mox: "data").
+//! - RCPT success is 250 or 251 (RFC 5321 §4.3.2; mox took 251 as a failure).
+//! - 452 and 552 to RCPT are temporary at any index, pipelined or not (RFC 5321
+//!   §4.5.3.1.10; mox took a 552 to the first, not pipelined, as permanent).
 //! - A 354 after a failed pipelined MAIL is ended with "." as well (mox left the server in
 //!   data mode).
-//! - Bare CR/LF is checked across chunks (§13.16). Refused message data (or data beyond the
+//! - Bare CR/LF is checked across chunks. Refused message data (or data beyond the
 //!   SIZE maximum) abandons the transaction: the final "." is never sent, the session is
 //!   botched and closed, so the server cannot accept a partial message.
 
@@ -155,7 +156,7 @@ impl Txn {
 
     /// The failure to report: `error`, unless the replies read already decided the outcome
     /// (a pipelined MAIL refused, or every recipient refused) before the connection failed;
-    /// mox does the same for E13/E14 (spec §12.2).
+    /// mox does the same (its test cases E13, E14).
     pub(super) fn failure(self, error: Error) -> TransactionFailure {
         let error = match &self.stage {
             Stage::Envelope | Stage::Chunks(_) => self.envelope_failure().unwrap_or(error),
@@ -212,7 +213,7 @@ impl Txn {
         None
     }
 
-    /// No recipient accepted: one recipient's reply is the error (as mox, spec §2.8.1 step 5),
+    /// No recipient accepted: one recipient's reply is the error (as in mox),
     /// several make [`Error::NoRecipients`].
     fn no_recipients(&self) -> Error {
         match self.recipients.as_slice() {
@@ -592,12 +593,12 @@ fn body_encoder(op: &mut Op) -> Result<&mut DataEncoder, Error> {
     }
 }
 
-/// Spec §2.7 steps 5-8, in that order, before anything is sent.
+/// 8BITMIME, SMTPUTF8, REQUIRETLS, SIZE, in mox's order, before anything is sent.
 fn check_preconditions(ext: &Extensions, tx: &Transaction, tls: bool) -> Result<(), Error> {
     if tx.require_8bitmime && !ext.eight_bit_mime {
         return Err(Error::EightBitMimeUnsupported);
     }
-    // Spec §2.7 step 6 (RFC 6531): transient, another server may offer SMTPUTF8.
+    // RFC 6531: transient (as in mox), another server may offer SMTPUTF8.
     if tx.require_smtputf8 && !ext.smtputf8 {
         return Err(Error::SmtpUtf8Unsupported);
     }
@@ -615,7 +616,7 @@ fn check_preconditions(ext: &Extensions, tx: &Transaction, tls: bool) -> Result<
     Ok(())
 }
 
-/// Spec §2.8: SIZE when announced, BODY when 8BITMIME is announced, SMTPUTF8, REQUIRETLS.
+/// As mox: SIZE when announced, BODY when 8BITMIME is announced, SMTPUTF8, REQUIRETLS.
 fn mail_params(ext: &Extensions, tx: &Transaction) -> MailParams {
     MailParams {
         size: ext.size.and(tx.size),
