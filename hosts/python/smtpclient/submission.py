@@ -1,0 +1,238 @@
+"""`send`: submit one message to one server (RFC 6409) through the component's `client`
+interface: connect with the `tcp` import's code, `client.open-session`, `session.deliver`,
+`session.close`."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from dataclasses import dataclass, field as dataclass_field
+from typing import List, Optional, Sequence
+
+from wasmtime.component import ResourceAny, Variant
+
+from . import resolver as dns
+from . import tcp
+from .component import Imports, Instance, Runtime
+from .errors import NotDelivered
+from .report import (
+    DELIVERED,
+    PERMANENT,
+    TEMPORARY,
+    AttemptReport,
+    ErrorReport,
+    Report,
+    ServerReport,
+    TlsReport,
+    recipient_result,
+)
+from .spool import Message
+from .values import IpAddress, domain, field, record, recipient, uniform_timeouts
+
+#: The connect timeout when none is given (RFC 5321 §4.5.3.2 has none; 30 s as MTAs use).
+CONNECT_TIMEOUT_MS = 30_000
+
+#: The SASL mechanisms of the contract (`client.sasl-mechanism`), by their IANA names.
+SASL_MECHANISMS = {
+    "SCRAM-SHA-256-PLUS": "scram-sha-256-plus",
+    "SCRAM-SHA-256": "scram-sha-256",
+    "SCRAM-SHA-1-PLUS": "scram-sha-1-plus",
+    "SCRAM-SHA-1": "scram-sha-1",
+    "CRAM-MD5": "cram-md5",
+    "PLAIN": "plain",
+    "LOGIN": "login",
+    "XOAUTH2": "xoauth2",
+    "OAUTHBEARER": "oauthbearer",
+}
+
+
+@dataclass
+class Auth:
+    """Credentials for AUTH (RFC 4954). `repr` never shows the secret."""
+
+    username: str
+    secret: str = dataclass_field(repr=False)
+    #: IANA names, most preferred first; empty: the strongest the server offers.
+    mechanisms: Sequence[str] = ()
+
+
+@dataclass
+class SendRequest:
+    """One submission; the fields are the command line's `send` flags."""
+
+    server: str
+    port: int
+    mail_from: str
+    to: List[str]
+    message: Message
+    tls_mode: str = "required-starttls"
+    verify_pkix: bool = True
+    ehlo: str = "localhost"
+    require_8bitmime: bool = False
+    require_smtputf8: bool = False
+    require_tls: bool = False
+    normalize: bool = False
+    timeout_ms: Optional[int] = None
+    extra_root_cas: List[bytes] = dataclass_field(default_factory=list)
+    dane_records: Optional[list] = None
+    auth: Optional[Auth] = None
+    client_certificate: Optional[tuple] = None
+
+
+def sasl_mechanism(name: str) -> str:
+    """The contract's case for an IANA mechanism name; ValueError for one it lacks."""
+    try:
+        return SASL_MECHANISMS[name.strip().upper()]
+    except KeyError:
+        raise ValueError("unknown SASL mechanism %r (known: %s)" % (name, ", ".join(SASL_MECHANISMS))) from None
+
+
+def run(runtime: Runtime, resolver: object, request: SendRequest) -> Report:
+    """Submit the message and report what happened to each recipient. Network and SMTP
+    failures are in the report; a trap raises `ComponentError`."""
+    try:
+        addresses = _addresses(resolver, request.server)
+    except dns.LookupFailure as error:
+        permanent = not isinstance(error, dns.Temporary)
+        message = "looking up %s: %s" % (request.server, error)
+        return _with_server(Report.failed(request.to, ErrorReport("dns", permanent, message)), request, [])
+    connect_ms = request.timeout_ms if request.timeout_ms is not None else CONNECT_TIMEOUT_MS
+    imports = Imports(resolver)
+    attempts: List[AttemptReport] = []
+    for ip in addresses:
+        try:
+            conn = tcp.connect(ip, request.port, None, connect_ms)
+        except tcp.TcpError as error:
+            message = "connecting to %s: %s" % (_endpoint(ip, request.port), error)
+            attempts.append(AttemptReport(request.server, str(ip), request.port, ErrorReport("io", False, message)))
+            continue
+        with runtime.instantiate(imports) as instance:
+            report = _submit(instance, request, imports.connection(conn))
+        attempts.append(AttemptReport(request.server, str(ip), request.port, report.error))
+        if report.server is not None:
+            report.server.ip = str(ip)
+        report.attempts = attempts
+        return report
+    last = attempts[-1].error if attempts else None
+    report = Report.failed(request.to, last or ErrorReport("io", False, "no address to connect to"))
+    report.attempts = attempts
+    return _with_server(report, request, [])
+
+
+def _endpoint(ip: IpAddress, port: int) -> str:
+    return "[%s]:%d" % (ip, port) if ip.version == 6 else "%s:%d" % (ip, port)
+
+
+def _addresses(resolver: object, server: str) -> List[IpAddress]:
+    """The server's addresses: an IP address as given, else the resolver's answer."""
+    try:
+        return [ipaddress.ip_address(server.strip("[]"))]
+    except ValueError:
+        pass
+    return list(resolver.lookup_ip(server, "any").records)  # type: ignore[attr-defined]
+
+
+def _submit(instance: Instance, request: SendRequest, conn: object) -> Report:
+    """Open the session on `conn`, deliver, close, and report."""
+    opened = instance.call("client", "open-session", conn, _open_options(request))
+    if not isinstance(opened, ResourceAny):
+        # result<session, open-failure>: untagged, the failure is a record.
+        report = Report.failed(request.to, ErrorReport.of(field(opened, "error")))
+        report.tlsrpt = tlsrpt_json(instance, field(opened, "tls_results"))
+        return _with_server(report, request, [])
+    session = opened
+    try:
+        state = instance.call("client", "[method]session.tls-state", session)
+        tls = TlsReport.of(state) if state is not None else None
+        tlsrpt = tlsrpt_json(instance, instance.call("client", "[method]session.tls-results", session))
+        extensions = list(field(instance.call("client", "[method]session.extensions", session), "lines"))
+        message = instance.imports.message(request.message, owned=False)
+        delivered = instance.call("client", "[method]session.deliver", session, _envelope(request), message)
+        # QUIT: its failure does not change the outcome.
+        instance.call("client", "[method]session.close", session)
+    finally:
+        instance.drop(session)
+    # result<transaction-success, transaction-failure>: tagged, both are records.
+    assert isinstance(delivered, Variant)
+    if delivered.tag == "ok":
+        recipients = [recipient_result(r) for r in field(delivered.payload, "recipients")]
+        report = Report(Report.status_of(recipients), recipients)
+    else:
+        report = _failure_report(request, delivered.payload)
+    report.tls = tls
+    report.tlsrpt = tlsrpt
+    return _with_server(report, request, extensions)
+
+
+def _failure_report(request: SendRequest, failure: object) -> Report:
+    error = ErrorReport.of(field(failure, "error"))
+    results = field(failure, "recipients")
+    if not results:
+        return Report.failed(request.to, error)
+    recipients = [recipient_result(r) for r in results]
+    for r in recipients:
+        # Accepted at RCPT, but the transaction failed: not delivered.
+        if r.status == DELIVERED:
+            r.status = PERMANENT if error.permanent else TEMPORARY
+    return Report(Report.status_of(recipients), recipients, error)
+
+
+def _with_server(report: Report, request: SendRequest, extensions: List[str]) -> Report:
+    report.server = ServerReport(request.server, None, request.port, extensions)
+    return report
+
+
+def tlsrpt_json(instance: Instance, results: object) -> list:
+    """The RFC 8460 JSON objects of a `tls-report.tls-results`, from the component."""
+    return [json.loads(text) for text in instance.call("tls-report", "to-json", results)]
+
+
+def _open_options(request: SendRequest) -> object:
+    auth = None
+    if request.auth is not None:
+        auth = record(
+            username=request.auth.username,
+            secret=request.auth.secret,
+            mechanisms=[sasl_mechanism(m) for m in request.auth.mechanisms],
+            # Cleartext mechanisms stay refused without TLS, as host-example's command line.
+            allow_cleartext_without_tls=False,
+        )
+    certificate = None
+    if request.client_certificate is not None:
+        chain_pem, key_pem = request.client_certificate
+        certificate = record(chain_pem=chain_pem, key_pem=key_pem)
+    return record(
+        tls_mode=request.tls_mode,
+        verify_pkix=request.verify_pkix,
+        ehlo_hostname=domain(request.ehlo),
+        remote_hostname=domain(request.server.strip("[]")),
+        auth=auth,
+        dane_records=request.dane_records,
+        dane_more_hostnames=[],
+        ignore_tls_verify_errors=False,
+        extra_root_cas=list(request.extra_root_cas),
+        client_certificate=certificate,
+        timeouts=uniform_timeouts(request.timeout_ms),
+        tls_results=None,
+    )
+
+
+def _envelope(request: SendRequest) -> object:
+    return record(
+        mail_from=request.mail_from,
+        recipients=[recipient(address) for address in request.to],
+        size=request.message.size(),
+        require_eightbitmime=request.require_8bitmime,
+        require_smtputf8=request.require_smtputf8,
+        require_tls=request.require_tls,
+        dsn=None,
+        line_endings="normalize" if request.normalize else "strict",
+    )
+
+
+def raise_unless_delivered(report: Report) -> Report:
+    """`report` when a recipient was accepted, else `NotDelivered` carrying it."""
+    if report.delivered:
+        return report
+    error = report.error or ErrorReport("no-recipients", report.status == PERMANENT, "no recipient was accepted")
+    raise NotDelivered(error.kind, report.status == PERMANENT, error.message, error.reply, error.command, report)
