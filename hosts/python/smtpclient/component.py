@@ -39,6 +39,12 @@ COMPONENT_ENV = "SMTPCLIENT_COMPONENT"
 BUILT_COMPONENT = Path("target/component/wasm32-wasip2/component/smtpclient.wasm")
 #: The most linear memory one instance may use (as host-example's command line).
 MAX_GUEST_MEMORY = 64 * 1024 * 1024
+#: The guest's CPU budget for one operation, in wasmtime fuel (about one unit per wasm
+#: instruction; time blocked in the imports costs none): far more than a delivery of a large
+#: message over several TLS sessions needs, so that only a guest stuck in a loop runs out.
+#: `$SMTPCLIENT_GUEST_FUEL` replaces it.
+GUEST_FUEL = 200_000_000_000
+FUEL_ENV = "SMTPCLIENT_GUEST_FUEL"
 
 #: Host resource types (`ResourceType.host` identifiers).
 CONNECTION = 1
@@ -349,6 +355,7 @@ class Runtime:
     def __init__(self, wasm: bytes, info: ComponentInfo) -> None:
         self.info = info
         config = Config()
+        config.consume_fuel = True
         try:
             config.cache = True
         except WasmtimeError:
@@ -378,6 +385,17 @@ class Runtime:
         return Instance(self, imports)
 
 
+def guest_fuel() -> int:
+    """The fuel of one operation: `$SMTPCLIENT_GUEST_FUEL` or `GUEST_FUEL`."""
+    text = os.environ.get(FUEL_ENV)
+    if text is None:
+        return GUEST_FUEL
+    try:
+        return int(text)
+    except ValueError:
+        raise ComponentError("%s must be a number of fuel units, got %r" % (FUEL_ENV, text)) from None
+
+
 def _first_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
@@ -394,6 +412,7 @@ class Instance:
         wasi.inherit_stderr()
         self.store.set_wasi(wasi)
         self.store.set_limits(memory_size=MAX_GUEST_MEMORY)
+        self.store.set_fuel(guest_fuel())
         try:
             with _running(imports):
                 self._instance = runtime.linker.instantiate(self.store, runtime.component)
