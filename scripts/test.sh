@@ -50,6 +50,7 @@ PEER_GROUPS=(
   "postfix:  a real Postfix -- MX, submission with STARTTLS/AUTH (SCRAM), SIZE, SMTPUTF8"
   "dns:      NSD + validating Unbound -- DNSSEC (AD flag), MX/TLSA lookups, DANE"
   "netns:    privileged ports on loopback in the namespace -- MTA-STS policy server on 443"
+  "python:   the Python host (hosts/python on the wasmtime wheel) against the peers above"
 )
 
 # ---- 1. lint and build (with the network) ---------------------------------------------------
