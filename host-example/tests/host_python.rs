@@ -185,7 +185,11 @@ fn loads_the_component_host_example_embeds() {
     }
     let output = smtpclient(&["--version"], &[]);
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let printed = stdout
         .split_whitespace()
         .skip_while(|word| *word != "sha256")
@@ -205,9 +209,12 @@ fn python_unit_tests_of_the_imports() {
         return;
     }
     let started = Instant::now();
-    let output = python(&["-m", "unittest", "discover", "-s", "tests", "-t", "."], &[])
-        .output()
-        .expect("python runs");
+    let output = python(
+        &["-m", "unittest", "discover", "-s", "tests", "-t", "."],
+        &[],
+    )
+    .output()
+    .expect("python runs");
     let stderr = String::from_utf8_lossy(&output.stderr);
     eprintln!("{stderr}");
     assert!(output.status.success(), "{stderr}");
@@ -221,7 +228,10 @@ fn submit(token: &str, password: &str) -> Output {
     let peers = peers();
     let server = format!("127.0.0.1:{}", peers.postfix.submission_port());
     let message = temp_file(&format!("{token}.eml"), &message(token));
-    let password = temp_file(&format!("{token}.password"), format!("{password}\n").as_bytes());
+    let password = temp_file(
+        &format!("{token}.password"),
+        format!("{password}\n").as_bytes(),
+    );
     let cert = peers.certs.cert();
     let to = format!("{token}@example.net");
     smtpclient(
@@ -270,7 +280,9 @@ fn submission_with_starttls_and_auth_to_postfix() {
     assert_eq!(report["tls"]["dane_verified_record"], Value::Null);
     let extensions = report["server"]["extensions"].as_array().unwrap();
     assert!(
-        extensions.iter().any(|e| e.as_str().unwrap().starts_with("AUTH ")),
+        extensions
+            .iter()
+            .any(|e| e.as_str().unwrap().starts_with("AUTH ")),
         "{report}"
     );
     assert_eq!(report["attempts"][0]["ip"], "127.0.0.1");
@@ -280,7 +292,11 @@ fn submission_with_starttls_and_auth_to_postfix() {
         log.contains(&format!("sasl_username={}", Postfix::USER))
             .then_some(())
     });
-    assert!(logged.is_some(), "no AUTH in the log:\n{}", peers().postfix.log());
+    assert!(
+        logged.is_some(),
+        "no AUTH in the log:\n{}",
+        peers().postfix.log()
+    );
 }
 
 #[test]
@@ -373,7 +389,10 @@ fn wrong_tlsa_record_is_refused_and_nothing_stored() {
     assert_eq!(attempts.len(), 1, "no plaintext retry: {report}");
     assert_eq!(attempts[0]["error"]["kind"], "dane");
     std::thread::sleep(Duration::from_secs(2));
-    assert!(stored(token).is_empty(), "stored despite the wrong TLSA record");
+    assert!(
+        stored(token).is_empty(),
+        "stored despite the wrong TLSA record"
+    );
 }
 
 // ---- bad input -------------------------------------------------------------------------------
@@ -439,7 +458,11 @@ fn unreachable_server_is_a_temporary_io_failure() {
 
 /// Runs `args` (`send` flags without `--server`) against a scripted server; `None` when the
 /// client never connected.
-async fn against_script(steps: Vec<Step>, args: Vec<String>, env: Vec<(String, String)>) -> (Output, Option<Duration>, Result<(), String>) {
+async fn against_script(
+    steps: Vec<Step>,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+) -> (Output, Option<Duration>, Result<(), String>) {
     let server = Scripted::bind().await;
     let mut all = vec![
         "send".to_string(),
@@ -470,10 +493,16 @@ async fn malformed_address_is_a_permanent_address_error() {
     if !python_ready() {
         return;
     }
-    let steps = ["S: 220 mx.example.net ESMTP", "C: EHLO", "S: 250 mx.example.net", "C: QUIT", "S: 221 bye"]
-        .iter()
-        .flat_map(|line| parse_step(line).expect("a step"))
-        .collect();
+    let steps = [
+        "S: 220 mx.example.net ESMTP",
+        "C: EHLO",
+        "S: 250 mx.example.net",
+        "C: QUIT",
+        "S: 221 bye",
+    ]
+    .iter()
+    .flat_map(|line| parse_step(line).expect("a step"))
+    .collect();
     let message = temp_file("address.eml", &message("address"));
     let args = [
         "--tls",
@@ -488,7 +517,8 @@ async fn malformed_address_is_a_permanent_address_error() {
         "5",
         "--json",
     ];
-    let (output, _, script) = against_script(steps, args.map(String::from).to_vec(), Vec::new()).await;
+    let (output, _, script) =
+        against_script(steps, args.map(String::from).to_vec(), Vec::new()).await;
     let report = report(&output, 69);
     assert_eq!(report["status"], "permanent", "{report}");
     assert_eq!(report["error"]["kind"], "address", "{report}");
@@ -563,13 +593,20 @@ print(json.dumps({{
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     let cases: Value = serde_json::from_slice(&output.stdout).expect("json");
-    let want = |kind: &str, type_: &str, permanent: bool, report: bool| {
-        serde_json::json!({"type": type_, "kind": kind, "permanent": permanent, "report": report})
-    };
-    assert_eq!(cases["missing"], want("usage", "MessageUnavailable", true, false));
-    assert_eq!(cases["unreachable"], want("io", "NotDelivered", false, true));
+    let want = |kind: &str, type_: &str, permanent: bool, report: bool| serde_json::json!({"type": type_, "kind": kind, "permanent": permanent, "report": report});
+    assert_eq!(
+        cases["missing"],
+        want("usage", "MessageUnavailable", true, false)
+    );
+    assert_eq!(
+        cases["unreachable"],
+        want("io", "NotDelivered", false, true)
+    );
     assert_eq!(cases["usage"], want("usage", "UsageError", true, false));
-    assert_eq!(cases["component"], want("internal", "ComponentUnavailable", false, false));
+    assert_eq!(
+        cases["component"],
+        want("internal", "ComponentUnavailable", false, false)
+    );
 }
 
 // ---- hostile servers -------------------------------------------------------------------------
@@ -620,7 +657,9 @@ fn parse_scenarios(file: &str, text: &str) -> Vec<Scenario> {
         }
         let scenario = scenarios.last_mut().expect("a line inside a scenario");
         if let Some(flags) = line.strip_prefix("send:") {
-            scenario.flags.extend(flags.split_whitespace().map(String::from));
+            scenario
+                .flags
+                .extend(flags.split_whitespace().map(String::from));
         } else if let Some(env) = line.strip_prefix("env:") {
             let (key, value) = env.trim().split_once('=').expect("env: KEY=VALUE");
             scenario.env.push((key.into(), value.into()));
@@ -644,7 +683,8 @@ fn hostile_scenarios() -> Vec<Scenario> {
         .iter()
         .map(|wanted| {
             let (file, _) = wanted.split_once('/').expect("file/name");
-            let text = std::fs::read_to_string(dir.join(format!("{file}.scn"))).expect("a scenario file");
+            let text =
+                std::fs::read_to_string(dir.join(format!("{file}.scn"))).expect("a scenario file");
             parse_scenarios(file, &text)
                 .into_iter()
                 .find(|s| s.name == *wanted)
@@ -701,11 +741,15 @@ async fn run_scenario(scenario: Scenario, messages: Arc<PathBuf>) -> Result<Stri
             args[i + 1] = messages.join(&args[i + 1]).to_string_lossy().into_owned();
         }
     }
-    let (output, elapsed, script) = against_script(scenario.steps.clone(), args, scenario.env.clone()).await;
+    let (output, elapsed, script) =
+        against_script(scenario.steps.clone(), args, scenario.env.clone()).await;
     let elapsed = elapsed.ok_or("the client never connected")?;
     let stderr = String::from_utf8_lossy(&output.stderr);
     let json: Value = serde_json::from_slice(&output.stdout).map_err(|e| {
-        format!("stdout is not JSON ({e}); exit {:?}; stderr {stderr}", output.status.code())
+        format!(
+            "stdout is not JSON ({e}); exit {:?}; stderr {stderr}",
+            output.status.code()
+        )
     })?;
     let mut problems = Vec::new();
     if let Err(message) = script {
@@ -735,7 +779,11 @@ async fn run_scenario(scenario: Scenario, messages: Arc<PathBuf>) -> Result<Stri
     if problems.is_empty() {
         Ok(summary)
     } else {
-        Err(format!("{}; got {summary}; message {:?}", problems.join("; "), json["error"]["message"]))
+        Err(format!(
+            "{}; got {summary}; message {:?}",
+            problems.join("; "),
+            json["error"]["message"]
+        ))
     }
 }
 

@@ -397,7 +397,13 @@ def guest_fuel() -> int:
 
 
 def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    """wasmtime's error in one line: its causes ("wasm trap: all fuel consumed by
+    WebAssembly"), without the backtrace; else its first line."""
+    lines = [line.strip() for line in str(exc).strip().splitlines()]
+    if "Caused by:" in lines:
+        causes = [line for line in lines[lines.index("Caused by:") + 1 :] if line]
+        return ": ".join(causes)
+    return lines[0] if lines and lines[0] else type(exc).__name__
 
 
 class Instance:
