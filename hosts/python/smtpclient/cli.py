@@ -16,6 +16,7 @@ from .delivery import TLS_LEVELS
 from .errors import MessageUnavailable, SmtpClientError, UsageError
 from .report import EX_OK, EX_USAGE
 from .spool import BytesMessage, FileMessage, Message
+from .zone import ZoneError, ZoneResolver
 
 
 class _Parser(argparse.ArgumentParser):
@@ -31,7 +32,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--from", dest="mail_from", required=True, metavar="ADDR", help='envelope sender; "" for the null sender')
     parser.add_argument("--to", action="append", required=True, metavar="ADDR", help="a recipient; repeat for more")
     parser.add_argument("--message", metavar="FILE|-", help='the message file; "-" or absent: standard input')
-    parser.add_argument("--dns", metavar="IP[:PORT]", help="this DNS resolver (trusted for DNSSEC)")
+    resolver = parser.add_mutually_exclusive_group()
+    resolver.add_argument("--dns", metavar="IP[:PORT]", help="this DNS resolver (trusted for DNSSEC)")
+    resolver.add_argument("--zone", metavar="FILE", help="answer DNS lookups from this zone file")
     parser.add_argument("--ehlo", default="localhost", help="the name announced in EHLO")
     parser.add_argument("--ca", action="append", default=[], metavar="FILE.pem", help="trust these roots for PKIX")
     parser.add_argument("--8bitmime", dest="eight_bit_mime", action="store_true", help="BODY=8BITMIME (RFC 6152)")
@@ -119,6 +122,16 @@ def _password(args: argparse.Namespace) -> Optional[str]:
     raise UsageError("--user needs --password-file or the SMTP_PASSWORD environment variable")
 
 
+def _resolver(args: argparse.Namespace) -> object:
+    """`--zone`'s resolver, else `--dns` (or None: the system's)."""
+    if args.zone is None:
+        return args.dns
+    try:
+        return ZoneResolver.from_file(args.zone)
+    except ZoneError as exc:
+        raise UsageError("cannot use zone file %s: %s" % (args.zone, exc)) from None
+
+
 def _logging(verbosity: int) -> None:
     """-v: the transcript on stderr; -vv: also the component's debug lines. Errors and
     warnings always."""
@@ -163,7 +176,7 @@ def _send(args: argparse.Namespace) -> int:
         require_tls=args.requiretls,
         normalize=args.normalize,
         timeout=args.timeout,
-        dns=args.dns,
+        dns=_resolver(args),
         component=args.component,
     )
     return _print(report, args.json)
@@ -186,7 +199,7 @@ def _deliver(args: argparse.Namespace) -> int:
         allow_private_addresses=args.allow_private_addresses,
         sts_cache=args.sts_cache,
         timeout=args.timeout,
-        dns=args.dns,
+        dns=_resolver(args),
         component=args.component,
     )
     return _print(report, args.json)
