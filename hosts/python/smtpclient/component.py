@@ -23,12 +23,15 @@ import wasmtime
 from wasmtime import Config, Engine, Store, WasiConfig, WasmtimeError
 from wasmtime.component import Component, Linker, Record, ResourceAny, ResourceHost, ResourceType, Variant
 
+from . import byte_lists
 from . import log as log_import
 from . import resolver as dns
 from . import tcp
 from .errors import ComponentError, ComponentUnavailable
 from .spool import Message
 from .values import field, ip_address, ip_from_wit, record, socket_address
+
+byte_lists.install()
 
 #: The contract this host implements.
 PACKAGE = "smtp:client"

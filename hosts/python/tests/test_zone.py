@@ -1,6 +1,5 @@
 """The `--zone` resolver: host-example's zone file format and lookup semantics."""
 
-import ipaddress
 import tempfile
 import unittest
 
