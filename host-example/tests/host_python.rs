@@ -612,7 +612,9 @@ print(json.dumps({{
 // ---- hostile servers -------------------------------------------------------------------------
 
 /// The scenarios of `tests/hostile` run here: one or two of each file, with the flags,
-/// environment and expectations written there.
+/// environment and expectations written there. None with the 64 MiB message: the wheel moves
+/// a `list<u8>` through wasmtime's C API as one 32-byte value per byte (about 4 MB/s here), so
+/// filling the socket buffers takes longer than the scenarios' margin.
 const SCENARIOS: &[&str] = &[
     "greeting/never-comes",
     "greeting/421",
@@ -624,7 +626,7 @@ const SCENARIOS: &[&str] = &[
     "ehlo/size-of-1",
     "auth/auth-535",
     "auth/endless-334",
-    "data/stops-reading-mid-data",
+    "data/final-reply-glued-to-the-354",
     "data/354-then-silence",
     "bdat/bdat-554",
     "tls/starttls-220-plus-injected-bytes",
