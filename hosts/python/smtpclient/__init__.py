@@ -36,10 +36,13 @@ from .errors import (
 from .report import Report
 from .resolver import DnsResolver, LookupFailure
 from .spool import BytesMessage, FileMessage, Message, message_from
+from .submission import Session
 from .sts_cache import StsCache, default_dir
 from .values import parse_tlsa
 
 __all__ = [
+    "connect",
+    "Session",
     "send",
     "deliver",
     "component_info",
@@ -129,6 +132,48 @@ def _milliseconds(seconds: Optional[float]) -> Optional[int]:
     return None if seconds is None else int(seconds * 1000)
 
 
+def connect(
+    server: str,
+    *,
+    port: Optional[int] = None,
+    tls: Optional[str] = None,
+    verify: bool = True,
+    ca: Iterable[bytes] = (),
+    tlsa: Iterable[str] = (),
+    username: Optional[str] = None,
+    password: Optional[str] = None,
+    mechanisms: Sequence[str] = (),
+    client_certificate: Optional[Tuple[str, str]] = None,
+    ehlo: str = "localhost",
+    timeout: Optional[float] = None,
+    dns: Union[None, str, object] = None,
+    component: Optional[os.PathLike] = None,
+) -> Session:
+    """Open a submission session (RFC 6409) for several messages on one connection:
+
+        with smtpclient.connect("mail.example.org", username="me", password="...") as session:
+            session.send("me@example.org", ["you@example.net"], b"Subject: hi\\r\\n\\r\\nhello\\r\\n")
+
+    `server`: "HOST[:PORT]" (port 587 with STARTTLS required and PKIX verified; 465 immediate
+    TLS). `tls`: "starttls", "immediate", "opportunistic" or "none". `ca`: extra roots, DER.
+    `tlsa`: DANE records "U S M HEX" that replace PKIX. `username`/`password`: AUTH (RFC 4954)
+    with the strongest mechanism the server offers or `mechanisms` ("SCRAM-SHA-256", ...).
+    `client_certificate`: (chain PEM, key PEM). `timeout`: seconds, for every phase. `dns`:
+    "IP[:PORT]" of a trusted resolver, or an object with the resolver's `lookup_*` methods.
+
+    Raises `NotDelivered` (with the report) when the session cannot be opened.
+    """
+    request = _connect_request(
+        server, port=port, tls=tls, verify=verify, ca=ca, tlsa=tlsa, username=username, password=password,
+        mechanisms=mechanisms, client_certificate=client_certificate, ehlo=ehlo, timeout=timeout,
+    )
+    opened = submission.open_session(Runtime.load(component), _resolver(dns), request)
+    if isinstance(opened, Report):
+        submission.raise_unless_delivered(opened)
+    assert isinstance(opened, Session)
+    return opened
+
+
 def send(
     server: str,
     mail_from: str,
@@ -153,14 +198,10 @@ def send(
     dns: Union[None, str, object] = None,
     component: Optional[os.PathLike] = None,
 ) -> Report:
-    """Submit `message` (bytes, a path, or a `Message`) to `server` ("HOST[:PORT]"; port 587
-    with STARTTLS required and PKIX verified, 465 immediate TLS).
-
-    `tls`: "starttls", "immediate", "opportunistic" or "none". `ca`: extra roots, DER.
-    `tlsa`: DANE records "U S M HEX" that replace PKIX. `username`/`password`: AUTH (RFC 4954)
-    with the strongest mechanism the server offers or `mechanisms` ("SCRAM-SHA-256", ...).
-    `client_certificate`: (chain PEM, key PEM). `timeout`: seconds, for every phase. `dns`:
-    "IP[:PORT]" of a trusted resolver, or an object with the resolver's `lookup_*` methods.
+    """Submit `message` (bytes, a path, or a `Message`) from `mail_from` to `to`: connect,
+    open the session, one transaction, QUIT; the other options as for `connect`.
+    `require_*`: 8BITMIME, SMTPUTF8, REQUIRETLS; `normalize`: bare CR and LF become CRLF
+    instead of refusing the message.
 
     Returns the `Report` when a recipient was accepted; raises `NotDelivered` when none was,
     `MessageUnavailable`, `UsageError`, `ComponentError`.
@@ -176,8 +217,7 @@ def send(
     )
 
 
-def _send_report(server: str, mail_from: str, to: Sequence[str], message: MessageSource, **options) -> Report:
-    """`send` without raising `NotDelivered` (for the command line)."""
+def _connect_request(server: str, **options) -> submission.ConnectRequest:
     host, port = split_server(server, 587)
     if options["port"] is not None:
         port = options["port"]
@@ -200,30 +240,36 @@ def _send_report(server: str, mail_from: str, to: Sequence[str], message: Messag
             except ValueError as exc:
                 raise UsageError(str(exc)) from None
         auth = submission.Auth(options["username"], options["password"], list(options["mechanisms"]))
-    if not to:
-        raise UsageError("at least one recipient is needed")
-    request = submission.SendRequest(
+    return submission.ConnectRequest(
         server=host,
         port=port,
-        mail_from=mail_from,
-        to=list(to),
-        message=message_from(message),
         tls_mode=TLS_MODES[tls],
         verify_pkix=options["verify"],
         ehlo=options["ehlo"],
-        require_8bitmime=options["require_8bitmime"],
-        require_smtputf8=options["require_smtputf8"],
-        require_tls=options["require_tls"],
-        normalize=options["normalize"],
         timeout_ms=_milliseconds(options["timeout"]),
         extra_root_cas=[bytes(der) for der in options["ca"]],
         dane_records=dane,
         auth=auth,
         client_certificate=options["client_certificate"],
     )
-    resolver = _resolver(options["dns"])
-    runtime = Runtime.load(options["component"])
-    return submission.run(runtime, resolver, request)
+
+
+def _send_report(server: str, mail_from: str, to: Sequence[str], message: MessageSource, **options) -> Report:
+    """`send` without raising `NotDelivered` (for the command line)."""
+    transaction = submission.Transaction(
+        mail_from=mail_from,
+        to=list(to),
+        message=message_from(message),
+        require_8bitmime=options.pop("require_8bitmime"),
+        require_smtputf8=options.pop("require_smtputf8"),
+        require_tls=options.pop("require_tls"),
+        normalize=options.pop("normalize"),
+    )
+    if not to:
+        raise UsageError("at least one recipient is needed")
+    resolver = _resolver(options.pop("dns"))
+    runtime = Runtime.load(options.pop("component"))
+    return submission.run(runtime, resolver, _connect_request(server, **options), transaction)
 
 
 def deliver(

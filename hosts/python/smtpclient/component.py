@@ -430,6 +430,8 @@ class Instance:
                 "cannot instantiate component %s: %s" % (runtime.info.path, _first_line(exc))
             ) from None
         self._funcs: Dict[str, Any] = {}
+        #: The guest trapped: the instance may not be entered again.
+        self.trapped = False
 
     def __enter__(self) -> "Instance":
         return self
@@ -461,6 +463,7 @@ class Instance:
                 result = func(self.store, *args)
                 func.post_return(self.store)
             except (WasmtimeError, wasmtime.Trap) as exc:
+                self.trapped = True
                 raise ComponentError("the component failed in %s: %s" % (name, _first_line(exc))) from None
         return result
 
