@@ -14,7 +14,7 @@
 //!   with the expectations written there, each ending within its deadline.
 //! - Bad input: a missing message file (66), an unreachable server (75, `io`), a malformed
 //!   address (69, `address`), a guest trap (70); and the same through the Python API as typed
-//!   exceptions.
+//!   exceptions. The API's session sends three messages on one connection.
 //! - The package's own unit tests (`hosts/python/tests`: the `tcp` and `resolver` imports).
 //!
 //! The interpreter is the peers' venv (`SMTPCLIENT_PEER_PYTHON`), where
@@ -393,6 +393,52 @@ fn wrong_tlsa_record_is_refused_and_nothing_stored() {
         stored(token).is_empty(),
         "stored despite the wrong TLSA record"
     );
+}
+
+/// The Python API: three messages on one session (`smtpclient.connect`, `Session.send`).
+#[test]
+fn api_session_sends_three_messages_on_one_connection() {
+    if !(python_ready() && peers_enabled("postfix")) {
+        return;
+    }
+    let peers = peers();
+    let tokens = ["py-session-a1", "py-session-b2", "py-session-c3"];
+    let script = format!(
+        r#"
+import json, smtpclient
+statuses = []
+with smtpclient.connect("127.0.0.1:{port}", tls="starttls", ca=smtpclient.pem_certificates("{ca}"),
+                        username="{user}", password="{password}", timeout=30) as session:
+    for token in {tokens:?}:
+        message = ("From: a@example.org\r\nSubject: %s\r\n\r\n%s\r\n" % (token, token)).encode()
+        statuses.append(session.send("a@example.org", [token + "@example.net"], message).status)
+print(json.dumps(statuses))
+"#,
+        port = peers.postfix.submission_port(),
+        ca = peers.certs.cert().display(),
+        user = Postfix::USER,
+        password = Postfix::PASSWORD,
+    );
+    let output = python(&["-c", &script], &[]).output().expect("python runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let statuses: Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(
+        statuses,
+        serde_json::json!(["delivered", "delivered", "delivered"])
+    );
+    for token in tokens {
+        wait_stored(token);
+    }
+    // One SMTP session with three transactions in Postfix's summary of the connection.
+    let logged = wait_for(Duration::from_secs(10), || {
+        peers
+            .postfix
+            .log()
+            .contains("mail=3 rcpt=3 data=3")
+            .then_some(())
+    });
+    assert!(logged.is_some(), "{}", peers.postfix.log());
 }
 
 // ---- bad input -------------------------------------------------------------------------------

@@ -46,6 +46,7 @@ __all__ = [
     "send",
     "deliver",
     "component_info",
+    "pem_certificates",
     "Report",
     "Reply",
     "SmtpClientError",
