@@ -226,12 +226,13 @@ def _lookup_error(error: dns.LookupFailure) -> Variant:
     return Variant("permanent", str(error))
 
 
-def _lookup(lookup: Any, convert: Any) -> Any:
+def _lookup(lookup: Any, convert: Any, field_name: str = "records") -> Any:
+    """The answer record (`<field_name>`, `authentic`) or the `lookup-error`."""
     try:
         answer = lookup()
     except dns.LookupFailure as error:
         return _lookup_error(error)
-    return record(records=[convert(item) for item in answer.records], authentic=answer.authentic)
+    return record(**{field_name: [convert(item) for item in answer.records], "authentic": answer.authentic})
 
 
 def _lookup_cname(store: Any, name: str) -> Any:
@@ -250,7 +251,7 @@ def _lookup_mx(store: Any, name: str) -> Any:
 
 
 def _lookup_ip(store: Any, name: str, family: str) -> Any:
-    return _lookup(lambda: _current().resolver.lookup_ip(name, family), ip_address)
+    return _lookup(lambda: _current().resolver.lookup_ip(name, family), ip_address, "addresses")
 
 
 def _lookup_tlsa(store: Any, port: int, protocol: str, host: str) -> Any:
