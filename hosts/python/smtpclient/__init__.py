@@ -27,6 +27,7 @@ from . import delivery, submission
 from .component import ComponentInfo, Runtime, read_component
 from .errors import (
     ComponentError,
+    ComponentUnavailable,
     MessageUnavailable,
     NotDelivered,
     Reply,
@@ -54,6 +55,7 @@ __all__ = [
     "MessageUnavailable",
     "UsageError",
     "ComponentError",
+    "ComponentUnavailable",
     "DnsResolver",
     "Message",
     "BytesMessage",

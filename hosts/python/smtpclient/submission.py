@@ -1,6 +1,6 @@
-"""`send`: submit one message to one server (RFC 6409) through the component's `client`
-interface: connect with the `tcp` import's code, `client.open-session`, `session.deliver`,
-`session.close`."""
+"""Submission (RFC 6409) through the component's `client` interface: connect with the `tcp`
+import's code, `client.open-session` (`open_session`, a `Session`), `session.deliver` per
+message (`Session.send`), `session.close`. `run` is all of it for one message."""
 
 from __future__ import annotations
 
