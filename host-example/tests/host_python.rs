@@ -609,7 +609,9 @@ fn guest_trap_exits_70_with_one_line() {
     assert!(output.stdout.is_empty());
 }
 
-/// The Python API: each bad input is its exception type with the structured error.
+/// The Python API: each bad input is its exception type with the structured error. A small
+/// server in the script answers the greeting and EHLO, then QUIT, for the malformed address
+/// and the trap.
 #[test]
 fn api_raises_typed_exceptions() {
     if !python_ready() {
@@ -618,43 +620,90 @@ fn api_raises_typed_exceptions() {
     let port = support::free_port();
     let script = format!(
         r#"
-import json, smtpclient
+import json, os, socket, threading, smtpclient
+
+listener = socket.create_server(("127.0.0.1", 0))
+def serve():
+    while True:
+        conn, _ = listener.accept()
+        with conn, conn.makefile("rb") as lines:
+            conn.sendall(b"220 mx.example.net ESMTP\r\n")
+            for line in lines:
+                if line.upper().startswith(b"EHLO"):
+                    conn.sendall(b"250 mx.example.net\r\n")
+                elif line.upper().startswith(b"QUIT"):
+                    conn.sendall(b"221 bye\r\n")
+                    break
+                else:
+                    conn.sendall(b"500 unexpected\r\n")
+threading.Thread(target=serve, daemon=True).start()
+server = "127.0.0.1:%d" % listener.getsockname()[1]
+
 def case(f):
     try:
         f()
     except smtpclient.SmtpClientError as e:
         return {{"type": type(e).__name__, "kind": e.kind, "permanent": e.permanent,
-                "report": e.report is not None}}
+                "command": e.command, "report": e.report is not None}}
     return None
-print(json.dumps({{
-    "missing": case(lambda: smtpclient.send("127.0.0.1:{port}", "a@example.org", ["b@example.net"],
+message = b"Subject: x\r\n\r\nx\r\n"
+cases = {{
+    "missing": case(lambda: smtpclient.send(server, "a@example.org", ["b@example.net"],
                                             "/nonexistent/message.eml")),
     "unreachable": case(lambda: smtpclient.send("127.0.0.1:{port}", "a@example.org", ["b@example.net"],
-                                                b"Subject: x\r\n\r\nx\r\n", tls="none", timeout=5)),
-    "usage": case(lambda: smtpclient.send("127.0.0.1:{port}", "a@example.org", ["b@example.net"],
-                                          b"x", tlsa=["3 1 1 zz"])),
-    "component": case(lambda: smtpclient.send("127.0.0.1:{port}", "a@example.org", ["b@example.net"],
-                                              b"x", component="/nonexistent/component.wasm")),
-}}))
+                                                message, tls="none", timeout=5)),
+    "address": case(lambda: smtpclient.send(server, "a@example.org", ["b@exa\rmple.net"], message,
+                                            tls="none", timeout=5)),
+    "usage": case(lambda: smtpclient.send(server, "a@example.org", ["b@example.net"], message,
+                                          tlsa=["3 1 1 zz"])),
+    "component": case(lambda: smtpclient.send(server, "a@example.org", ["b@example.net"], message,
+                                              component="/nonexistent/component.wasm")),
+}}
+os.environ["SMTPCLIENT_GUEST_FUEL"] = "1000"
+cases["trap"] = case(lambda: smtpclient.send(server, "a@example.org", ["b@example.net"], message,
+                                             tls="none", timeout=5))
+print(json.dumps(cases))
 "#
     );
     let output = python(&["-c", &script], &[]).output().expect("python runs");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     let cases: Value = serde_json::from_slice(&output.stdout).expect("json");
-    let want = |kind: &str, type_: &str, permanent: bool, report: bool| serde_json::json!({"type": type_, "kind": kind, "permanent": permanent, "report": report});
+    let want = |type_: &str, kind: &str, permanent: bool, command: Value, report: bool| {
+        serde_json::json!({"type": type_, "kind": kind, "permanent": permanent, "command": command,
+                           "report": report})
+    };
+    let none = Value::Null;
     assert_eq!(
         cases["missing"],
-        want("usage", "MessageUnavailable", true, false)
+        want("MessageUnavailable", "usage", true, none.clone(), false)
     );
     assert_eq!(
         cases["unreachable"],
-        want("io", "NotDelivered", false, true)
+        want("NotDelivered", "io", false, none.clone(), true)
     );
-    assert_eq!(cases["usage"], want("usage", "UsageError", true, false));
+    assert_eq!(
+        cases["address"],
+        want("NotDelivered", "address", true, "rcptto".into(), true),
+        "{cases}"
+    );
+    assert_eq!(
+        cases["usage"],
+        want("UsageError", "usage", true, none.clone(), false)
+    );
     assert_eq!(
         cases["component"],
-        want("internal", "ComponentUnavailable", false, false)
+        want(
+            "ComponentUnavailable",
+            "internal",
+            false,
+            none.clone(),
+            false
+        )
+    );
+    assert_eq!(
+        cases["trap"],
+        want("ComponentError", "internal", false, none, false)
     );
 }
 
