@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the real-peer tests need: Debian packages (Postfix + Cyrus SASL, NSD, Unbound,
-# ldns tools, openssl, iproute2, python3-venv, the SOCKS5 servers Dante and microsocks) and a
-# Python venv with aiosmtpd.
+# ldns tools, openssl, iproute2, python3-venv, the SOCKS5 servers Dante and microsocks), a
+# Python venv with aiosmtpd and the Python host's packages (the wasmtime wheel, dnspython) for
+# host-example/tests/host_python.rs.
 # Idempotent and fast when everything is there: packages are checked with dpkg-query,
 # `apt-get update` runs only when something is missing, the venv is reused.
 # Needs root and apt-get (Debian 12). Never starts a service.
@@ -13,7 +14,7 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 venv=${PEERS_VENV:-$repo/target/peers-venv}
 PKGS=(postfix sasl2-bin libsasl2-modules nsd unbound ldnsutils openssl python3-venv iproute2
   dante-server microsocks)
-PIP_PKGS=(aiosmtpd)
+PIP_PKGS=(aiosmtpd wasmtime==50.0.1 dnspython)
 
 now() { date +%s.%N; }
 took() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.1f s", b-a}'; }
@@ -53,9 +54,10 @@ else
   echo "apt: install took $(took "$t1")"
 fi
 
-# ---- Python venv with aiosmtpd --------------------------------------------------------------
+# ---- Python venv with aiosmtpd, wasmtime, dnspython -----------------------------------------
 t=$(now)
-if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import aiosmtpd' 2>/dev/null; then
+if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c \
+     'import aiosmtpd, dns.message, importlib.metadata as m; assert m.version("wasmtime") == "50.0.1"' 2>/dev/null; then
   echo "venv: $venv ready ($(took "$t"))"
 else
   rm -rf "$venv"

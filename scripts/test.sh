@@ -51,6 +51,7 @@ PEER_GROUPS=(
   "dns:      NSD + validating Unbound -- DNSSEC (AD flag), MX/TLSA lookups, DANE"
   "netns:    privileged ports on loopback in the namespace -- MTA-STS policy server on 443"
   "socks:    SOCKS5 servers (microsocks with a password, Dante with a refusing rule) -- --proxy"
+  "python:   the Python host (hosts/python on the wasmtime wheel) against the peers above"
 )
 
 # ---- 1. lint and build (with the network) ---------------------------------------------------

@@ -1,0 +1,921 @@
+//! The Python host (`hosts/python`, the component on the `wasmtime` wheel) against the real
+//! peers host-example is tested with: `python -m smtpclient ... --json` as a subprocess, its
+//! JSON report and exit code asserted.
+//!
+//! - The Python host loads the byte-identical component: the SHA-256 its `--version` prints is
+//!   that of host-example's embedded component.
+//! - Submission to a real Postfix with STARTTLS (PKIX against a test root) and AUTH; a wrong
+//!   password is a permanent `auth` failure.
+//! - MX delivery through validating Unbound and signed zones with DANE: the TLSA record that
+//!   verified the server is reported and Postfix stored the message byte for byte; a TLSA
+//!   record that matches nothing is refused (temporary `dane`, no plaintext retry) and nothing
+//!   is stored.
+//! - Hostile servers: scenarios of `tests/hostile/*.scn` (the steps of `support/scripted.rs`)
+//!   with the expectations written there, each ending within its deadline.
+//! - Bad input: a missing message file (66), an unreachable server (75, `io`), a malformed
+//!   address (69, `address`), a guest trap (70); and the same through the Python API as typed
+//!   exceptions. The API's session sends three messages on one connection.
+//! - The package's own unit tests (`hosts/python/tests`: the `tcp` and `resolver` imports).
+//!
+//! The interpreter is the peers' venv (`SMTPCLIENT_PEER_PYTHON`), where
+//! `scripts/install-peers.sh` installs the `wasmtime` wheel and dnspython; the package runs
+//! from the repository (`PYTHONPATH=hosts/python`). Runs only with the real peers
+//! (`scripts/test.sh` as root), group "python".
+
+mod support;
+
+#[path = "support/scripted.rs"]
+mod scripted;
+
+use scripted::{Scripted, Step, parse_step};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+use support::{Certs, Dns, DnsConfig, Postfix, PostfixConfig, TempDir, peers_enabled, wait_for};
+
+/// The per-phase deadline of the hostile scenarios (`--timeout`), as `tests/hostile.rs`.
+const TIMEOUT: Duration = Duration::from_secs(2);
+/// Closing, process exit, a loaded machine.
+const MARGIN: Duration = Duration::from_secs(2);
+/// Python clients running at once (2 cores).
+const PARALLEL: usize = 4;
+
+/// The package directory.
+fn package_dir() -> PathBuf {
+    support::repo_dir().join("hosts/python")
+}
+
+/// True when the peers (and so the Python host's venv) are there; panics when the venv lacks
+/// the host's packages, which `scripts/install-peers.sh` installs.
+fn python_ready() -> bool {
+    if !peers_enabled("python") {
+        return false;
+    }
+    static CHECKED: OnceLock<()> = OnceLock::new();
+    CHECKED.get_or_init(|| {
+        let output = Command::new(support::peer_python())
+            .args(["-c", "import wasmtime, dns.message"])
+            .output()
+            .expect("the peers' python runs");
+        assert!(
+            output.status.success(),
+            "{} lacks the wasmtime wheel or dnspython (scripts/install-peers.sh installs them): {}",
+            support::peer_python().display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    });
+    true
+}
+
+/// `python <args>` with the package importable and no password in the environment.
+fn python(args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut command = Command::new(support::peer_python());
+    command
+        .args(args)
+        .current_dir(package_dir())
+        .env("PYTHONPATH", package_dir())
+        .env_remove("SMTP_PASSWORD")
+        .stdin(Stdio::null());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command
+}
+
+/// `python -m smtpclient <args>`.
+fn smtpclient(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut all = vec!["-m", "smtpclient"];
+    all.extend_from_slice(args);
+    python(&all, env).output().expect("python runs")
+}
+
+/// The JSON report on stdout, after checking the exit code.
+fn report(output: &Output, code: i32) -> Value {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}\nstderr: {stderr}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    });
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "report: {report}\nstderr: {stderr}"
+    );
+    report
+}
+
+fn temp_dir() -> &'static TempDir {
+    static DIR: OnceLock<TempDir> = OnceLock::new();
+    DIR.get_or_init(|| TempDir::new("host-python"))
+}
+
+fn temp_file(name: &str, bytes: &[u8]) -> PathBuf {
+    let path = temp_dir().path().join(name);
+    std::fs::write(&path, bytes).expect("writing a temporary file");
+    path
+}
+
+/// A message with a token, a line that needs dot-stuffing and trailing blanks; with Date
+/// and Message-ID, so that Postfix adds no header of its own below ours.
+fn message(token: &str) -> Vec<u8> {
+    format!(
+        "From: a@example.org\r\nTo: {token}@example.net\r\nSubject: {token}\r\n\
+         Date: Fri, 04 Dec 2026 12:00:00 +0000\r\nMessage-ID: <{token}@example.org>\r\n\r\n\
+         body {token}\r\n.a line with a leading dot\r\n..two dots\r\ntrailing blanks  \r\n"
+    )
+    .into_bytes()
+}
+
+/// Postfix and the DNS peers sharing one certificate (the zones' TLSA records match it).
+struct Peers {
+    certs: Certs,
+    postfix: Postfix,
+    dns: Dns,
+}
+
+fn peers() -> &'static Peers {
+    static PEERS: OnceLock<Peers> = OnceLock::new();
+    PEERS.get_or_init(|| {
+        let certs = Certs::generate();
+        let postfix = Postfix::start_with(Some(&certs), &PostfixConfig::default());
+        let dns = Dns::start_with(Some(&certs), &DnsConfig::default());
+        Peers {
+            certs,
+            postfix,
+            dns,
+        }
+    })
+}
+
+/// The stored messages with `Subject: <token>`.
+fn stored(token: &str) -> Vec<Vec<u8>> {
+    let subject = format!("Subject: {token}\n");
+    peers()
+        .postfix
+        .messages_now()
+        .into_iter()
+        .filter(|m| String::from_utf8_lossy(m).contains(&subject))
+        .collect()
+}
+
+/// Waits until Postfix stored the message with `token` and returns it.
+fn wait_stored(token: &str) -> Vec<u8> {
+    wait_for(Duration::from_secs(20), || stored(token).into_iter().next())
+        .unwrap_or_else(|| panic!("{token} not stored:\n{}", peers().postfix.log()))
+}
+
+/// Postfix stores with LF line endings after the headers it prepends: what follows them must
+/// be the message exactly.
+fn assert_stored_exactly(stored: &[u8], sent: &[u8]) {
+    let sent = String::from_utf8_lossy(sent).replace("\r\n", "\n");
+    let stored = String::from_utf8_lossy(stored);
+    let start = stored
+        .find("From: a@example.org\n")
+        .unwrap_or_else(|| panic!("our first header is not in:\n{stored}"));
+    assert_eq!(&stored[start..], sent, "stored:\n{stored}");
+}
+
+#[test]
+fn loads_the_component_host_example_embeds() {
+    if !python_ready() {
+        return;
+    }
+    let output = smtpclient(&["--version"], &[]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let printed = stdout
+        .split_whitespace()
+        .skip_while(|word| *word != "sha256")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no sha256 in {stdout:?}"));
+    let embedded: String = Sha256::digest(host_example::EMBEDDED_COMPONENT)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(printed, embedded, "{stdout}");
+    assert!(stdout.contains("wasmtime 50.0.1"), "{stdout}");
+}
+
+#[test]
+fn python_unit_tests_of_the_imports() {
+    if !python_ready() {
+        return;
+    }
+    let started = Instant::now();
+    let output = python(
+        &["-m", "unittest", "discover", "-s", "tests", "-t", "."],
+        &[],
+    )
+    .output()
+    .expect("python runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    eprintln!("{stderr}");
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("OK"), "{stderr}");
+    eprintln!("python unit tests in {:.1?}", started.elapsed());
+}
+
+/// `send` to Postfix's submission port: STARTTLS required, PKIX with the test certificate
+/// as root, AUTH as the test user with the password from a file.
+fn submit(token: &str, password: &str) -> Output {
+    let peers = peers();
+    let server = format!("127.0.0.1:{}", peers.postfix.submission_port());
+    let message = temp_file(&format!("{token}.eml"), &message(token));
+    let password = temp_file(
+        &format!("{token}.password"),
+        format!("{password}\n").as_bytes(),
+    );
+    let cert = peers.certs.cert();
+    let to = format!("{token}@example.net");
+    smtpclient(
+        &[
+            "send",
+            "--server",
+            &server,
+            "--tls",
+            "starttls",
+            "--ca",
+            cert.to_str().unwrap(),
+            "--user",
+            Postfix::USER,
+            "--password-file",
+            password.to_str().unwrap(),
+            "--from",
+            "a@example.org",
+            "--to",
+            &to,
+            "--message",
+            message.to_str().unwrap(),
+            "--timeout",
+            "30",
+            "--json",
+        ],
+        &[],
+    )
+}
+
+#[test]
+fn submission_with_starttls_and_auth_to_postfix() {
+    if !(python_ready() && peers_enabled("postfix")) {
+        return;
+    }
+    let token = "py-submission-3c1e";
+    let report = report(&submit(token, Postfix::PASSWORD), 0);
+    assert_eq!(report["status"], "delivered");
+    let recipient = &report["recipients"][0];
+    assert_eq!(recipient["status"], "delivered");
+    assert_eq!(recipient["code"], 250);
+    // Replies whole, as the server sent them (contract 0.2).
+    let line = recipient["lines"][0].as_str().unwrap();
+    assert!(line.starts_with("250 "), "{report}");
+    assert_eq!(report["tls"]["version"], "TLSv1.3");
+    assert_eq!(report["tls"]["pkix_valid"], true);
+    assert_eq!(report["tls"]["dane_verified_record"], Value::Null);
+    let extensions = report["server"]["extensions"].as_array().unwrap();
+    assert!(
+        extensions
+            .iter()
+            .any(|e| e.as_str().unwrap().starts_with("AUTH ")),
+        "{report}"
+    );
+    assert_eq!(report["attempts"][0]["ip"], "127.0.0.1");
+    assert_stored_exactly(&wait_stored(token), &message(token));
+    let logged = wait_for(Duration::from_secs(10), || {
+        let log = peers().postfix.log();
+        log.contains(&format!("sasl_username={}", Postfix::USER))
+            .then_some(())
+    });
+    assert!(
+        logged.is_some(),
+        "no AUTH in the log:\n{}",
+        peers().postfix.log()
+    );
+}
+
+#[test]
+fn wrong_password_is_a_permanent_auth_failure() {
+    if !(python_ready() && peers_enabled("postfix")) {
+        return;
+    }
+    let token = "py-wrong-password";
+    let report = report(&submit(token, "not the password"), 69);
+    assert_eq!(report["status"], "permanent");
+    assert_eq!(report["error"]["kind"], "auth");
+    assert_eq!(report["error"]["permanent"], true);
+    assert_eq!(report["error"]["command"], "auth");
+    assert_eq!(report["error"]["code"], 535);
+    assert!(stored(token).is_empty());
+}
+
+/// `deliver` through the test's validating Unbound to Postfix's MX port.
+fn deliver(token: &str, to: &str) -> Output {
+    let peers = peers();
+    let message = temp_file(&format!("{token}.eml"), &message(token));
+    let dns = peers.dns.resolver().to_string();
+    let port = peers.postfix.smtp_port().to_string();
+    let cache = TempDir::new("sts-cache");
+    smtpclient(
+        &[
+            "deliver",
+            "--dns",
+            &dns,
+            "--port",
+            &port,
+            "--allow-private-addresses",
+            "--sts-cache",
+            cache.path().to_str().unwrap(),
+            "--from",
+            "sender@client.example.test",
+            "--ehlo",
+            "client.example.test",
+            "--to",
+            to,
+            "--message",
+            message.to_str().unwrap(),
+            "--timeout",
+            "10",
+            "--json",
+        ],
+        &[],
+    )
+}
+
+#[test]
+fn mx_delivery_with_dane_to_postfix() {
+    if !(python_ready() && peers_enabled("postfix") && peers_enabled("dns")) {
+        return;
+    }
+    let token = "py-dane-5b07";
+    let report = report(&deliver(token, "a@example.test"), 0);
+    assert_eq!(report["status"], "delivered");
+    assert_eq!(report["recipients"][0]["status"], "delivered");
+    assert_eq!(report["recipients"][0]["code"], 250);
+    assert_eq!(report["server"]["host"], "mx.example.test");
+    assert_eq!(
+        report["tls"]["dane_verified_record"],
+        format!("3 1 1 {}", peers().certs.tlsa311()).as_str()
+    );
+    let attempts = report["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 1, "{report}");
+    assert_eq!(attempts[0]["error"], Value::Null);
+    let tlsrpt = report["tlsrpt"].as_array().unwrap();
+    assert!(
+        tlsrpt.iter().any(|r| r["policy"]["policy-type"] == "tlsa"
+            && r["summary"]["total-successful-session-count"] == 1),
+        "{report}"
+    );
+    assert_stored_exactly(&wait_stored(token), &message(token));
+}
+
+#[test]
+fn wrong_tlsa_record_is_refused_and_nothing_stored() {
+    if !(python_ready() && peers_enabled("postfix") && peers_enabled("dns")) {
+        return;
+    }
+    let token = "py-badtlsa-91d2";
+    let report = report(&deliver(token, "a@badtlsa.example.test"), 75);
+    assert_eq!(report["status"], "temporary");
+    assert_eq!(report["recipients"][0]["status"], "temporary");
+    assert_eq!(report["error"]["kind"], "dane");
+    assert_eq!(report["error"]["permanent"], false);
+    let attempts = report["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 1, "no plaintext retry: {report}");
+    assert_eq!(attempts[0]["error"]["kind"], "dane");
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        stored(token).is_empty(),
+        "stored despite the wrong TLSA record"
+    );
+}
+
+/// The Python API: three messages on one session (`smtpclient.connect`, `Session.send`).
+#[test]
+fn api_session_sends_three_messages_on_one_connection() {
+    if !(python_ready() && peers_enabled("postfix")) {
+        return;
+    }
+    let peers = peers();
+    let tokens = ["py-session-a1", "py-session-b2", "py-session-c3"];
+    let script = format!(
+        r#"
+import json, smtpclient
+statuses = []
+with smtpclient.connect("127.0.0.1:{port}", tls="starttls", ca=smtpclient.pem_certificates("{ca}"),
+                        username="{user}", password="{password}", timeout=30) as session:
+    for token in {tokens:?}:
+        message = ("From: a@example.org\r\nSubject: %s\r\n\r\n%s\r\n" % (token, token)).encode()
+        statuses.append(session.send("a@example.org", [token + "@example.net"], message).status)
+print(json.dumps(statuses))
+"#,
+        port = peers.postfix.submission_port(),
+        ca = peers.certs.cert().display(),
+        user = Postfix::USER,
+        password = Postfix::PASSWORD,
+    );
+    let output = python(&["-c", &script], &[]).output().expect("python runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let statuses: Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(
+        statuses,
+        serde_json::json!(["delivered", "delivered", "delivered"])
+    );
+    for token in tokens {
+        wait_stored(token);
+    }
+    // One SMTP session with three transactions in Postfix's summary of the connection
+    // ("... auth=1 mail=3 rcpt=3 bdat=3 quit=1 ...": Postfix offers CHUNKING).
+    let logged = wait_for(Duration::from_secs(10), || {
+        peers
+            .postfix
+            .log()
+            .contains(" auth=1 mail=3 rcpt=3 ")
+            .then_some(())
+    });
+    assert!(logged.is_some(), "{}", peers.postfix.log());
+}
+
+// ---- bad input -------------------------------------------------------------------------------
+
+#[test]
+fn missing_message_file_exits_66() {
+    if !python_ready() {
+        return;
+    }
+    let output = smtpclient(
+        &[
+            "send",
+            "--server",
+            "127.0.0.1:25",
+            "--from",
+            "a@example.org",
+            "--to",
+            "b@example.net",
+            "--message",
+            "/nonexistent/message.eml",
+            "--json",
+        ],
+        &[],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(66), "{stderr}");
+    assert!(stderr.contains("/nonexistent/message.eml"), "{stderr}");
+    assert!(!stderr.contains("Traceback"), "{stderr}");
+}
+
+#[test]
+fn unreachable_server_is_a_temporary_io_failure() {
+    if !python_ready() {
+        return;
+    }
+    let port = support::free_port().to_string();
+    let message = temp_file("unreachable.eml", &message("unreachable"));
+    let output = smtpclient(
+        &[
+            "send",
+            "--server",
+            &format!("127.0.0.1:{port}"),
+            "--tls",
+            "none",
+            "--from",
+            "a@example.org",
+            "--to",
+            "b@example.net",
+            "--message",
+            message.to_str().unwrap(),
+            "--timeout",
+            "5",
+            "--json",
+        ],
+        &[],
+    );
+    let report = report(&output, 75);
+    assert_eq!(report["status"], "temporary");
+    assert_eq!(report["error"]["kind"], "io");
+    assert_eq!(report["error"]["permanent"], false);
+    assert_eq!(report["attempts"][0]["ip"], "127.0.0.1");
+}
+
+/// Runs `args` (`send` flags without `--server`) against a scripted server; `None` when the
+/// client never connected.
+async fn against_script(
+    steps: Vec<Step>,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+) -> (Output, Option<Duration>, Result<(), String>) {
+    let server = Scripted::bind().await;
+    let mut all = vec![
+        "send".to_string(),
+        "--server".to_string(),
+        format!("127.0.0.1:{}", server.port()),
+    ];
+    all.extend(args);
+    let accepted = Arc::new(OnceLock::new());
+    let serving = tokio::spawn(server.serve(steps, accepted.clone()));
+    let output = tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = all.iter().map(String::as_str).collect();
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        smtpclient(&args, &env)
+    })
+    .await
+    .expect("the client task");
+    let elapsed = accepted.get().map(Instant::elapsed);
+    // The script may still sleep; a finished script must have seen what it expected.
+    let script = match tokio::time::timeout(Duration::from_millis(500), serving).await {
+        Ok(result) => result.expect("the server task"),
+        Err(_) => Ok(()),
+    };
+    (output, elapsed, script)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn malformed_address_is_a_permanent_address_error() {
+    if !python_ready() {
+        return;
+    }
+    let steps = [
+        "S: 220 mx.example.net ESMTP",
+        "C: EHLO",
+        "S: 250 mx.example.net",
+        "C: QUIT",
+        "S: 221 bye",
+    ]
+    .iter()
+    .flat_map(|line| parse_step(line).expect("a step"))
+    .collect();
+    let message = temp_file("address.eml", &message("address"));
+    let args = [
+        "--tls",
+        "none",
+        "--from",
+        "a@example.org",
+        "--to",
+        "b@exa\rmple.net",
+        "--message",
+        message.to_str().unwrap(),
+        "--timeout",
+        "5",
+        "--json",
+    ];
+    let (output, _, script) =
+        against_script(steps, args.map(String::from).to_vec(), Vec::new()).await;
+    let report = report(&output, 69);
+    assert_eq!(report["status"], "permanent", "{report}");
+    assert_eq!(report["error"]["kind"], "address", "{report}");
+    assert_eq!(report["error"]["permanent"], true);
+    script.expect("no MAIL or RCPT was sent");
+}
+
+#[test]
+fn guest_trap_exits_70_with_one_line() {
+    if !python_ready() {
+        return;
+    }
+    let message = temp_file("trap.eml", &message("trap"));
+    let port = support::free_port();
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port)).expect("bind");
+    // The component runs out of fuel at once: a trap inside the guest.
+    let output = smtpclient(
+        &[
+            "send",
+            "--server",
+            &format!("127.0.0.1:{port}"),
+            "--tls",
+            "none",
+            "--from",
+            "a@example.org",
+            "--to",
+            "b@example.net",
+            "--message",
+            message.to_str().unwrap(),
+            "--json",
+        ],
+        &[("SMTPCLIENT_GUEST_FUEL", "1000")],
+    );
+    drop(listener);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(70), "{stderr}");
+    assert!(stderr.contains("fuel"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(output.stdout.is_empty());
+}
+
+/// The Python API: each bad input is its exception type with the structured error. A small
+/// server in the script answers the greeting and EHLO, then QUIT, for the malformed address
+/// and the trap.
+#[test]
+fn api_raises_typed_exceptions() {
+    if !python_ready() {
+        return;
+    }
+    let port = support::free_port();
+    let script = format!(
+        r#"
+import json, os, socket, threading, smtpclient
+
+listener = socket.create_server(("127.0.0.1", 0))
+def serve():
+    while True:
+        conn, _ = listener.accept()
+        with conn, conn.makefile("rb") as lines:
+            conn.sendall(b"220 mx.example.net ESMTP\r\n")
+            for line in lines:
+                if line.upper().startswith(b"EHLO"):
+                    conn.sendall(b"250 mx.example.net\r\n")
+                elif line.upper().startswith(b"QUIT"):
+                    conn.sendall(b"221 bye\r\n")
+                    break
+                else:
+                    conn.sendall(b"500 unexpected\r\n")
+threading.Thread(target=serve, daemon=True).start()
+server = "127.0.0.1:%d" % listener.getsockname()[1]
+
+def case(f):
+    try:
+        f()
+    except smtpclient.SmtpClientError as e:
+        return {{"type": type(e).__name__, "kind": e.kind, "permanent": e.permanent,
+                "command": e.command, "report": e.report is not None}}
+    return None
+message = b"Subject: x\r\n\r\nx\r\n"
+cases = {{
+    "missing": case(lambda: smtpclient.send(server, "a@example.org", ["b@example.net"],
+                                            "/nonexistent/message.eml")),
+    "unreachable": case(lambda: smtpclient.send("127.0.0.1:{port}", "a@example.org", ["b@example.net"],
+                                                message, tls="none", timeout=5)),
+    "address": case(lambda: smtpclient.send(server, "a@example.org", ["b@exa\rmple.net"], message,
+                                            tls="none", timeout=5)),
+    "usage": case(lambda: smtpclient.send(server, "a@example.org", ["b@example.net"], message,
+                                          tlsa=["3 1 1 zz"])),
+    "component": case(lambda: smtpclient.send(server, "a@example.org", ["b@example.net"], message,
+                                              component="/nonexistent/component.wasm")),
+}}
+os.environ["SMTPCLIENT_GUEST_FUEL"] = "1000"
+cases["trap"] = case(lambda: smtpclient.send(server, "a@example.org", ["b@example.net"], message,
+                                             tls="none", timeout=5))
+print(json.dumps(cases))
+"#
+    );
+    let output = python(&["-c", &script], &[]).output().expect("python runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let cases: Value = serde_json::from_slice(&output.stdout).expect("json");
+    let want = |type_: &str, kind: &str, permanent: bool, command: Value, report: bool| {
+        serde_json::json!({"type": type_, "kind": kind, "permanent": permanent, "command": command,
+                           "report": report})
+    };
+    let none = Value::Null;
+    assert_eq!(
+        cases["missing"],
+        want("MessageUnavailable", "usage", true, none.clone(), false)
+    );
+    assert_eq!(
+        cases["unreachable"],
+        want("NotDelivered", "io", false, none.clone(), true)
+    );
+    assert_eq!(
+        cases["address"],
+        want("NotDelivered", "address", true, "rcptto".into(), true),
+        "{cases}"
+    );
+    assert_eq!(
+        cases["usage"],
+        want("UsageError", "usage", true, none.clone(), false)
+    );
+    assert_eq!(
+        cases["component"],
+        want(
+            "ComponentUnavailable",
+            "internal",
+            false,
+            none.clone(),
+            false
+        )
+    );
+    assert_eq!(
+        cases["trap"],
+        want("ComponentError", "internal", false, none, false)
+    );
+}
+
+// ---- hostile servers -------------------------------------------------------------------------
+
+/// The scenarios of `tests/hostile` run here: one or two of each file, with the flags,
+/// environment and expectations written there. None with the 64 MiB message: the wheel moves
+/// a `list<u8>` through wasmtime's C API as one 32-byte value per byte (about 4 MB/s here), so
+/// filling the socket buffers takes longer than the scenarios' margin.
+const SCENARIOS: &[&str] = &[
+    "greeting/never-comes",
+    "greeting/421",
+    "greeting/554",
+    "greeting/continuation-lines-never-end",
+    "greeting/closed-mid-multiline",
+    "greeting/byte-by-byte-within-the-deadline",
+    "ehlo/ehlo-500-helo-550",
+    "ehlo/size-of-1",
+    "auth/auth-535",
+    "auth/endless-334",
+    "data/final-reply-glued-to-the-354",
+    "data/354-then-silence",
+    "bdat/bdat-554",
+    "tls/starttls-220-plus-injected-bytes",
+    "tls/downgrade-220-then-silence",
+    "transaction/final-554",
+];
+
+#[derive(Debug, Clone, Default)]
+struct Scenario {
+    name: String,
+    flags: Vec<String>,
+    env: Vec<(String, String)>,
+    steps: Vec<Step>,
+    expect: Vec<(String, String)>,
+}
+
+/// The scenarios of one `.scn` file (the format of `tests/hostile.rs`).
+fn parse_scenarios(file: &str, text: &str) -> Vec<Scenario> {
+    let mut scenarios: Vec<Scenario> = Vec::new();
+    for line in text.lines().map(str::trim_end) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some(name) = line.strip_prefix("=== ") {
+            scenarios.push(Scenario {
+                name: format!("{file}/{name}"),
+                ..Scenario::default()
+            });
+            continue;
+        }
+        let scenario = scenarios.last_mut().expect("a line inside a scenario");
+        if let Some(flags) = line.strip_prefix("send:") {
+            scenario
+                .flags
+                .extend(flags.split_whitespace().map(String::from));
+        } else if let Some(env) = line.strip_prefix("env:") {
+            let (key, value) = env.trim().split_once('=').expect("env: KEY=VALUE");
+            scenario.env.push((key.into(), value.into()));
+        } else if let Some(expect) = line.strip_prefix("expect:") {
+            for token in expect.split_whitespace() {
+                let (key, value) = token.split_once('=').expect("expect: key=value");
+                scenario.expect.push((key.into(), value.into()));
+            }
+        } else {
+            scenario
+                .steps
+                .extend(parse_step(line).unwrap_or_else(|| panic!("unknown line {line:?}")));
+        }
+    }
+    scenarios
+}
+
+fn hostile_scenarios() -> Vec<Scenario> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile");
+    SCENARIOS
+        .iter()
+        .map(|wanted| {
+            let (file, _) = wanted.split_once('/').expect("file/name");
+            let text =
+                std::fs::read_to_string(dir.join(format!("{file}.scn"))).expect("a scenario file");
+            parse_scenarios(file, &text)
+                .into_iter()
+                .find(|s| s.name == *wanted)
+                .unwrap_or_else(|| panic!("no scenario {wanted}"))
+        })
+        .collect()
+}
+
+/// The message file of the scenarios, "small".
+fn hostile_messages() -> PathBuf {
+    let dir = temp_dir().path().join("hostile");
+    std::fs::create_dir_all(&dir).expect("a directory");
+    std::fs::write(
+        dir.join("small"),
+        b"From: a@example.org\r\nTo: b@example.net\r\nSubject: hostile\r\n\r\nbody\r\n",
+    )
+    .expect("small message");
+    dir
+}
+
+fn field(json: &Value, key: &str) -> String {
+    let value = match key {
+        "status" => &json["status"],
+        _ => &json["error"][key],
+    };
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => "-".into(),
+        other => other.to_string(),
+    }
+}
+
+async fn run_scenario(scenario: Scenario, messages: Arc<PathBuf>) -> Result<String, String> {
+    let has = |flag: &str| scenario.flags.iter().any(|f| f == flag);
+    let mut args = Vec::new();
+    for (flag, value) in [
+        ("--tls", "none"),
+        ("--from", "a@example.org"),
+        ("--to", "b@example.net"),
+        ("--message", "small"),
+        ("--timeout", "2"),
+    ] {
+        if !has(flag) {
+            args.extend([flag.to_string(), value.to_string()]);
+        }
+    }
+    args.extend(scenario.flags.iter().cloned());
+    args.push("--json".into());
+    for i in 0..args.len() {
+        if args[i] == "--message" {
+            args[i + 1] = messages.join(&args[i + 1]).to_string_lossy().into_owned();
+        }
+    }
+    let (output, elapsed, script) =
+        against_script(scenario.steps.clone(), args, scenario.env.clone()).await;
+    let elapsed = elapsed.ok_or("the client never connected")?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let json: Value = serde_json::from_slice(&output.stdout).map_err(|e| {
+        format!(
+            "stdout is not JSON ({e}); exit {:?}; stderr {stderr}",
+            output.status.code()
+        )
+    })?;
+    let mut problems = Vec::new();
+    if let Err(message) = script {
+        problems.push(format!("script: {message}"));
+    }
+    if elapsed > TIMEOUT + MARGIN {
+        problems.push(format!("took {elapsed:?}"));
+    }
+    for (key, want) in &scenario.expect {
+        let got = match key.as_str() {
+            "exit" => output.status.code().map_or("-".into(), |c| c.to_string()),
+            _ => field(&json, key),
+        };
+        if &got != want {
+            problems.push(format!("{key}={got}, want {want}"));
+        }
+    }
+    let summary = format!(
+        "status={} kind={} command={} code={} permanent={} exit={} in {elapsed:.1?}",
+        field(&json, "status"),
+        field(&json, "kind"),
+        field(&json, "command"),
+        field(&json, "code"),
+        field(&json, "permanent"),
+        output.status.code().unwrap_or(-1),
+    );
+    if problems.is_empty() {
+        Ok(summary)
+    } else {
+        Err(format!(
+            "{}; got {summary}; message {:?}",
+            problems.join("; "),
+            json["error"]["message"]
+        ))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hostile_servers() {
+    if !python_ready() {
+        return;
+    }
+    let messages = Arc::new(hostile_messages());
+    let limit = Arc::new(tokio::sync::Semaphore::new(PARALLEL));
+    let started = Instant::now();
+    let scenarios = hostile_scenarios();
+    let count = scenarios.len();
+    let tasks: Vec<_> = scenarios
+        .into_iter()
+        .map(|scenario| {
+            let (messages, limit) = (messages.clone(), limit.clone());
+            tokio::spawn(async move {
+                let _permit = limit.acquire_owned().await.expect("semaphore");
+                let name = scenario.name.clone();
+                (name, run_scenario(scenario, messages).await)
+            })
+        })
+        .collect();
+    let mut failures = Vec::new();
+    for task in tasks {
+        let (name, result) = task.await.expect("a scenario task");
+        match result {
+            Ok(summary) => eprintln!("ok   {name}: {summary}"),
+            Err(problem) => {
+                eprintln!("FAIL {name}: {problem}");
+                failures.push(name);
+            }
+        }
+    }
+    eprintln!("{count} scenarios in {:.1?}", started.elapsed());
+    assert!(failures.is_empty(), "failed: {failures:?}");
+}
