@@ -10,7 +10,7 @@ import { resolverImport } from './imports/resolver.mjs';
 import { logImport } from './imports/log.mjs';
 import { spoolImport } from './imports/spool.mjs';
 import { isLoopback, systemResolver } from './dns/system.mjs';
-import { ComponentTrap, UsageError } from './errors.mjs';
+import { ComponentTrap, MessageFileError, UsageError } from './errors.mjs';
 import { hostError } from './report.mjs';
 
 /** The default time one DNS lookup may take. */
@@ -95,9 +95,18 @@ export class Host {
     }
   }
 
-  /** A `message` resource for the component. */
+  /** A `message` resource for the component.
+   * @throws {MessageFileError} when its file cannot be opened */
   message(source) {
-    return new this.#imports.spool.Message(source);
+    try {
+      return new this.#imports.spool.Message(source);
+    } catch (error) {
+      throw new MessageFileError(
+        hostError('message', true, `cannot read message file ${source.path}: ${error.message}`),
+        null,
+        { cause: error },
+      );
+    }
   }
 
   /** The `tcp` import, for connections the host opens itself (submission). */

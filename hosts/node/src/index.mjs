@@ -9,7 +9,7 @@
 // (carrying `error` and `report`) when nothing was delivered.
 
 import { Host } from './host.mjs';
-import { sendRequest, submit } from './send.mjs';
+import { connectionRequest, mailRequest, openSession, submit } from './send.mjs';
 import { deliverAll, deliverRequest } from './deliver.mjs';
 import { SmtpClientError } from './errors.mjs';
 
@@ -49,7 +49,7 @@ export class Client {
   /** The report of a submission (see `send`), whatever its outcome; rejects only for bad
    * options, an unreadable message or a trap. */
   async sendReport(options) {
-    return submit(this.#host, sendRequest(options));
+    return submit(this.#host, connectionRequest(options), mailRequest(options));
   }
 
   /** The report of a delivery (see `deliver`), whatever its outcome. */
@@ -75,9 +75,42 @@ export class Client {
     return settle(await this.deliverReport(options));
   }
 
+  /** Opens one session for several messages (the connection options of `send`); rejects
+   * with an SmtpClientError when it cannot be opened. */
+  async openSession(options) {
+    const opened = await openSession(this.#host, connectionRequest(options), []);
+    if (opened.report) throw new SmtpClientError(opened.report.error, opened.report);
+    return new Submission(opened.session);
+  }
+
   /** Stops the I/O worker. */
   async close() {
     await this.#host.close();
+  }
+}
+
+/** An open submission session: messages one after another on one connection. */
+class Submission {
+  #session;
+
+  constructor(session) {
+    this.#session = session;
+  }
+
+  /** The report of one message (`from`, `to`, `message` and the envelope options of `send`),
+   * whatever its outcome. */
+  async sendReport(options) {
+    return this.#session.transaction(mailRequest(options));
+  }
+
+  /** Sends one message; rejects with an SmtpClientError when nothing was delivered. */
+  async send(options) {
+    return settle(await this.sendReport(options));
+  }
+
+  /** QUIT and close the connection. */
+  async close() {
+    await this.#session.close();
   }
 }
 

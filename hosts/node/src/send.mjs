@@ -48,8 +48,8 @@ export function splitServer(text, defaultPort = 587) {
   return { host: value, port: defaultPort };
 }
 
-/** The checked submission request from the embedder's options. */
-export function sendRequest(options) {
+/** The checked connection part of a submission: server, TLS, AUTH, timeouts. */
+export function connectionRequest(options) {
   const { host, port } = splitServer(options.server, options.port ?? 587);
   const tls = options.tls ?? (port === 465 ? 'immediate' : 'starttls');
   if (!(tls in TLS_MODES)) throw usage(`tls wants immediate, starttls, opportunistic or none, got ${tls}`);
@@ -69,9 +69,6 @@ export function sendRequest(options) {
   return {
     host,
     port,
-    from: sender(options.from),
-    to: recipientList(options.to),
-    source: checkedMessage(options.message),
     connectTimeoutMs: options.timeout === undefined ? CONNECT_TIMEOUT_MS : timeoutMs(options.timeout),
     openOptions: {
       tlsMode: TLS_MODES[tls],
@@ -95,12 +92,19 @@ export function sendRequest(options) {
       timeouts: uniformTimeouts(options.timeout),
       tlsResults: undefined,
     },
-    envelope: {
-      eightBitMime: Boolean(options.eightBitMime),
-      smtputf8: Boolean(options.smtputf8),
-      requireTls: Boolean(options.requireTls),
-      normalize: Boolean(options.normalize),
-    },
+  };
+}
+
+/** The checked transaction part: envelope and message. */
+export function mailRequest(options) {
+  return {
+    from: sender(options.from),
+    to: recipientList(options.to),
+    source: checkedMessage(options.message),
+    eightBitMime: Boolean(options.eightBitMime),
+    smtputf8: Boolean(options.smtputf8),
+    requireTls: Boolean(options.requireTls),
+    normalize: Boolean(options.normalize),
   };
 }
 
@@ -116,79 +120,109 @@ function addresses(host, name) {
   return { err: hostError('dns', failure.tag !== 'temporary', message) };
 }
 
-/** Submits the message of `request` (from sendRequest) and reports what happened to each
- * recipient. SMTP and network failures are in the report.
- * @throws {ComponentTrap} when the component traps */
-export async function submit(host, request) {
-  const message = host.message(request.source);
-  try {
-    const found = addresses(host, request.host);
-    if (found.err) return failedReport(request.to, found.err);
-    const attempts = [];
-    for (const ip of found.ok) {
-      const remote = { address: ipToWit(ip), port: request.port };
-      const connected = host.tcp.connect(remote, undefined, request.connectTimeoutMs);
-      if (connected.tag === 'err') {
-        const reason = connected.val.val ?? connected.val.tag;
-        attempts.push({
-          host: request.host,
-          ip,
-          port: request.port,
-          error: hostError('io', false, `connecting to ${ip} port ${request.port}: ${reason}`),
-        });
-        continue;
-      }
-      const report = await session(host, request, connected.val, message);
-      attempts.push({ host: request.host, ip, port: request.port, error: report.error });
-      report.server.ip = ip;
-      report.attempts = attempts;
-      return report;
+/** Connects to the server of `connection` (each of its addresses in turn) and opens a
+ * session: `{session}`, or `{report}` for `to` when that failed. */
+export async function openSession(host, connection, to) {
+  const found = addresses(host, connection.host);
+  if (found.err) return { report: failedReport(to, found.err) };
+  const attempts = [];
+  for (const ip of found.ok) {
+    const remote = { address: ipToWit(ip), port: connection.port };
+    const connected = host.tcp.connect(remote, undefined, connection.connectTimeoutMs);
+    const attempt = { host: connection.host, ip, port: connection.port, error: null };
+    attempts.push(attempt);
+    if (connected.tag === 'err') {
+      const reason = connected.val.val ?? connected.val.tag;
+      attempt.error = hostError('io', false, `connecting to ${ip} port ${connection.port}: ${reason}`);
+      continue;
     }
-    const last = attempts.at(-1)?.error ?? hostError('io', false, 'no address to connect to');
-    return { ...failedReport(request.to, last), attempts };
-  } finally {
-    message[dispose]();
+    const server = { host: connection.host, ip, port: connection.port, extensions: [] };
+    const opened = await host.call((e) => e.client.openSession(connected.val, connection.openOptions));
+    if (opened.err) {
+      const report = failedReport(to, errorReport(opened.err.error));
+      attempt.error = report.error;
+      report.tlsrpt = await tlsrptJson(host, opened.err.tlsResults);
+      return { report: { ...report, server, attempts } };
+    }
+    return { session: new Session(host, opened.ok, server, attempts) };
   }
+  const last = attempts.at(-1)?.error ?? hostError('io', false, 'no address to connect to');
+  return { report: { ...failedReport(to, last), attempts } };
 }
 
-/** Opens the session on `conn`, delivers, closes, and reports. */
-async function session(host, request, conn, message) {
-  const server = { host: request.host, ip: null, port: request.port, extensions: [] };
-  const opened = await host.call((e) => e.client.openSession(conn, request.openOptions));
-  if (opened.err) {
-    const report = failedReport(request.to, errorReport(opened.err.error));
-    report.tlsrpt = await tlsrptJson(host, opened.err.tlsResults);
-    return { ...report, server };
+/** An open SMTP session (client.session): transactions, then close. */
+export class Session {
+  #host;
+  #session;
+  #server;
+  #attempts;
+
+  constructor(host, session, server, attempts) {
+    this.#host = host;
+    this.#session = session;
+    this.#server = server;
+    this.#attempts = attempts;
   }
-  const client = opened.ok;
-  try {
-    const state = await host.call(() => client.tlsState());
-    const results = await host.call(() => client.tlsResults());
-    server.extensions = (await host.call(() => client.extensions())).ok.lines;
-    const delivered = await host.call(() => client.deliver(envelope(request, message), message));
-    const events = (await host.call(() => client.takeEvents())).ok;
-    await host.call(() => client.close());
-    const report = delivered.ok ? successReport(delivered.ok) : failureReport(request, delivered.err);
-    report.server = server;
-    report.tls = tlsReport(state.ok);
-    report.tlsrpt = await tlsrptJson(host, results.ok);
+
+  /** Sends the message of `mail` (from mailRequest) and reports on its recipients.
+   * @throws {ComponentTrap} */
+  async transaction(mail) {
+    const host = this.#host;
+    const session = this.#session;
+    const state = (await host.call(() => session.tlsState())).ok;
+    const results = (await host.call(() => session.tlsResults())).ok;
+    this.#server.extensions = (await host.call(() => session.extensions())).ok.lines;
+    const message = host.message(mail.source);
+    let delivered;
+    try {
+      delivered = await host.call(() => session.deliver(envelope(mail, message), message));
+    } finally {
+      message[dispose]();
+    }
+    const events = (await host.call(() => session.takeEvents())).ok;
+    const report = delivered.ok ? successReport(delivered.ok) : failureReport(mail, delivered.err);
+    report.server = { ...this.#server };
+    report.tls = tlsReport(state);
+    report.tlsrpt = await tlsrptJson(host, results);
     report.events = events.map(eventReport);
+    const attempt = this.#attempts.at(-1);
+    report.attempts = [...this.#attempts.slice(0, -1), { ...attempt, error: report.error }];
     return report;
-  } finally {
-    client[dispose]?.();
+  }
+
+  /** QUIT and close the connection; a failing QUIT changes nothing. */
+  async close() {
+    try {
+      await this.#host.call(() => this.#session.close());
+    } finally {
+      this.#session[dispose]?.();
+    }
   }
 }
 
-function envelope(request, message) {
+/** Submits `mail` over `connection` (see connectionRequest, mailRequest) and reports what
+ * happened to each recipient. SMTP and network failures are in the report.
+ * @throws {ComponentTrap} when the component traps */
+export async function submit(host, connection, mail) {
+  const opened = await openSession(host, connection, mail.to);
+  if (opened.report) return opened.report;
+  try {
+    return await opened.session.transaction(mail);
+  } finally {
+    await opened.session.close();
+  }
+}
+
+function envelope(mail, message) {
   return {
-    mailFrom: request.from,
-    recipients: request.to.map((address) => ({ address, notify: undefined, originalRecipient: undefined })),
+    mailFrom: mail.from,
+    recipients: mail.to.map((address) => ({ address, notify: undefined, originalRecipient: undefined })),
     size: message.size(),
-    requireEightbitmime: request.envelope.eightBitMime,
-    requireSmtputf8: request.envelope.smtputf8,
-    requireTls: request.envelope.requireTls,
+    requireEightbitmime: mail.eightBitMime,
+    requireSmtputf8: mail.smtputf8,
+    requireTls: mail.requireTls,
     dsn: undefined,
-    lineEndings: request.envelope.normalize ? 'normalize' : 'strict',
+    lineEndings: mail.normalize ? 'normalize' : 'strict',
   };
 }
 
@@ -211,9 +245,9 @@ function successReport(success) {
   };
 }
 
-function failureReport(request, failure) {
+function failureReport(mail, failure) {
   const error = errorReport(failure.error);
-  if (failure.recipients.length === 0) return failedReport(request.to, error);
+  if (failure.recipients.length === 0) return failedReport(mail.to, error);
   // Accepted at RCPT but the transaction failed: the message was not delivered.
   const recipients = failure.recipients.map(recipientResult).map((r) => (r.status === 'delivered'
     ? { ...r, status: error.permanent ? 'permanent' : 'temporary' } : r));
