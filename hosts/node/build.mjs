@@ -3,7 +3,8 @@
 // The component: $SMTPCLIENT_COMPONENT, else the first argument, else the workspace's build
 // (../../target/component/wasm32-wasip2/component/smtpclient.wasm). It is copied to
 // generated/smtpclient.wasm (the file whose SHA-256 `smtpclient component` prints), then
-// transpiled for custom instantiation into generated/sync/ (blocking imports, Node 20).
+// transpiled for custom instantiation twice: generated/sync/ (blocking imports, Node 20) and
+// generated/jspi/ (imports that return Promises, for Node 24+ with JSPI).
 
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
@@ -43,4 +44,31 @@ function transpile(dir, flags) {
   console.log(`build: ${source} -> generated/${dir} in ${Date.now() - started} ms`);
 }
 
+/** The imports that wait on the network, and the exports that may reach them (JSPI). */
+const ASYNC_IMPORTS = [
+  'smtp:client/tcp#connect',
+  'smtp:client/tcp#[method]connection.read',
+  'smtp:client/tcp#[method]connection.write',
+  'smtp:client/resolver#lookup-cname',
+  'smtp:client/resolver#lookup-mx',
+  'smtp:client/resolver#lookup-ip',
+  'smtp:client/resolver#lookup-tlsa',
+  'smtp:client/resolver#lookup-txt',
+];
+const ASYNC_EXPORTS = [
+  'smtp:client/client#open-session',
+  'smtp:client/client#[method]session.deliver',
+  'smtp:client/client#[method]session.reset',
+  'smtp:client/client#[method]session.close',
+  'smtp:client/delivery#deliver',
+  'smtp:client/delivery#dial',
+  'smtp:client/delivery#gather-destinations',
+  'smtp:client/delivery#gather-ips',
+  'smtp:client/delivery#gather-tlsa',
+  'smtp:client/mta-sts#lookup-policy',
+];
+
 transpile('sync', []);
+transpile('jspi', [
+  '--async-mode', 'jspi', '--async-imports', ...ASYNC_IMPORTS, '--async-exports', ...ASYNC_EXPORTS,
+]);

@@ -4,7 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as wasi from '@bytecodealliance/preview2-shim';
 
 const GENERATED = new URL('../generated/', import.meta.url);
@@ -18,6 +18,11 @@ export class NotBuiltError extends Error {}
 /** The SHA-256 (hex) of the transpiled component file. */
 export function componentSha256() {
   return createHash('sha256').update(readFileSync(COMPONENT_FILE)).digest('hex');
+}
+
+/** True when `npm run build` made `variant` ('sync' or 'jspi'). */
+export function isTranspiled(variant) {
+  return existsSync(new URL(`${variant}/smtpclient.js`, GENERATED));
 }
 
 const modules = new Map();

@@ -1,10 +1,13 @@
 // A host for the component: the I/O side (sockets and DNS), the four imports over it, and
-// one component instance, made on first use and replaced after a trap. On Node 20 the
-// synchronous imports block on the I/O worker (./io/bridge.mjs).
+// one component instance, made on first use and replaced after a trap. Two ways to wait:
+// 'sync' (Node 20): the synchronous imports block on the I/O worker (./io/bridge.mjs);
+// 'jspi' (Node 24+, WebAssembly.Suspending): imports return Promises on this thread's event
+// loop (./io/direct.mjs) and the guest is suspended meanwhile.
 
 import net from 'node:net';
 import { BlockingBridge } from './io/bridge.mjs';
-import { instantiate } from './component.mjs';
+import { DirectIo } from './io/direct.mjs';
+import { instantiate, isTranspiled } from './component.mjs';
 import { tcpImport } from './imports/tcp.mjs';
 import { resolverImport } from './imports/resolver.mjs';
 import { logImport } from './imports/log.mjs';
@@ -44,17 +47,27 @@ export function resolverConfig({ dns, dnsTimeoutMs = DNS_TIMEOUT_MS, hostsPath =
   return { server, trusted: isLoopback(server.address), timeoutMs: dnsTimeoutMs, hostsPath };
 }
 
+/** JSPI when this Node.js has it and the build made its variant, else blocking imports. */
+export function defaultMode() {
+  return typeof WebAssembly.Suspending === 'function' && isTranspiled('jspi') ? 'jspi' : 'sync';
+}
+
 export class Host {
   #io;
   #resolver;
   #imports;
+  #mode;
   #instance = null;
 
   /** @param {object} options `dns`, `dnsTimeoutMs`, `hostsPath` (see resolverConfig),
-   * `logger` (see ./imports/log.mjs) */
+   * `logger` (see ./imports/log.mjs), `mode` ('sync' or 'jspi'; default: defaultMode()) */
   constructor(options = {}) {
     this.#resolver = resolverConfig(options);
-    this.#io = new BlockingBridge(this.#resolver);
+    this.#mode = options.mode ?? defaultMode();
+    if (this.#mode !== 'sync' && this.#mode !== 'jspi') {
+      throw new UsageError(hostError('usage', true, `mode wants sync or jspi, got ${this.#mode}`));
+    }
+    this.#io = this.#mode === 'jspi' ? new DirectIo(this.#resolver) : new BlockingBridge(this.#resolver);
     this.#imports = {
       tcp: tcpImport(this.#io),
       // A lookup may use UDP, a retry and TCP within its timeout, for A and AAAA at once.
@@ -66,7 +79,7 @@ export class Host {
 
   /** The component's exports, instantiating it when there is no usable instance. */
   async exports() {
-    this.#instance ??= instantiate(this.#imports);
+    this.#instance ??= instantiate(this.#imports, this.#mode);
     try {
       return await this.#instance;
     } catch (error) {
@@ -75,13 +88,19 @@ export class Host {
     }
   }
 
-  /** Calls `f(exports)`; a WIT `err` result (jco throws it with a `payload`) comes back as
-   * `{err}`, a value as `{ok}`. Anything else thrown is a trap: the instance is dropped.
+  /** 'sync' or 'jspi'. */
+  get mode() {
+    return this.#mode;
+  }
+
+  /** Calls `f(exports)` (awaited: under JSPI an async export returns a Promise); a WIT `err`
+   * result (jco throws it with a `payload`) comes back as `{err}`, a value as `{ok}`.
+   * Anything else thrown is a trap: the instance is dropped.
    * @throws {ComponentTrap} */
   async call(f) {
     const exports = await this.exports();
     try {
-      return { ok: f(exports) };
+      return { ok: await f(exports) };
     } catch (error) {
       if (error !== null && typeof error === 'object' && Object.hasOwn(error, 'payload')) {
         return { err: error.payload };
@@ -109,7 +128,8 @@ export class Host {
     }
   }
 
-  /** The `tcp` import, for connections the host opens itself (submission). */
+  /** The `tcp` import, for connections the host opens itself (submission); its results are
+   * Promises under JSPI. */
   get tcp() {
     return this.#imports.tcp;
   }

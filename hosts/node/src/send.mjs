@@ -109,9 +109,9 @@ export function mailRequest(options) {
 }
 
 /** The server's addresses: an IP address as given, else the host's resolver's answer. */
-function addresses(host, name) {
+async function addresses(host, name) {
   if (net.isIP(name)) return { ok: [name] };
-  const answer = host.resolver.lookupIp(`${name.replace(/\.$/, '')}.`, 'any');
+  const answer = await host.resolver.lookupIp(`${name.replace(/\.$/, '')}.`, 'any');
   if (answer.tag === 'ok') return { ok: answer.val.addresses.map(witToIp) };
   const failure = answer.val;
   const message = failure.tag === 'not-found' ? `${name} has no addresses`
@@ -123,12 +123,12 @@ function addresses(host, name) {
 /** Connects to the server of `connection` (each of its addresses in turn) and opens a
  * session: `{session}`, or `{report}` for `to` when that failed. */
 export async function openSession(host, connection, to) {
-  const found = addresses(host, connection.host);
+  const found = await addresses(host, connection.host);
   if (found.err) return { report: failedReport(to, found.err) };
   const attempts = [];
   for (const ip of found.ok) {
     const remote = { address: ipToWit(ip), port: connection.port };
-    const connected = host.tcp.connect(remote, undefined, connection.connectTimeoutMs);
+    const connected = await host.tcp.connect(remote, undefined, connection.connectTimeoutMs);
     const attempt = { host: connection.host, ip, port: connection.port, error: null };
     attempts.push(attempt);
     if (connected.tag === 'err') {
