@@ -9,7 +9,7 @@ import {
   uniformTimeouts, usage,
 } from './options.mjs';
 import { emptyReport, errorReport, eventReport, recipient, statusOf, tlsReport } from './report.mjs';
-import { tlsrptJson } from './send.mjs';
+import { tlsrptJson } from './tlsrpt.mjs';
 import { StsCache } from './sts-cache.mjs';
 
 /** TLS levels as Postfix names them (wit/delivery.wit `tls-level`). */

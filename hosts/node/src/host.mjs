@@ -106,6 +106,8 @@ export class Host {
         return { err: error.payload };
       }
       this.#instance = null;
+      // Its connections can no longer be dropped by the guest.
+      this.#io.post('closeAll', {});
       throw new ComponentTrap(
         hostError('internal', false, `the component failed: ${error?.message ?? error}`),
         null,

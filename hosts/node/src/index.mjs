@@ -9,7 +9,8 @@
 // (carrying `error` and `report`) when nothing was delivered.
 
 import { Host } from './host.mjs';
-import { connectionRequest, mailRequest, openSession, submit } from './send.mjs';
+import { openSession, submit } from './send.mjs';
+import { connectionRequest, mailRequest } from './submission.mjs';
 import { deliverAll, deliverRequest } from './deliver.mjs';
 import { SmtpClientError } from './errors.mjs';
 

@@ -22,6 +22,7 @@ export function createOperations(resolver) {
     read: (args) => sockets.read(args),
     write: (args) => sockets.write(args),
     close: (args) => sockets.close(args),
+    closeAll: () => sockets.closeAll(),
     lookupCname: ({ name }) => lookups.cname(name),
     lookupMx: ({ name }) => lookups.mx(name),
     lookupIp: ({ name, family }) => lookups.ip(name, family),

@@ -161,6 +161,13 @@ export class Sockets {
     return ok(undefined);
   }
 
+  /** Every connection closed at once (the guest that held them trapped). */
+  closeAll() {
+    for (const conn of this.#open.values()) conn.socket.destroy();
+    this.#open.clear();
+    return ok(undefined);
+  }
+
   /** Dropping the resource: FIN after what is queued, and the socket gone soon after. */
   close({ id }) {
     const conn = this.#open.get(id);
