@@ -24,6 +24,8 @@ async function addresses(host, name) {
 /** Connects to the server of `connection` (each of its addresses in turn) and opens a
  * session: `{session}`, or `{report}` for `to` when that failed. */
 export async function openSession(host, connection, to) {
+  // Compiled and instantiated before dialing, so that the server never waits for it.
+  await host.exports();
   const found = await addresses(host, connection.host);
   if (found.err) return { report: failedReport(to, found.err) };
   const attempts = [];

@@ -42,9 +42,11 @@ test('send resolves with the report; the sink has the exact bytes', async () => 
 test('nothing delivered rejects with SmtpClientError carrying the report', async () => {
   await assert.rejects(send(options({ to: ['reject@example.net'] })), (error) => {
     assert.ok(error instanceof SmtpClientError);
-    assert.equal(error.kind, 'no-recipients');
     assert.equal(error.permanent, true);
-    assert.equal(error.report.recipients[0].code, 550);
+    assert.equal(error.command, 'rcptto');
+    assert.equal(error.reply.code, 550);
+    assert.deepEqual(error.reply.lines, ['550 5.1.1 no such user']);
+    assert.equal(error.report.recipients[0].status, 'permanent');
     return true;
   });
 });

@@ -4,14 +4,16 @@
 /** The levels in order of importance, as the contract names them. */
 export const LEVELS = ['error', 'warn', 'info', 'debug', 'trace'];
 
-/** A logger that prints the transcript (`verbosity` 1) and log lines up to debug (2) to
- * `stream`, AUTH payloads arriving already redacted. */
+/** As host-example's `-v` and `-vv`: nothing at `verbosity` 0; the transcript and log lines
+ * up to info at 1; up to trace at 2; to `stream`, AUTH payloads arriving already redacted. */
 export function stderrLogger(verbosity, stream = process.stderr) {
-  const limit = verbosity >= 2 ? LEVELS.indexOf('debug') : LEVELS.indexOf('warn');
+  if (verbosity <= 0) return null;
+  const limit = LEVELS.indexOf(verbosity >= 2 ? 'trace' : 'info');
+  const name = (level) => level[0].toUpperCase() + level.slice(1);
   return {
-    enabled: (level) => verbosity > 0 && LEVELS.indexOf(level) <= limit,
+    enabled: (level) => LEVELS.indexOf(level) <= limit,
     transcript: (direction, line) => stream.write(`${direction === 'client' ? 'C:' : 'S:'} ${line}\n`),
-    log: (level, message) => stream.write(`${level}: ${message}\n`),
+    log: (level, message) => stream.write(`[${name(level)}] ${message}\n`),
   };
 }
 

@@ -26,7 +26,8 @@ const server = net.createServer((socket) => {
           break;
         }
         if (report) {
-          const bytes = buffered.subarray(0, end + 2).toString('latin1');
+          // Without the CRLF put before the data (see DATA) and the final ".CRLF".
+          const bytes = buffered.subarray(2, end + 2).toString('latin1');
           process.stdout.write(`${JSON.stringify({ ...envelope, data: bytes })}\n`);
         }
         buffered = buffered.subarray(end + END_OF_DATA.length);
@@ -55,6 +56,8 @@ const server = net.createServer((socket) => {
           envelope.to.push(address);
           reply('250 2.1.5 ok');
         }
+      } else if (verb === 'DATA' && envelope.to.length === 0) {
+        reply('554 5.5.1 no valid recipients');
       } else if (verb === 'DATA') {
         reply('354 go ahead');
         data = { scanned: 0 };
