@@ -1,5 +1,5 @@
 // `npm run bench`: the Node.js host's row of BENCHMARKS.md's hosts table. A sink and a DNS
-// server run in processes of their own (test/support/sink.mjs, mx-dns.mjs); timings are
+// server run in processes of their own (testing/sink.mjs, mx-dns.mjs); timings are
 // printed, never asserted.
 //
 // - transpile: `jco transpile` of the component (what `npm run build` does);
@@ -76,8 +76,8 @@ function message(size) {
 }
 
 async function main() {
-  const sink = await peer('./test/support/sink.mjs');
-  const dns = await peer('./test/support/mx-dns.mjs');
+  const sink = await peer('./testing/sink.mjs');
+  const dns = await peer('./testing/mx-dns.mjs');
   const rows = [];
   try {
     rows.push(['transpile (jco)', `${transpileMs().toFixed(0)} ms`]);

@@ -47,7 +47,7 @@ export async function openSession(host, connection, to) {
       report.tlsrpt = await tlsrptJson(host, opened.err.tlsResults);
       return { report: { ...report, server, attempts } };
     }
-    return { session: new Session(host, opened.ok, server, attempts) };
+    return { session: await Session.opened(host, opened.ok, server, attempts) };
   }
   const last = attempts.at(-1)?.error ?? hostError('io', false, 'no address to connect to');
   return { report: { ...failedReport(to, last), attempts } };
@@ -57,14 +57,29 @@ export async function openSession(host, connection, to) {
 export class Session {
   #host;
   #session;
-  #server;
+  #opened;
   #attempts;
 
-  constructor(host, session, server, attempts) {
+  /** `opened`: what the report says of the session (server, tls, tlsrpt), known once open. */
+  constructor(host, session, opened, attempts) {
     this.#host = host;
     this.#session = session;
-    this.#server = server;
+    this.#opened = opened;
     this.#attempts = attempts;
+  }
+
+  /** The Session for `session`, with its server, TLS state and TLS-reporting results.
+   * @throws {ComponentTrap} */
+  static async opened(host, session, server, attempts) {
+    const extensions = (await host.call(() => session.extensions())).ok.lines;
+    const state = (await host.call(() => session.tlsState())).ok;
+    const results = (await host.call(() => session.tlsResults())).ok;
+    const opened = {
+      server: { ...server, extensions },
+      tls: tlsReport(state),
+      tlsrpt: await tlsrptJson(host, results),
+    };
+    return new Session(host, session, opened, attempts);
   }
 
   /** Sends the message of `mail` (from mailRequest) and reports on its recipients.
@@ -72,9 +87,6 @@ export class Session {
   async transaction(mail) {
     const host = this.#host;
     const session = this.#session;
-    const state = (await host.call(() => session.tlsState())).ok;
-    const results = (await host.call(() => session.tlsResults())).ok;
-    this.#server.extensions = (await host.call(() => session.extensions())).ok.lines;
     const message = host.message(mail.source);
     let delivered;
     try {
@@ -84,9 +96,9 @@ export class Session {
     }
     const events = (await host.call(() => session.takeEvents())).ok;
     const report = delivered.ok ? successReport(delivered.ok) : failureReport(mail, delivered.err);
-    report.server = { ...this.#server };
-    report.tls = tlsReport(state);
-    report.tlsrpt = await tlsrptJson(host, results);
+    report.server = this.#opened.server;
+    report.tls = this.#opened.tls;
+    report.tlsrpt = this.#opened.tlsrpt;
     report.events = events.map(eventReport);
     const attempt = this.#attempts.at(-1);
     report.attempts = [...this.#attempts.slice(0, -1), { ...attempt, error: report.error }];

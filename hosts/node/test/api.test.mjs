@@ -6,7 +6,7 @@ import net from 'node:net';
 import {
   Client, ComponentTrap, MessageFileError, SmtpClientError, UsageError, send,
 } from '../src/index.mjs';
-import { startSink } from './support/processes.mjs';
+import { startSink } from '../testing/processes.mjs';
 
 const MESSAGE = 'From: a@example.org\r\nTo: b@example.net\r\nSubject: api\r\n\r\nhello\r\n.dot\r\n';
 let sink;

@@ -12,7 +12,7 @@ import { ipToWit } from '../src/convert.mjs';
 const resolver = { server: { address: '127.0.0.1', port: 9 }, trusted: false, timeoutMs: 500, hostsPath: null };
 
 async function greetingServer(delayMs) {
-  const worker = new Worker(new URL('./support/greeting-server.mjs', import.meta.url), {
+  const worker = new Worker(new URL('../testing/greeting-server.mjs', import.meta.url), {
     workerData: { greeting: '220 mx.example.test ESMTP\r\n', delayMs },
   });
   const [port] = await once(worker, 'message');

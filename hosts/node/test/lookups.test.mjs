@@ -6,7 +6,7 @@ import dnsPacket from 'dns-packet';
 import { Lookups, mergeAny } from '../src/dns/lookups.mjs';
 import { parseHosts } from '../src/dns/hosts.mjs';
 import { firstNameserver, isLoopback } from '../src/dns/system.mjs';
-import { dnsServer, response } from './support/dns-server.mjs';
+import { dnsServer, response } from '../testing/dns-server.mjs';
 
 const ipv4 = (...octets) => ({ tag: 'ipv4', val: octets });
 const notFound = (authentic) => ({ tag: 'err', val: { tag: 'not-found', val: { authentic } } });

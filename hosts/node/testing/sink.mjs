@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // An SMTP sink for tests and the benchmark, run as its own process (the host blocks its
-// main thread while the component talks): `node test/support/sink.mjs` listens on 127.0.0.1
+// main thread while the component talks): `node testing/sink.mjs` listens on 127.0.0.1
 // on a free port, prints `{"port": N}` on stdout, and accepts every message (PIPELINING,
 // 8BITMIME; RCPT to an address starting with "reject" gets 550). It writes one JSON line per
 // received message on stdout when SINK_REPORT=1.
