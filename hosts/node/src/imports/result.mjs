@@ -10,11 +10,11 @@ export function then(value, f) {
   return value instanceof Promise ? value.then(f) : f(value);
 }
 
-/** `io.call(op, args, waitMs)` with a failure of the I/O thread turned into `onFailure(message)`,
+/** `io.call(op, args, waitMs, transfer)` with a failure of the I/O thread turned into `onFailure(message)`,
  * for the imports to return as their own error (a thrown Error would trap the guest). */
-export function guarded(io, op, args, waitMs, onFailure) {
+export function guarded(io, op, args, waitMs, onFailure, transfer = []) {
   try {
-    const result = io.call(op, args, waitMs);
+    const result = io.call(op, args, waitMs, transfer);
     return result instanceof Promise ? result.catch((e) => onFailure(e.message)) : result;
   } catch (error) {
     return onFailure(error.message);

@@ -24,7 +24,11 @@ export function tcpImport(io) {
     }
 
     write(data, timeoutMs) {
-      return guarded(io, 'write', { id: this.#id, data, timeoutMs }, timeoutMs, failed);
+      // jco hands over a copy of the guest's bytes: when it is a buffer of its own, it moves
+      // to the I/O thread instead of being copied again.
+      const owned = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
+      const transfer = owned ? [data.buffer] : [];
+      return guarded(io, 'write', { id: this.#id, data, timeoutMs }, timeoutMs, failed, transfer);
     }
 
     localAddress() {

@@ -34,12 +34,12 @@ export class BlockingBridge {
   }
 
   /** Runs `op` with `args` on the worker and returns its result, waiting at most `waitMs`
-   * plus a grace period.
+   * plus a grace period. `transfer`: ArrayBuffers of `args` moved to the worker, not copied.
    * @throws {BridgeError} when the worker failed or did not answer */
-  call(op, args, waitMs) {
+  call(op, args, waitMs, transfer = []) {
     if (this.#failure) throw new BridgeError(`the i/o thread failed: ${this.#failure.message}`);
     const seq = (this.#seq = (this.#seq % 0x7fffffff) + 1);
-    this.#port.postMessage({ seq, op, args });
+    this.#port.postMessage({ seq, op, args }, transfer);
     const deadline = Date.now() + waitMs + GRACE_MS;
     for (;;) {
       const current = Atomics.load(this.#signal, 0);
