@@ -24,6 +24,7 @@ async fn hostile_servers() {
         scenarios.len()
     );
     let client: Client = Arc::new(|| Command::new(env!("CARGO_BIN_EXE_host-example")));
-    let failures = run_all(client, scenarios).await;
+    // Clients running at once.
+    let failures = run_all(client, scenarios, 8).await;
     assert!(failures.is_empty(), "failed: {failures:?}");
 }

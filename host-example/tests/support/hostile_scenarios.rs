@@ -26,8 +26,6 @@ use tokio::sync::Semaphore;
 pub const TIMEOUT: Duration = Duration::from_secs(2);
 /// Closing, process exit, a loaded machine.
 const MARGIN: Duration = Duration::from_secs(2);
-/// Clients running at once.
-const PARALLEL: usize = 8;
 
 /// The client under test: a command to which the `send` arguments are appended.
 pub type Client = Arc<dyn Fn() -> Command + Send + Sync>;
@@ -250,10 +248,10 @@ async fn run(client: Client, scenario: Scenario, messages: Arc<PathBuf>) -> Resu
     }
 }
 
-/// Runs `scenarios` with `client`, a few at a time, after one warm-up run (which fills
+/// Runs `scenarios` with `client`, `parallel` at a time, after one warm-up run (which fills
 /// caches the concurrent clients then share); prints one line per scenario and returns the
 /// names of those that failed.
-pub async fn run_all(client: Client, scenarios: Vec<Scenario>) -> Vec<String> {
+pub async fn run_all(client: Client, scenarios: Vec<Scenario>, parallel: usize) -> Vec<String> {
     let messages = Messages::create();
     let dir = Arc::new(messages.dir.clone());
     let warm_up = Scenario {
@@ -266,7 +264,7 @@ pub async fn run_all(client: Client, scenarios: Vec<Scenario>) -> Vec<String> {
     run(client.clone(), warm_up, dir.clone())
         .await
         .expect("warm-up");
-    let limit = Arc::new(Semaphore::new(PARALLEL));
+    let limit = Arc::new(Semaphore::new(parallel));
     let started = Instant::now();
     let tasks: Vec<_> = scenarios
         .into_iter()

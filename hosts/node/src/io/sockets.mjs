@@ -9,6 +9,11 @@ import { tcpError } from './tcp-errors.mjs';
 /** Received bytes kept per connection before the socket is paused (backpressure). */
 const READ_BUFFER_LIMIT = 1 << 20;
 
+/** Bytes a connection may have queued in Node.js beyond what the kernel took, and still count
+ * as written: the guest's next bytes are then ready while these drain, so the kernel never
+ * waits for them. Beyond it, `write` waits for the queue to drain, within its timeout. */
+const SEND_QUEUE_LIMIT = 1 << 20;
+
 /** One turn of the event loop: what "already arrived" means for a timeout of 0. */
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -146,18 +151,33 @@ export class Sockets {
     }
   }
 
-  /** `connection.write`: all of `data` handed to the kernel within `timeoutMs`. */
+  /** `connection.write`: all of `data` taken within `timeoutMs`: handed to the kernel, or
+   * queued behind at most SEND_QUEUE_LIMIT bytes (Node.js sends them in order; a failure shows
+   * in the next read or write). */
   async write({ id, data, timeoutMs }) {
     const conn = this.#open.get(id);
     if (!conn) return err({ tag: 'closed' });
     if (conn.error) return err(tcpError(conn.error));
-    if (conn.socket.destroyed || conn.socket.writableEnded) return err({ tag: 'closed' });
+    const { socket } = conn;
+    if (socket.destroyed || socket.writableEnded) return err({ tag: 'closed' });
     const written = new Promise((resolve) => {
-      conn.socket.write(data, (error) => resolve(error ?? null));
+      socket.write(data, (error) => resolve(error ?? null));
     });
-    const outcome = await within(written, timeoutMs);
+    written.then((error) => { if (error) conn.error ??= error; });
+    if (socket.writableLength <= SEND_QUEUE_LIMIT) return ok(undefined);
+    const drained = new Promise((resolve) => {
+      const done = () => {
+        socket.off('drain', done);
+        socket.off('close', done);
+        resolve(null);
+      };
+      socket.on('drain', done);
+      socket.on('close', done);
+    });
+    const outcome = await within(Promise.race([written, drained]), timeoutMs);
     if (outcome === undefined) return err({ tag: 'timeout' });
-    if (outcome !== null) return err(tcpError(conn.error ?? outcome));
+    if (conn.error) return err(tcpError(conn.error));
+    if (outcome !== null) return err(tcpError(outcome));
     return ok(undefined);
   }
 
