@@ -291,15 +291,16 @@ fn peers() -> &'static Peers {
     })
 }
 
-/// The message with `token`, as sent (CRLF) and as Postfix's Maildir stores it (LF).
+/// The message with `token`, as sent (CRLF) and as Postfix's Maildir stores it (LF, behind the
+/// headers Postfix prepends; with Date and Message-ID present it adds none inside).
 fn token_message(token: &str) -> (Vec<u8>, Vec<u8>) {
     let sent = format!(
-        "From: a@example.org\r\nTo: b@example.test\r\nSubject: {token}\r\n\r\n{token}\r\n.dot\r\n..two\r\nend\r\n"
+        "From: a@example.org\r\nTo: b@example.test\r\nSubject: {token}\r\n\
+         Date: Fri, 4 Dec 2026 12:00:00 +0000\r\nMessage-ID: <{token}@client.example.test>\r\n\
+         \r\n{token}\r\n.dot\r\n..two\r\nend\r\n"
     );
-    (
-        sent.clone().into_bytes(),
-        sent.replace("\r\n", "\n").into_bytes(),
-    )
+    let stored = sent.replace("\r\n", "\n").into_bytes();
+    (sent.into_bytes(), stored)
 }
 
 /// The stored messages that contain `token`, after waiting up to 10 s for `n` of them.
