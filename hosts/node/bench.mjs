@@ -8,6 +8,8 @@
 // - one submission (`Client.send`, plaintext, to the sink) and one MX delivery
 //   (`Client.deliver`: MX and A lookups, dial, session): medians after one warm-up;
 // - messages per second on one reused connection (`Client.openSession`), 1 KiB and 100 KiB.
+//
+// `node bench.mjs [sync|jspi]`: the way imports wait (default: JSPI where Node.js has it).
 
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -19,12 +21,15 @@ import { fileURLToPath } from 'node:url';
 import { Client } from './src/index.mjs';
 import { COMPONENT_FILE, instantiate } from './src/component.mjs';
 import { BlockingBridge } from './src/io/bridge.mjs';
+import { DirectIo } from './src/io/direct.mjs';
+import { defaultMode } from './src/host.mjs';
 import { tcpImport } from './src/imports/tcp.mjs';
 import { resolverImport } from './src/imports/resolver.mjs';
 import { logImport } from './src/imports/log.mjs';
 import { spoolImport } from './src/imports/spool.mjs';
 
 const ROUNDS = 20;
+const MODE = process.argv[2] ?? defaultMode();
 
 async function peer(script) {
   const child = spawn(process.execPath, [fileURLToPath(new URL(script, import.meta.url))], {
@@ -58,14 +63,15 @@ function transpileMs() {
 }
 
 async function instantiateMs() {
-  const bridge = new BlockingBridge({ server: { address: '127.0.0.1', port: 53 }, trusted: false, timeoutMs: 1000, hostsPath: null });
+  const resolver = { server: { address: '127.0.0.1', port: 53 }, trusted: false, timeoutMs: 1000, hostsPath: null };
+  const io = MODE === 'jspi' ? new DirectIo(resolver) : new BlockingBridge(resolver);
   const imports = {
-    tcp: tcpImport(bridge), resolver: resolverImport(bridge, 1000), log: logImport(null), spool: spoolImport(),
+    tcp: tcpImport(io), resolver: resolverImport(io, 1000), log: logImport(null), spool: spoolImport(),
   };
-  const first = await timed(() => instantiate(imports));
+  const first = await timed(() => instantiate(imports, MODE));
   const further = [];
-  for (let i = 0; i < ROUNDS; i++) further.push(await timed(() => instantiate(imports)));
-  await bridge.terminate();
+  for (let i = 0; i < ROUNDS; i++) further.push(await timed(() => instantiate(imports, MODE)));
+  await io.terminate();
   return { first, further: median(further) };
 }
 
@@ -84,7 +90,7 @@ async function main() {
     const inst = await instantiateMs();
     rows.push(['compile + first instantiate', `${inst.first.toFixed(1)} ms`]);
     rows.push(['further instantiate (median)', `${inst.further.toFixed(2)} ms`]);
-    const client = new Client({ dns: `127.0.0.1:${dns.port}` });
+    const client = new Client({ dns: `127.0.0.1:${dns.port}`, mode: MODE });
     const mail = { from: 'a@example.org', to: ['b@example.net'], message: message(1024) };
     const submission = { server: `127.0.0.1:${sink.port}`, tls: 'none', ...mail };
     await client.send(submission);
@@ -113,7 +119,8 @@ async function main() {
     sink.stop();
     dns.stop();
   }
-  console.log(`Node ${process.version}, jco 1.35, blocking imports (worker thread + Atomics.wait)`);
+  const how = MODE === 'jspi' ? 'JSPI' : 'blocking imports (worker thread + Atomics.wait)';
+  console.log(`Node ${process.version}, jco 1.35, ${how}`);
   for (const [what, value] of rows) console.log(`${what.padEnd(36)} ${value}`);
 }
 
