@@ -90,7 +90,7 @@ test('silence is a temporary failure within the timeout, after a retry and TCP',
     const started = Date.now();
     const result = await lookups.mx('example.test.');
     assert.equal(result.val.tag, 'temporary');
-    assert.ok(Date.now() - started < 1500, `${Date.now() - started} ms`);
+    assert.ok(Date.now() - started < 3000, `${Date.now() - started} ms`);
     assert.deepEqual(dns.queries.map((q) => q.transport), ['udp', 'udp', 'tcp']);
   }, { timeoutMs: 600 });
 });
