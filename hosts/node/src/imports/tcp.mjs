@@ -28,7 +28,10 @@ export function tcpImport(io) {
       // to the I/O thread instead of being copied again.
       const owned = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
       const transfer = owned ? [data.buffer] : [];
-      return guarded(io, 'write', { id: this.#id, data, timeoutMs }, timeoutMs, failed, transfer);
+      const args = { id: this.#id, data, timeoutMs };
+      // The blocking bridge takes small writes without a round trip (see its enqueue).
+      if (io.enqueue?.(args, transfer)) return ok(undefined);
+      return guarded(io, 'write', args, timeoutMs, failed, transfer);
     }
 
     localAddress() {

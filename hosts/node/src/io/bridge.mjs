@@ -9,6 +9,15 @@ import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_thread
  * worker (which enforces the timeout itself: this only guards against a dead worker). */
 const GRACE_MS = 10_000;
 
+/** The indexes in the shared signal: the number of the last answered request, and the bytes
+ * of enqueued writes not yet handed to the kernel. */
+const ANSWERED = 0;
+const QUEUED = 1;
+
+/** Written bytes that may wait in the worker without the writer waiting for them: a write
+ * within this budget costs no round trip (the next read or write reports a failure). */
+const QUEUE_BUDGET = 1 << 20;
+
 /** The I/O thread did not answer in time, or failed. */
 export class BridgeError extends Error {}
 
@@ -22,7 +31,7 @@ export class BlockingBridge {
   /** Starts the I/O worker for `resolver` (see createOperations). */
   constructor(resolver) {
     const { port1, port2 } = new MessageChannel();
-    this.#signal = new Int32Array(new SharedArrayBuffer(4));
+    this.#signal = new Int32Array(new SharedArrayBuffer(8));
     this.#port = port1;
     this.#worker = new Worker(new URL('./worker.mjs', import.meta.url), {
       workerData: { port: port2, signal: this.#signal, resolver },
@@ -42,7 +51,7 @@ export class BlockingBridge {
     this.#port.postMessage({ seq, op, args }, transfer);
     const deadline = Date.now() + waitMs + GRACE_MS;
     for (;;) {
-      const current = Atomics.load(this.#signal, 0);
+      const current = Atomics.load(this.#signal, ANSWERED);
       if (current === seq) break;
       const left = deadline - Date.now();
       if (left <= 0 || this.#failure) {
@@ -50,7 +59,7 @@ export class BlockingBridge {
           ? `the i/o thread failed: ${this.#failure.message}`
           : `the i/o thread did not answer ${op} within ${waitMs + GRACE_MS} ms`);
       }
-      Atomics.wait(this.#signal, 0, current, left);
+      Atomics.wait(this.#signal, ANSWERED, current, left);
     }
     for (;;) {
       const received = receiveMessageOnPort(this.#port);
@@ -61,6 +70,16 @@ export class BlockingBridge {
       }
       return received.message.result;
     }
+  }
+
+  /** Posts a write of `args.data` without waiting for it when the bytes already queued leave
+   * room for it; false when they do not (then `call` the write, which waits). */
+  enqueue(args, transfer = []) {
+    const bytes = args.data.byteLength;
+    if (this.#failure || Atomics.load(this.#signal, QUEUED) + bytes > QUEUE_BUDGET) return false;
+    Atomics.add(this.#signal, QUEUED, bytes);
+    this.#port.postMessage({ op: 'enqueue', args }, transfer);
+    return true;
   }
 
   /** Posts `op` without waiting for it (closing a socket). */

@@ -1,7 +1,7 @@
 // Everything the imports need from an event loop, by name: sockets (./sockets.mjs) and DNS
 // lookups (../dns/lookups.mjs). Each operation takes one plain object and resolves to plain
 // data (`{tag, val}` results), so it can be called across threads (./bridge.mjs) or directly
-// under JSPI.
+// under JSPI; `enqueue` (writes nobody waits for) takes a callback too.
 
 import { Sockets } from './sockets.mjs';
 import { Lookups } from '../dns/lookups.mjs';
@@ -21,6 +21,7 @@ export function createOperations(resolver) {
     connect: (args) => sockets.connect(args),
     read: (args) => sockets.read(args),
     write: (args) => sockets.write(args),
+    enqueue: (args, taken) => sockets.enqueue(args, taken),
     close: (args) => sockets.close(args),
     closeAll: () => sockets.closeAll(),
     lookupCname: ({ name }) => lookups.cname(name),

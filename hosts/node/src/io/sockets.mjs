@@ -181,6 +181,21 @@ export class Sockets {
     return ok(undefined);
   }
 
+  /** Queues `data` without waiting for it (the caller bounds how much is queued). `taken()`
+   * runs once Node.js handed it to the kernel, or could not; a failure shows in the next read
+   * or write. */
+  enqueue({ id, data }, taken) {
+    const conn = this.#open.get(id);
+    if (!conn || conn.error || conn.socket.destroyed || conn.socket.writableEnded) {
+      taken();
+      return;
+    }
+    conn.socket.write(data, (error) => {
+      if (error) conn.error ??= error;
+      taken();
+    });
+  }
+
   /** Every connection closed at once (the guest that held them trapped). */
   closeAll() {
     for (const conn of this.#open.values()) conn.socket.destroy();
