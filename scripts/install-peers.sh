@@ -2,7 +2,8 @@
 # Installs what the real-peer tests need: Debian packages (Postfix + Cyrus SASL, NSD, Unbound,
 # ldns tools, openssl, iproute2, python3-venv, the SOCKS5 servers Dante and microsocks), a
 # Python venv with aiosmtpd and the Python host's packages (the wasmtime wheel, dnspython) for
-# host-example/tests/host_python.rs.
+# host-example/tests/host_python.rs, and the Node.js host (hosts/node: `npm ci`, then `npm run
+# build` to transpile the component built by cargo).
 # Idempotent and fast when everything is there: packages are checked with dpkg-query,
 # `apt-get update` runs only when something is missing, the venv is reused.
 # Needs root and apt-get (Debian 12). Never starts a service.
@@ -66,5 +67,21 @@ else
   "$py" -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check "${PIP_PKGS[@]}"
   echo "venv: created $venv with ${PIP_PKGS[*]} ($(took "$t"))"
+fi
+# ---- Node.js host: npm packages, and jco's transpile of the freshly built component ------------
+t=$(now)
+node_dir=$repo/hosts/node
+component=${SMTPCLIENT_COMPONENT:-$repo/target/component/wasm32-wasip2/component/smtpclient.wasm}
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  echo "node: node or npm missing: the Node.js host tests (host_node) will fail" >&2
+else
+  if [ ! -f "$node_dir/node_modules/.package-lock.json" ] \
+     || [ "$node_dir/package-lock.json" -nt "$node_dir/node_modules/.package-lock.json" ]; then
+    (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  if [ -f "$component" ] && ! cmp -s "$component" "$node_dir/generated/smtpclient.wasm"; then
+    (cd "$node_dir" && SMTPCLIENT_COMPONENT="$component" npm run --silent build)
+  fi
+  echo "node: $(node --version), hosts/node installed and built ($(took "$t"))"
 fi
 echo "PEERS_PYTHON $venv/bin/python"
