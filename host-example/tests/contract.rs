@@ -204,6 +204,58 @@ async fn send_reports_the_dial_and_every_command() {
     assert_eq!(commands(&json), expected, "{json}");
 }
 
+/// Issue 18 item 6: `send` with a 452 beyond the server's limit sends the rest in a further
+/// transaction on the same connection, as `deliver` does.
+#[tokio::test(flavor = "multi_thread")]
+async fn send_requeues_recipients_beyond_the_servers_limit() {
+    let args = send_args(true);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = against_script(
+        "
+        S: 220 mx.example.net ESMTP
+        C: EHLO
+        S: 250-mx.example.net
+        S: 250 ENHANCEDSTATUSCODES
+        C: MAIL FROM:
+        S: 250 2.1.0 ok
+        C: RCPT TO:<b@
+        S: 250 2.1.5 ok
+        C: RCPT TO:<c@
+        S: 452 4.5.3 too many recipients
+        C: DATA
+        S: 354 go ahead
+        C: .
+        S: 250 2.0.0 first
+        C: MAIL FROM:
+        S: 250 2.1.0 ok
+        C: RCPT TO:<c@
+        S: 250 2.1.5 ok
+        C: DATA
+        S: 354 go ahead
+        C: .
+        S: 250 2.0.0 second
+        C: QUIT
+        S: 221 2.0.0 bye
+        ",
+        &args,
+    )
+    .await;
+    let json = json(&output);
+    assert_eq!(output.status.code(), Some(0), "{json}");
+    assert_eq!(json["status"], "delivered", "{json}");
+    for recipient in json["recipients"].as_array().unwrap() {
+        assert_eq!(recipient["status"], "delivered", "{json}");
+        assert_eq!(recipient["lines"], serde_json::json!(["250 2.1.5 ok"]));
+    }
+    let data: Vec<&Value> = json["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["command"]["command"] == "data")
+        .collect();
+    assert_eq!(data.len(), 4, "two transactions: {json}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn deliver_through_a_relay() {
     let message = message_file();

@@ -53,8 +53,11 @@ where
     } = recipients;
     let mut keep = |batch: &[usize], results: &[RecipientResult]| {
         if let Some(replies) = rcpt_replies.as_deref_mut() {
+            // A transaction that ended before a recipient's RCPT reply leaves its earlier one.
             for (&r, result) in batch.iter().zip(results) {
-                replies[r] = result.reply.clone();
+                if let Some(reply) = &result.reply {
+                    replies[r] = Some(reply.clone());
+                }
             }
         }
     };
