@@ -32,9 +32,11 @@ impl Relay {
     /// How to connect: the relay's settings as a host plan. `tls_required_no` ("TLS-Required:
     /// No", RFC 8689 §5) makes verification failures non-fatal.
     pub(super) fn plan(&self, tls_required_no: bool) -> HostPlan {
+        // The name PKIX checks: the domain, or the address itself (an iPAddress
+        // subjectAltName, RFC 5280 §4.2.1.6), as `send` does for a server given by address.
         let remote_hostname = match &self.host {
             IpDomain::Domain(domain) => domain.ascii.clone(),
-            IpDomain::Ip(_) => String::new(),
+            IpDomain::Ip(ip) => ip.to_string(),
         };
         let opportunistic = self.tls_mode == TlsMode::Opportunistic;
         let tls = self.tls_mode != TlsMode::Skip;
