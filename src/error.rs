@@ -275,6 +275,11 @@ pub enum Error {
         /// Why, e.g. "loopback".
         reason: &'static str,
     },
+    /// Every MX host of an attempt was refused for its addresses ([`Error::ForbiddenAddress`],
+    /// the last one kept): no later attempt can do better while the MX records point there,
+    /// so it is permanent, as Postfix bounces an MX that loops back to itself.
+    #[error("{0}; no mx host of the domain may be dialed")]
+    Undialable(Box<Error>),
     /// A permanent refusal that may be about our address (an enhanced code 5.7.x) on a
     /// first attempt to a host with IPv4 and IPv6 addresses: temporary, so that the next
     /// attempt, which starts with the other family, can succeed (as the reference's queue).
@@ -391,7 +396,9 @@ impl Error {
             Self::CnameLoop { .. } => ErrorKind::CnameLoop,
             Self::CnameLimit { .. } => ErrorKind::CnameLimit,
             Self::Dns(_) => ErrorKind::Dns,
-            Self::Policy { .. } | Self::ForbiddenAddress { .. } => ErrorKind::Policy,
+            Self::Policy { .. } | Self::ForbiddenAddress { .. } | Self::Undialable(_) => {
+                ErrorKind::Policy
+            }
             Self::DomainNotFound { .. } => ErrorKind::Dns,
             Self::FirstAttempt(error) => error.kind(),
         }
@@ -429,7 +436,8 @@ impl Error {
             | Self::Address { .. }
             | Self::Usage(_)
             | Self::NoMail { .. }
-            | Self::DomainNotFound { .. } => true,
+            | Self::DomainNotFound { .. }
+            | Self::Undialable(_) => true,
             Self::Dns(error) => error.is_permanent(),
             // The server's verdict on AUTH is permanent iff 5xx (535 bad credentials, 534
             // mechanism too weak), whichever mechanism led to it; a failure of our own is

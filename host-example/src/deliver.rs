@@ -8,7 +8,7 @@ use crate::bindings::delivery::{
     StsPolicy, TlsLevel,
 };
 use crate::bindings::resolver::IpFamily;
-use crate::bindings::types::{ErrorKind, TlsMode, Tlsa};
+use crate::bindings::types::{TlsMode, Tlsa};
 use crate::convert::{
     domain, ip_addr, ip_address, ip_domain_text, millis, next_hop, recipients, server_host,
     uniform_timeouts,
@@ -124,17 +124,8 @@ pub async fn deliver(host: &Host, request: &DeliverRequest) -> Result<Report, Ho
             cache.put(&domain, policy);
         }
         merge(&mut instance, &mut merged, &report).await?;
-        let refused = refused_by_policy(&domain, &instance);
         for recipient in report.messages.iter().flat_map(|m| &m.recipients) {
-            let mut outcome = recipient_report(recipient);
-            if let Some(error) = refused
-                .as_ref()
-                .filter(|_| outcome.status == Status::Temporary)
-            {
-                outcome.status = Status::Permanent;
-                merged.error = Some(error.clone());
-            }
-            recipients.insert(recipient.address.clone(), outcome);
+            recipients.insert(recipient.address.clone(), recipient_report(recipient));
         }
     }
     merged.recipients = request
@@ -278,24 +269,6 @@ async fn merge(
         merged.error = Some(ErrorReport::from(error));
     }
     Ok(())
-}
-
-/// The policy failure of a delivery whose every connect the egress policy refused: no socket
-/// was opened, so the component saw temporary `io` errors; retrying cannot help while the
-/// MX records point there (Postfix bounces an MX that loops back to itself), so it is
-/// permanent. `None` when something was dialed or nothing was tried.
-fn refused_by_policy(domain: &str, instance: &Instance) -> Option<ErrorReport> {
-    let connects = instance.store.data().connects();
-    (connects.denied > 0 && connects.allowed == 0).then(|| {
-        ErrorReport::of(
-            ErrorKind::Policy,
-            true,
-            format!(
-                "the egress policy refused every address of the mail servers of {domain} \
-                 (loopback, private or not routable; see the attempts)"
-            ),
-        )
-    })
 }
 
 fn recipient_report(recipient: &crate::bindings::delivery::RecipientReport) -> RecipientReport {

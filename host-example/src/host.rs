@@ -8,7 +8,7 @@ use crate::dns::DnsBackend;
 use crate::egress::{AddressPolicy, EgressPolicy};
 use crate::limits::{CpuMeter, EPOCH_TICK, LimitExceeded, MemoryLimiter};
 use crate::log_impl::Logger;
-use crate::state::{ConnectCounts, HostState};
+use crate::state::HostState;
 use std::future::Future;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -228,7 +228,6 @@ impl Host {
             logger: Arc::clone(&self.config.logger),
             memory: MemoryLimiter::new(self.config.max_guest_memory),
             cpu: cpu.clone(),
-            connects: ConnectCounts::default(),
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.memory);

@@ -20,16 +20,6 @@ pub struct HostState {
     pub(crate) logger: Arc<dyn Logger>,
     pub(crate) memory: MemoryLimiter,
     pub(crate) cpu: CpuMeter,
-    pub(crate) connects: ConnectCounts,
-}
-
-/// The connects the guest asked for in one store, by the egress policy's verdict.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ConnectCounts {
-    /// Allowed by the policy and handed to the connector (whatever came of it).
-    pub allowed: u32,
-    /// Refused by the policy: no socket was opened.
-    pub denied: u32,
 }
 
 impl HostState {
@@ -37,11 +27,6 @@ impl HostState {
     /// passes to the component's exports.
     pub fn table(&mut self) -> &mut ResourceTable {
         &mut self.table
-    }
-
-    /// The connects of this store so far, allowed and denied by the egress policy.
-    pub fn connects(&self) -> ConnectCounts {
-        self.connects
     }
 }
 

@@ -27,10 +27,8 @@ impl tcp::Host for HostState {
         let remote = socket_addr(remote);
         let local = local.map(ip_addr);
         if let Err(reason) = self.egress.check(remote, local) {
-            self.connects.denied += 1;
             return Ok(Err(TcpError::Denied(reason)));
         }
-        self.connects.allowed += 1;
         let connection = match self
             .connector
             .connect(remote, local, duration(timeout_ms))

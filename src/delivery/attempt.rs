@@ -244,10 +244,12 @@ where
         if self.hosts_tried == 0 || self.hosts_forbidden < self.hosts_tried {
             return;
         }
-        if let Some(error) = &self.last_error {
+        if let Some(last) = self.last_error.take() {
+            let error = Error::Undialable(Box::new(last));
             for m in 0..self.outgoing.len() {
-                self.ledger.fail_for_good(m, error);
+                self.ledger.fail_for_good(m, &error);
             }
+            self.last_error = Some(error);
         }
     }
 

@@ -32,8 +32,8 @@ impl Relay {
     /// How to connect: the relay's settings as a host plan. `tls_required_no` ("TLS-Required:
     /// No", RFC 8689 §5) makes verification failures non-fatal.
     pub(super) fn plan(&self, tls_required_no: bool) -> HostPlan {
-        // The name PKIX checks: the domain, or the address itself (an iPAddress
-        // subjectAltName, RFC 5280 §4.2.1.6), as `send` does for a server given by address.
+        // An IP address is checked against the certificate's iPAddress names (RFC 5280 §4.2.1.6,
+        // as `send` does with an address literal); no SNI goes out for it (RFC 6066 §3).
         let remote_hostname = match &self.host {
             IpDomain::Domain(domain) => domain.ascii.clone(),
             IpDomain::Ip(ip) => ip.to_string(),
