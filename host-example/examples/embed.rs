@@ -4,10 +4,10 @@
 //! `cargo run --release -p host-example --example embed` (offline: the server is the
 //! in-process sink on 127.0.0.1).
 
-use host_example::bindings::types::TlsMode;
 use host_example::dns::{Answer, DnsBackend, IpFamily, Lookup, LookupError, Mx, Tlsa};
 use host_example::egress::AddressPolicy;
 use host_example::log_impl::Silent;
+use host_example::send::TlsMode;
 use host_example::send::{SendRequest, send};
 use host_example::sink::Sink;
 use host_example::spool_impl::SpoolMessage;

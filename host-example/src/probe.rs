@@ -14,10 +14,10 @@ use crate::bindings::delivery::{Addresses, Destinations, TlsaNamesInput, TlsaPol
 use crate::bindings::exports::smtp::client::mta_sts::Mode;
 use crate::bindings::resolver::IpFamily;
 use crate::bindings::types::{Domain, ErrorKind, IpDomain, TlsMode, Tlsa};
+use crate::convert::tlsa_text;
 use crate::convert::{domain, ip_addr, next_hop, uniform_timeouts};
 use crate::dns::LookupError;
 use crate::host::{Host, HostError, Instance};
-use crate::report::tlsa_text;
 use crate::session::{close, extensions, tls_state};
 use serde::Serialize;
 use std::net::SocketAddr;

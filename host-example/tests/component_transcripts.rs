@@ -20,6 +20,7 @@
 #[path = "support/scripted.rs"]
 mod scripted;
 
+use command_line::request::SaslMechanism;
 use host_example::bindings::client::{
     AddressType, AuthOptions, DsnNotify, DsnOptions, Envelope, LineEndings, NotifyConditions,
     OpenOptions, OriginalRecipient, Recipient, RecipientResult, Timeouts,
@@ -338,7 +339,11 @@ fn open_options(lines: &[String]) -> OpenOptions {
                 "mechs" => {
                     options.auth.get_or_insert_with(auth).mechanisms = value
                         .split(',')
-                        .map(|name| sasl_mechanism(name).expect("a known mechanism"))
+                        .map(|name| {
+                            sasl_mechanism(
+                                SaslMechanism::from_name(name).expect("a known mechanism"),
+                            )
+                        })
                         .collect();
                 }
                 "cleartext" => {

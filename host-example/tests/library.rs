@@ -2,14 +2,14 @@
 //! limits (guest memory, guest CPU, wall clock), a pluggable connector, and the egress policy
 //! checked before every connect (the host's own dial and the component's `tcp.connect`).
 
-use host_example::bindings::types::{Domain, ErrorKind, IpAddress, IpDomain, TlsMode};
+use host_example::bindings::types::{Domain, ErrorKind, IpAddress, IpDomain};
 use host_example::connector::{Connecting, TcpConnection, TcpConnector, open_stream};
 use host_example::dns::{DnsBackend, ZoneResolver};
 use host_example::egress::AddressPolicy;
 use host_example::limits::LimitExceeded;
 use host_example::log_impl::Silent;
 use host_example::report::Status;
-use host_example::send::{SendRequest, send};
+use host_example::send::{SendRequest, TlsMode, send};
 use host_example::sink::Sink;
 use host_example::spool_impl::SpoolMessage;
 use host_example::{EMBEDDED_COMPONENT, Host, HostConfig, HostError};

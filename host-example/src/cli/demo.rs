@@ -7,14 +7,14 @@
 //! sent ones.
 
 use super::load_host;
-use super::output::{exit, fail, print_report};
-use crate::bindings::delivery::TlsLevel;
-use crate::deliver::{DeliverRequest, deliver};
+use crate::deliver::{DeliverRequest, TlsLevel, deliver};
 use crate::dns::{Resolver, ZoneResolver};
 use crate::host::HostConfig;
 use crate::log_impl::Stderr;
 use crate::sink::Sink;
 use crate::spool_impl::SpoolMessage;
+use command_line::exit::{self, fail};
+use command_line::print::print_report;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -100,9 +100,8 @@ pub async fn run(component: Option<&Path>) -> u8 {
         eight_bit_mime: true,
         smtputf8: false,
         require_tls: false,
-        sts_cache: None,
     };
-    let report = match deliver(&host, &request).await {
+    let report = match deliver(&host, &request, None).await {
         Ok(report) => report,
         Err(error) => return fail(exit::SOFTWARE, &error.to_string()),
     };

@@ -1,6 +1,7 @@
 //! The `host-example` command line: flags, exit codes and output as DESIGN.md "The command
-//! line" states. One module per subcommand; the flags they share in [`flags`]; printing
-//! and exit codes in [`output`].
+//! line" states. `send` and `deliver` are the command line crate's (shared with the wasi-run
+//! command), with this host's own flags added; `probe` and `demo` are this host's. One module
+//! per subcommand; this host's flags in [`flags`]; `probe`'s printing in [`output`].
 
 mod deliver;
 mod demo;
@@ -13,8 +14,9 @@ mod send;
 use crate::egress::EgressPolicy;
 use crate::host::{EMBEDDED_COMPONENT, Host, HostConfig};
 use clap::{Parser, Subcommand};
-use flags::{DnsArgs, EgressArgs, OutputArgs};
-use output::{exit, fail};
+use command_line::exit::{self, fail};
+use command_line::flags::{DnsServerArgs, OutputArgs};
+use flags::{EgressArgs, ZoneArgs};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -98,15 +100,16 @@ fn load_host(component: Option<&Path>, config: HostConfig) -> Result<Host, u8> {
 /// `policy` for egress and what the shared flags say (DNS, `-v`, `--proxy`, `--source`).
 async fn start_host(
     component: Option<&Path>,
-    dns: &DnsArgs,
+    dns: &DnsServerArgs,
+    zone: &ZoneArgs,
     output: &OutputArgs,
     egress: &EgressArgs,
     policy: Arc<dyn EgressPolicy>,
 ) -> Result<Host, u8> {
-    let resolver = dns.resolver()?;
+    let resolver = flags::resolver(dns, zone)?;
     let config = HostConfig {
         egress: policy,
-        ..HostConfig::command_line(output.dns(resolver), output.logger())
+        ..HostConfig::command_line(flags::shown_dns(output, resolver), flags::logger(output))
     };
     load_host(component, egress.apply(config).await?)
 }

@@ -2,12 +2,14 @@
 //! [`crate::probe`]). Exit codes: 0 every MX host answered SMTP; 75 a lookup failed or some
 //! MX host did not answer; 69 the domain accepts no mail (a null MX, RFC 7505).
 
-use super::flags::{DnsArgs, EgressArgs, OutputArgs, TimeoutArgs};
-use super::output::{exit, fail, print_probe};
+use super::flags::{EgressArgs, ZoneArgs};
+use super::output::print_probe;
 use super::start_host;
 use crate::egress::AddressPolicy;
 use crate::probe::probe;
 use clap::Args;
+use command_line::exit::{self, fail};
+use command_line::flags::{DnsServerArgs, OutputArgs, TimeoutArgs};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,7 +23,9 @@ pub struct ProbeArgs {
     /// The domain whose mail servers to examine.
     domain: String,
     #[command(flatten)]
-    dns: DnsArgs,
+    dns: DnsServerArgs,
+    #[command(flatten)]
+    zone: ZoneArgs,
     /// The SMTP port of the MX hosts.
     #[arg(long, default_value_t = 25)]
     port: u16,
@@ -38,7 +42,16 @@ pub async fn run(component: Option<&Path>, args: ProbeArgs) -> u8 {
     // A look at servers the user asked about, no mail sent: loopback and private MX hosts
     // are shown too; addresses no server can have are never dialed.
     let policy = Arc::new(AddressPolicy::dialable());
-    let host = match start_host(component, &args.dns, &args.output, &args.egress, policy).await {
+    let host = match start_host(
+        component,
+        &args.dns,
+        &args.zone,
+        &args.output,
+        &args.egress,
+        policy,
+    )
+    .await
+    {
         Ok(host) => host,
         Err(code) => return code,
     };
