@@ -17,7 +17,7 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 use std::time::Duration;
 use support::policy_server::{self, Pki, PolicyHost};
-use support::{Certs, Dns, DnsConfig, Postfix, PostfixConfig, TempDir, peers_enabled};
+use support::{Postfix, TempDir, json_report, mail_peers, peers_enabled};
 
 const MESSAGE: &[u8] =
     b"From: a@example.org\r\nTo: b@example.net\r\nSubject: deliver\r\n\r\nhello\r\n.dot\r\n";
@@ -61,17 +61,6 @@ fn json(output: &Output) -> Value {
     })
 }
 
-/// The report, after checking the exit code.
-fn report(output: &Output, code: i32) -> Value {
-    let report = json(output);
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "report: {report}\nstderr: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    report
-}
 
 /// `deliver` arguments: a message file, an empty MTA-STS cache directory of the test's own,
 /// `--json`, and `rest`.
@@ -138,7 +127,7 @@ async fn zone_file_two_domains_to_our_sink_over_dane() {
         ],
     ))
     .await;
-    let report = report(&output, 0);
+    let report = json_report(&output, 0);
     assert_eq!(report["status"], "delivered");
     assert_eq!(report["error"], Value::Null);
     let recipients = report["recipients"].as_array().unwrap();
@@ -195,7 +184,7 @@ async fn zone_file_null_mx_exits_69_with_no_mail() {
         ],
     ))
     .await;
-    let report = report(&output, 69);
+    let report = json_report(&output, 69);
     assert_eq!(report["status"], "permanent");
     assert_eq!(report["recipients"][0]["status"], "permanent");
     assert_eq!(report["error"]["kind"], "no-mail");
@@ -234,7 +223,7 @@ async fn mx_on_loopback_needs_allow_private_addresses() {
         .cloned()
         .collect();
     let output = host_example_async(without_flag).await;
-    let refused = report(&output, 69);
+    let refused = json_report(&output, 69);
     assert_eq!(refused["status"], "permanent");
     assert_eq!(refused["recipients"][0]["status"], "permanent");
     let error = &refused["error"];
@@ -248,7 +237,7 @@ async fn mx_on_loopback_needs_allow_private_addresses() {
     assert!(sink.received().is_empty());
 
     let output = host_example_async(args).await;
-    let allowed = report(&output, 0);
+    let allowed = json_report(&output, 0);
     assert_eq!(allowed["status"], "delivered");
     assert_eq!(sink.received().len(), 1);
 }
@@ -276,7 +265,7 @@ async fn mx_at_unspecified_multicast_or_broadcast_is_never_dialed() {
         &["--zone", zone.to_str().unwrap(), "--to", "b@example.net"],
     ))
     .await;
-    let report = report(&output, 69);
+    let report = json_report(&output, 69);
     assert_eq!(report["error"]["kind"], "policy", "{report}");
     assert_eq!(report["recipients"][0]["status"], "permanent", "{report}");
     let refused: Vec<(&str, &str)> = report["events"]
@@ -325,30 +314,10 @@ fn unknown_flag_exits_64() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("--bogus-flag"));
 }
 
-/// Postfix and the DNS peers sharing its certificate.
-struct Peers {
-    postfix: Postfix,
-    dns: Dns,
-    certs: Certs,
-}
-
-fn peers() -> &'static Peers {
-    static PEERS: OnceLock<Peers> = OnceLock::new();
-    PEERS.get_or_init(|| {
-        let certs = Certs::generate();
-        let postfix = Postfix::start_with(Some(&certs), &PostfixConfig::default());
-        let dns = Dns::start_with(Some(&certs), &DnsConfig::default());
-        Peers {
-            postfix,
-            dns,
-            certs,
-        }
-    })
-}
 
 /// `deliver` against the peers: `--dns` at Unbound, `--port` Postfix's.
 fn deliver_to_peers(token: &str, cache: &Path, rest: &[&str]) -> Output {
-    let peers = peers();
+    let peers = mail_peers();
     let message = temp_file(
         &format!("{token}.eml"),
         format!("Subject: {token}\r\n\r\nbody {token}\r\n").as_bytes(),
@@ -364,7 +333,7 @@ fn deliver_to_peers(token: &str, cache: &Path, rest: &[&str]) -> Output {
 /// Postfix stored `n` copies of the message with `token`.
 fn assert_stored(token: &str, n: usize) {
     let found = support::wait_for(Duration::from_secs(10), || {
-        let count = peers()
+        let count = mail_peers()
             .postfix
             .messages_now()
             .iter()
@@ -383,7 +352,7 @@ fn dane_delivery_to_postfix_exits_0() {
     let cache = TempDir::new("sts-cache");
     let token = "cli-dane-6a1f";
     let output = deliver_to_peers(token, cache.path(), &["--to", "a@example.test"]);
-    let report = report(&output, 0);
+    let report = json_report(&output, 0);
     assert_eq!(report["status"], "delivered");
     assert_eq!(report["recipients"][0]["status"], "delivered");
     assert_eq!(report["recipients"][0]["code"], 250);
@@ -391,7 +360,7 @@ fn dane_delivery_to_postfix_exits_0() {
     let record = report["tls"]["dane_verified_record"]
         .as_str()
         .expect("DANE");
-    assert_eq!(record, format!("3 1 1 {}", peers().certs.tlsa311()));
+    assert_eq!(record, format!("3 1 1 {}", mail_peers().certs.tlsa311()));
     let attempts = report["attempts"].as_array().unwrap();
     assert_eq!(attempts.len(), 1);
     assert_eq!(attempts[0]["error"], Value::Null);
@@ -415,7 +384,7 @@ fn dane_mismatch_exits_75() {
         cache.path(),
         &["--to", "a@badtlsa.example.test"],
     );
-    let report = report(&output, 75);
+    let report = json_report(&output, 75);
     assert_eq!(report["status"], "temporary");
     assert_eq!(report["recipients"][0]["status"], "temporary");
     assert_eq!(report["error"]["kind"], "dane");
@@ -443,7 +412,7 @@ fn null_mx_exits_69_with_no_mail() {
         cache.path(),
         &["--to", "a@nullmx.example.test"],
     );
-    let report = report(&output, 69);
+    let report = json_report(&output, 69);
     assert_eq!(report["status"], "permanent");
     assert_eq!(report["recipients"][0]["status"], "permanent");
     assert_eq!(report["error"]["kind"], "no-mail");
@@ -463,7 +432,7 @@ fn two_domains_are_two_deliveries() {
         cache.path(),
         &["--to", "a@example.test", "--to", "b@insecure.test"],
     );
-    let report = report(&output, 0);
+    let report = json_report(&output, 0);
     assert_eq!(report["status"], "delivered");
     let statuses: Vec<&Value> = report["recipients"]
         .as_array()
@@ -514,7 +483,7 @@ fn mta_sts_policy_is_written_to_the_cache_directory() {
         }],
     );
     let root = temp_file("sts-root.pem", pem(&pki.root_der()).as_bytes());
-    let postfix_cert = peers().certs.cert();
+    let postfix_cert = mail_peers().certs.cert();
     let cache = TempDir::new("sts-cache");
     let token = "cli-sts-8e0b";
     let output = deliver_to_peers(
@@ -529,7 +498,7 @@ fn mta_sts_policy_is_written_to_the_cache_directory() {
             postfix_cert.to_str().unwrap(),
         ],
     );
-    let report = report(&output, 0);
+    let report = json_report(&output, 0);
     assert_eq!(report["recipients"][0]["status"], "delivered");
     assert_eq!(report["tls"]["pkix_valid"], true, "{report}");
     let cached = std::fs::read_to_string(cache.path().join("sts.insecure.test.json"))

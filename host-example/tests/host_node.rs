@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
-use support::{Certs, Dns, DnsConfig, Postfix, PostfixConfig, TempDir, peers_enabled};
+use support::{Postfix, TempDir, json_report, mail_peers, peers_enabled};
 
 const MESSAGE: &[u8] =
     b"From: a@example.org\r\nTo: b@example.net\r\nSubject: node\r\n\r\nhello\r\n.dot\r\n..two\r\n";
@@ -67,23 +67,6 @@ fn run(mut command: Command, args: &[&str]) -> Output {
     command.args(args).output().expect("node runs")
 }
 
-/// The report, after checking the exit code.
-fn report(output: &Output, code: i32) -> Value {
-    let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}): {}\nstderr: {}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        )
-    });
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "report: {report}\nstderr: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    report
-}
 
 fn temp_file(name: &str, bytes: &[u8]) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("smtpclient-node-{}", std::process::id()));
@@ -164,7 +147,7 @@ async fn send_to_our_sink_stores_the_exact_bytes() {
     })
     .await
     .unwrap();
-    let report = report(&output, 0);
+    let report = json_report(&output, 0);
     assert_eq!(report["status"], "delivered");
     assert_eq!(report["error"], Value::Null);
     assert_eq!(report["recipients"][1]["address"], "c@example.net");
@@ -232,7 +215,7 @@ fn bad_input_gives_one_line_and_its_exit_code() {
             "--json",
         ],
     );
-    let report = report(&output, 75);
+    let report = json_report(&output, 75);
     assert_eq!(report["status"], "temporary");
     assert_eq!(report["error"]["kind"], "io");
     assert_eq!(report["error"]["permanent"], false);
@@ -264,32 +247,12 @@ async fn malformed_address_is_a_typed_error_before_the_wire() {
     })
     .await
     .unwrap();
-    let report = report(&output, 69);
+    let report = json_report(&output, 69);
     assert_eq!(report["error"]["kind"], "address", "{report}");
     assert_eq!(report["error"]["permanent"], true);
     assert!(sink.received().is_empty());
 }
 
-/// Postfix and the DNS peers sharing its certificate (the zone names of `tests/deliver.rs`).
-struct Peers {
-    postfix: Postfix,
-    dns: Dns,
-    certs: Certs,
-}
-
-fn peers() -> &'static Peers {
-    static PEERS: OnceLock<Peers> = OnceLock::new();
-    PEERS.get_or_init(|| {
-        let certs = Certs::generate();
-        let postfix = Postfix::start_with(Some(&certs), &PostfixConfig::default());
-        let dns = Dns::start_with(Some(&certs), &DnsConfig::default());
-        Peers {
-            postfix,
-            dns,
-            certs,
-        }
-    })
-}
 
 /// The message with `token`, as sent (CRLF) and as Postfix's Maildir stores it (LF, behind the
 /// headers Postfix prepends; with Date and Message-ID present it adds none inside).
@@ -306,7 +269,7 @@ fn token_message(token: &str) -> (Vec<u8>, Vec<u8>) {
 /// The stored messages that contain `token`, after waiting up to 10 s for `n` of them.
 fn stored_with(token: &str, n: usize) -> Vec<Vec<u8>> {
     let find = || {
-        peers()
+        mail_peers()
             .postfix
             .messages_now()
             .into_iter()
@@ -326,7 +289,7 @@ fn submission_with_starttls_and_auth_to_postfix() {
         return;
     }
     let Some(mut node) = node_cli() else { return };
-    let peers = peers();
+    let peers = mail_peers();
     let token = "node-submission-5d2e";
     let (sent, stored) = token_message(token);
     let message = temp_file(&format!("{token}.eml"), &sent);
@@ -358,7 +321,7 @@ fn submission_with_starttls_and_auth_to_postfix() {
             "--json",
         ],
     );
-    let report = report(&output, 0);
+    let report = json_report(&output, 0);
     assert_eq!(report["status"], "delivered");
     assert_eq!(report["recipients"][0]["code"], 250);
     assert_eq!(report["tls"]["pkix_valid"], true, "{report}");
@@ -393,13 +356,13 @@ fn mx_delivery_with_dane_stores_the_exact_bytes() {
         return;
     }
     let Some(node) = node_cli() else { return };
-    let peers = peers();
+    let peers = mail_peers();
     let token = "node-dane-8c41";
     let (sent, stored) = token_message(token);
     let message = temp_file(&format!("{token}.eml"), &sent);
     let cache = TempDir::new("sts-cache");
     let output = deliver(node, &message, cache.path(), "a@example.test");
-    let report = report(&output, 0);
+    let report = json_report(&output, 0);
     assert_eq!(report["status"], "delivered");
     assert_eq!(report["recipients"][0]["status"], "delivered");
     assert_eq!(report["server"]["host"], "mx.example.test");
@@ -443,7 +406,7 @@ fn wrong_tlsa_record_is_refused_with_nothing_stored() {
     let message = temp_file(&format!("{token}.eml"), &sent);
     let cache = TempDir::new("sts-cache");
     let output = deliver(node, &message, cache.path(), "a@badtlsa.example.test");
-    let report = report(&output, 75);
+    let report = json_report(&output, 75);
     assert_eq!(report["status"], "temporary");
     assert_eq!(report["recipients"][0]["status"], "temporary");
     assert_eq!(report["error"]["kind"], "dane");
@@ -457,7 +420,7 @@ fn wrong_tlsa_record_is_refused_with_nothing_stored() {
 
 /// `deliver` of `message` to `to` through the test's Unbound and Postfix's MX port.
 fn deliver(node: Command, message: &Path, cache: &Path, to: &str) -> Output {
-    let peers = peers();
+    let peers = mail_peers();
     let dns = peers.dns.resolver().to_string();
     let port = peers.postfix.smtp_port().to_string();
     run(

@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
-use support::{Certs, Dns, DnsConfig, Postfix, PostfixConfig, TempDir, peers_enabled, wait_for};
+use support::{Postfix, TempDir, json_report, mail_peers, peers_enabled, wait_for};
 
 /// The per-phase deadline of the hostile scenarios (`--timeout`), as `tests/hostile.rs`.
 const TIMEOUT: Duration = Duration::from_secs(2);
@@ -92,22 +92,6 @@ fn smtpclient(args: &[&str], env: &[(&str, &str)]) -> Output {
     python(&all, env).output().expect("python runs")
 }
 
-/// The JSON report on stdout, after checking the exit code.
-fn report(output: &Output, code: i32) -> Value {
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}): {}\nstderr: {stderr}",
-            String::from_utf8_lossy(&output.stdout)
-        )
-    });
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "report: {report}\nstderr: {stderr}"
-    );
-    report
-}
 
 fn temp_dir() -> &'static TempDir {
     static DIR: OnceLock<TempDir> = OnceLock::new();
@@ -131,31 +115,11 @@ fn message(token: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-/// Postfix and the DNS peers sharing one certificate (the zones' TLSA records match it).
-struct Peers {
-    certs: Certs,
-    postfix: Postfix,
-    dns: Dns,
-}
-
-fn peers() -> &'static Peers {
-    static PEERS: OnceLock<Peers> = OnceLock::new();
-    PEERS.get_or_init(|| {
-        let certs = Certs::generate();
-        let postfix = Postfix::start_with(Some(&certs), &PostfixConfig::default());
-        let dns = Dns::start_with(Some(&certs), &DnsConfig::default());
-        Peers {
-            certs,
-            postfix,
-            dns,
-        }
-    })
-}
 
 /// The stored messages with `Subject: <token>`.
 fn stored(token: &str) -> Vec<Vec<u8>> {
     let subject = format!("Subject: {token}\n");
-    peers()
+    mail_peers()
         .postfix
         .messages_now()
         .into_iter()
@@ -166,7 +130,7 @@ fn stored(token: &str) -> Vec<Vec<u8>> {
 /// Waits until Postfix stored the message with `token` and returns it.
 fn wait_stored(token: &str) -> Vec<u8> {
     wait_for(Duration::from_secs(20), || stored(token).into_iter().next())
-        .unwrap_or_else(|| panic!("{token} not stored:\n{}", peers().postfix.log()))
+        .unwrap_or_else(|| panic!("{token} not stored:\n{}", mail_peers().postfix.log()))
 }
 
 /// Postfix stores with LF line endings after the headers it prepends: what follows them must
@@ -227,7 +191,7 @@ fn python_unit_tests_of_the_imports() {
 /// `send` to Postfix's submission port: STARTTLS required, PKIX with the test certificate
 /// as root, AUTH as the test user with the password from a file.
 fn submit(token: &str, password: &str) -> Output {
-    let peers = peers();
+    let peers = mail_peers();
     let server = format!("127.0.0.1:{}", peers.postfix.submission_port());
     let message = temp_file(&format!("{token}.eml"), &message(token));
     let password = temp_file(
@@ -290,14 +254,14 @@ fn submission_with_starttls_and_auth_to_postfix() {
     assert_eq!(report["attempts"][0]["ip"], "127.0.0.1");
     assert_stored_exactly(&wait_stored(token), &message(token));
     let logged = wait_for(Duration::from_secs(10), || {
-        let log = peers().postfix.log();
+        let log = mail_peers().postfix.log();
         log.contains(&format!("sasl_username={}", Postfix::USER))
             .then_some(())
     });
     assert!(
         logged.is_some(),
         "no AUTH in the log:\n{}",
-        peers().postfix.log()
+        mail_peers().postfix.log()
     );
 }
 
@@ -318,7 +282,7 @@ fn wrong_password_is_a_permanent_auth_failure() {
 
 /// `deliver` through the test's validating Unbound to Postfix's MX port.
 fn deliver(token: &str, to: &str) -> Output {
-    let peers = peers();
+    let peers = mail_peers();
     let message = temp_file(&format!("{token}.eml"), &message(token));
     let dns = peers.dns.resolver().to_string();
     let port = peers.postfix.smtp_port().to_string();
@@ -362,7 +326,7 @@ fn mx_delivery_with_dane_to_postfix() {
     assert_eq!(report["server"]["host"], "mx.example.test");
     assert_eq!(
         report["tls"]["dane_verified_record"],
-        format!("3 1 1 {}", peers().certs.tlsa311()).as_str()
+        format!("3 1 1 {}", mail_peers().certs.tlsa311()).as_str()
     );
     let attempts = report["attempts"].as_array().unwrap();
     assert_eq!(attempts.len(), 1, "{report}");
@@ -403,7 +367,7 @@ fn api_session_sends_three_messages_on_one_connection() {
     if !(python_ready() && peers_enabled("postfix")) {
         return;
     }
-    let peers = peers();
+    let peers = mail_peers();
     let tokens = ["py-session-a1", "py-session-b2", "py-session-c3"];
     let script = format!(
         r#"
@@ -498,7 +462,7 @@ fn unreachable_server_is_a_temporary_io_failure() {
         ],
         &[],
     );
-    let report = report(&output, 75);
+    let report = json_report(&output, 75);
     assert_eq!(report["status"], "temporary");
     assert_eq!(report["error"]["kind"], "io");
     assert_eq!(report["error"]["permanent"], false);
@@ -568,7 +532,7 @@ async fn malformed_address_is_a_permanent_address_error() {
     ];
     let (output, _, script) =
         against_script(steps, args.map(String::from).to_vec(), Vec::new()).await;
-    let report = report(&output, 69);
+    let report = json_report(&output, 69);
     assert_eq!(report["status"], "permanent", "{report}");
     assert_eq!(report["error"]["kind"], "address", "{report}");
     assert_eq!(report["error"]["permanent"], true);

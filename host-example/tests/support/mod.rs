@@ -19,6 +19,7 @@
 pub mod aiosmtpd;
 pub mod certs;
 pub mod dns;
+pub mod mail_peers;
 pub mod policy_server;
 pub mod postfix;
 pub mod socks;
@@ -26,6 +27,7 @@ pub mod socks;
 pub use aiosmtpd::{Aiosmtpd, StoredMessage};
 pub use certs::Certs;
 pub use dns::{Dns, DnsConfig};
+pub use mail_peers::{MailPeers, json_report, mail_peers};
 pub use postfix::{Postfix, PostfixConfig};
 pub use socks::SocksServer;
 
