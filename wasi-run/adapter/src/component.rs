@@ -232,11 +232,11 @@ impl wit_resolver::Guest for Component {
     fn lookup_cname(name: String) -> Result<CnameAnswer, LookupError> {
         let answer =
             with_resolver("CNAME", &name, |r| r.lookup_cname(&name)).map_err(lookup_error)?;
-        let target = answer.records.into_iter().next().unwrap_or_default();
-        Ok(CnameAnswer {
-            target,
-            authentic: answer.authentic,
-        })
+        let authentic = answer.authentic;
+        match answer.records.into_iter().next() {
+            Some(target) => Ok(CnameAnswer { target, authentic }),
+            None => Err(LookupError::NotFound(NotFound { authentic })),
+        }
     }
 
     fn lookup_mx(name: String) -> Result<MxAnswer, LookupError> {
