@@ -459,7 +459,7 @@ where
         let mut refused = None;
         let mut dialable = Vec::with_capacity(addresses.len());
         for &ip in addresses {
-            match super::addresses::refusal(ip, allow_private) {
+            match super::refusal(ip, allow_private) {
                 Some(reason) => {
                     self.events.push(Event::Dial {
                         host: host.host.clone(),

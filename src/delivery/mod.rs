@@ -3,7 +3,6 @@
 //! transactions and hosts ([`Ledger`]), and the attempt itself over the platform's
 //! resolver, network and clock.
 
-mod addresses;
 mod attempt;
 pub mod batches;
 mod ledger;
@@ -14,7 +13,6 @@ mod request;
 #[cfg(test)]
 mod scenario_tests;
 
-pub use addresses::refusal;
 pub use attempt::{deliver, refuse};
 pub use ledger::{Ledger, Recipient, Status};
 pub use level::TlsLevel;
@@ -24,3 +22,4 @@ pub use request::{
     Attempt, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MX_ADDRESS_LIMIT, DEFAULT_MX_SESSION_LIMIT, Outgoing,
     PemCertificate, Report, Request,
 };
+pub use smtpclient_dial_policy::refusal;

@@ -12,16 +12,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hickory_proto::rr::RData;
+use smtpclient_dns_stub::{
+    self as stub, Answer, DEFAULT_TIMEOUT, HostsFile, IpFamily, LookupError, Mx, Question,
+    RecordKind, ResolvConfError, SYSTEM_RESOLV_CONF, Tlsa, convert, fqdn, merge_any,
+    nameserver_from_file, tlsa_name,
+};
 
-use super::hosts::HostsFile;
-use super::name::{fqdn, tlsa_name};
-use super::resolv_conf::{ResolvConfError, SYSTEM_RESOLV_CONF, nameserver_from_file};
 use super::transport::exchange;
-use super::types::{Answer, IpFamily, LookupError, Mx, RecordKind, Tlsa, merge_any};
-use super::wire::{self, Question};
-
-/// How long one query may take, retry and TCP included, unless told otherwise.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A stub resolver speaking DNS to one recursive resolver.
 ///
@@ -89,7 +86,7 @@ impl DnsResolver {
     /// [`LookupError::NotFound`] if `name` has no CNAME; see [`LookupError`] for the others.
     pub async fn lookup_cname(&self, name: &str) -> Result<Answer<String>, LookupError> {
         let answer = self.query(&fqdn(name)?, RecordKind::Cname).await?;
-        convert(answer, wire::cname)
+        convert(answer, stub::cname)
     }
 
     /// The MX records of `name`, after any CNAMEs, in answer order.
@@ -98,7 +95,7 @@ impl DnsResolver {
     /// [`LookupError::NotFound`] for NXDOMAIN or no MX; see [`LookupError`] for the others.
     pub async fn lookup_mx(&self, name: &str) -> Result<Answer<Mx>, LookupError> {
         let answer = self.query(&fqdn(name)?, RecordKind::Mx).await?;
-        convert(answer, wire::mx)
+        convert(answer, stub::mx)
     }
 
     /// The addresses of `name`: from the hosts file if it lists the name with addresses of
@@ -147,7 +144,7 @@ impl DnsResolver {
         let answer = self
             .query(&tlsa_name(port, protocol, host)?, RecordKind::Tlsa)
             .await?;
-        convert(answer, wire::tlsa)
+        convert(answer, stub::tlsa)
     }
 
     /// The TXT records of `name`, after any CNAMEs; each record's character-strings are
@@ -157,13 +154,13 @@ impl DnsResolver {
     /// [`LookupError::NotFound`] when there are none; see [`LookupError`] for the others.
     pub async fn lookup_txt(&self, name: &str) -> Result<Answer<Vec<u8>>, LookupError> {
         let answer = self.query(&fqdn(name)?, RecordKind::Txt).await?;
-        convert(answer, wire::txt)
+        convert(answer, stub::txt)
     }
 
     /// A or AAAA records of `name`.
     async fn addresses(&self, name: &str, kind: RecordKind) -> Result<Answer<IpAddr>, LookupError> {
         let answer = self.query(name, kind).await?;
-        convert(answer, wire::ip)
+        convert(answer, stub::ip)
     }
 
     /// One query for `name` (a normalised FQDN) and its interpretation.
@@ -172,23 +169,6 @@ impl DnsResolver {
         let message = exchange(self.server, &question, self.timeout).await?;
         question.records(&message, self.trusted, self.server)
     }
-}
-
-/// Converts the records of an answer; an answer left without records is NODATA.
-fn convert<T>(
-    answer: Answer<RData>,
-    record: fn(&RData) -> Option<T>,
-) -> Result<Answer<T>, LookupError> {
-    let records: Vec<T> = answer.records.iter().filter_map(record).collect();
-    if records.is_empty() {
-        return Err(LookupError::NotFound {
-            authentic: answer.authentic,
-        });
-    }
-    Ok(Answer {
-        records,
-        authentic: answer.authentic,
-    })
 }
 
 #[cfg(test)]

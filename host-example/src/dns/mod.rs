@@ -1,8 +1,8 @@
 //! The host's DNS `resolver`: lookups with a DNSSEC `authentic` flag, from real DNS or a zone file.
 //!
 //! Two implementations, one API:
-//! - [`DnsResolver`] speaks DNS (hickory-proto messages over UDP and TCP) to one recursive
-//!   resolver, from `/etc/resolv.conf` or given explicitly, and reports its AD bit when that
+//! - [`DnsResolver`] speaks DNS (the messages of `smtpclient-dns-stub`, over tokio's UDP and
+//!   TCP) to one recursive resolver, from `/etc/resolv.conf` or given explicitly, and reports its AD bit when that
 //!   resolver is trusted; address lookups consult `/etc/hosts` first.
 //! - [`ZoneResolver`] answers from a master file ([RFC 1035 §5]) with directives for
 //!   insecure names and failures, for tests and the demo; see [`zone`] for the format.
@@ -18,15 +18,10 @@
 //! [RFC 1035 §5]: https://www.rfc-editor.org/rfc/rfc1035#section-5
 
 mod client;
-mod hosts;
-mod name;
-mod resolv_conf;
 mod shown;
 #[cfg(test)]
 mod test_server;
 mod transport;
-mod types;
-mod wire;
 pub mod zone;
 mod zone_file;
 mod zone_lexer;
@@ -35,13 +30,13 @@ use std::future::{Future, ready};
 use std::net::IpAddr;
 use std::pin::Pin;
 
-pub use client::{DEFAULT_TIMEOUT, DnsResolver};
-pub use hosts::{HostsFile, SYSTEM_HOSTS};
-pub use resolv_conf::{
-    DNS_PORT, ResolvConfError, SYSTEM_RESOLV_CONF, first_nameserver, nameserver_from_file,
-};
+pub use client::DnsResolver;
 pub use shown::Shown;
-pub use types::{Answer, IpFamily, LookupError, Mx, RecordKind, Tlsa};
+pub use smtpclient_dns_stub::{
+    Answer, DEFAULT_TIMEOUT, DNS_PORT, HostsFile, IpFamily, LookupError, Mx, RecordKind,
+    ResolvConfError, SYSTEM_HOSTS, SYSTEM_RESOLV_CONF, Tlsa, first_nameserver,
+    nameserver_from_file,
+};
 pub use zone::ZoneResolver;
 pub use zone_file::{SyntaxError, ZoneError};
 

@@ -1,9 +1,8 @@
-//! DNS lookups shown on stderr as the component asks them (the demo, and `-vv`): which
-//! names, which records, and whether the answer was authentic (what DANE depends on, RFC 7672
-//! §2.2).
+//! DNS lookups shown on stderr as the component asks them (the demo, and `-vv`), in the
+//! stub's format ([`lookup_line`]).
 
 use super::{Answer, DnsBackend, IpFamily, Lookup, LookupError, Mx, Tlsa};
-use std::fmt::Display;
+use smtpclient_dns_stub::{ShownRecord, lookup_line};
 use std::net::IpAddr;
 
 /// A resolver that prints every lookup of the one it wraps.
@@ -11,30 +10,15 @@ pub struct Shown<B>(pub B);
 
 impl<B: DnsBackend> DnsBackend for Shown<B> {
     fn lookup_cname<'a>(&'a self, name: &'a str) -> Lookup<'a, String> {
-        Box::pin(async move {
-            show(
-                "CNAME",
-                name,
-                self.0.lookup_cname(name).await,
-                String::clone,
-            )
-        })
+        Box::pin(async move { show("CNAME", name, self.0.lookup_cname(name).await) })
     }
 
     fn lookup_mx<'a>(&'a self, name: &'a str) -> Lookup<'a, Mx> {
-        Box::pin(async move {
-            show("MX", name, self.0.lookup_mx(name).await, |mx| {
-                format!("{} {}", mx.preference, mx.exchange)
-            })
-        })
+        Box::pin(async move { show("MX", name, self.0.lookup_mx(name).await) })
     }
 
     fn lookup_ip<'a>(&'a self, name: &'a str, family: IpFamily) -> Lookup<'a, IpAddr> {
-        Box::pin(async move {
-            show("A/AAAA", name, self.0.lookup_ip(name, family).await, |ip| {
-                *ip
-            })
-        })
+        Box::pin(async move { show("A/AAAA", name, self.0.lookup_ip(name, family).await) })
     }
 
     fn lookup_tlsa<'a>(&'a self, port: u16, protocol: &'a str, host: &'a str) -> Lookup<'a, Tlsa> {
@@ -44,41 +28,21 @@ impl<B: DnsBackend> DnsBackend for Shown<B> {
                 "TLSA",
                 &name,
                 self.0.lookup_tlsa(port, protocol, host).await,
-                |t| {
-                    let hex: String = t.data.iter().map(|b| format!("{b:02x}")).collect();
-                    format!("{} {} {} {hex}", t.usage, t.selector, t.matching_type)
-                },
             )
         })
     }
 
     fn lookup_txt<'a>(&'a self, name: &'a str) -> Lookup<'a, Vec<u8>> {
-        Box::pin(async move {
-            show("TXT", name, self.0.lookup_txt(name).await, |txt| {
-                String::from_utf8_lossy(txt).into_owned()
-            })
-        })
+        Box::pin(async move { show("TXT", name, self.0.lookup_txt(name).await) })
     }
 }
 
 /// Prints one lookup and its outcome, and passes the outcome on.
-fn show<T, D: Display>(
+fn show<T: ShownRecord>(
     kind: &str,
     name: &str,
     result: Result<Answer<T>, LookupError>,
-    text: impl Fn(&T) -> D,
 ) -> Result<Answer<T>, LookupError> {
-    match &result {
-        Ok(answer) => {
-            let records: Vec<String> = answer.records.iter().map(|r| text(r).to_string()).collect();
-            let authentic = if answer.authentic {
-                "authentic"
-            } else {
-                "not authentic"
-            };
-            eprintln!("dns: {kind} {name} -> {} ({authentic})", records.join(", "));
-        }
-        Err(error) => eprintln!("dns: {kind} {name} -> {error}"),
-    }
+    eprintln!("{}", lookup_line(kind, name, &result));
     result
 }

@@ -4,12 +4,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use hickory_proto::op::{Edns, Message, MessageType, ResponseCode};
-use hickory_proto::rr::rdata::opt::EdnsOption;
-use hickory_proto::rr::{Name, RData, Record};
+use hickory_proto::op::Message;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::task::JoinHandle;
+
+pub(crate) use smtpclient_dns_stub::testing::{bytes, name, record, response, with_ede};
 
 /// How a query arrived.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,53 +93,4 @@ impl Drop for TestServer {
             task.abort();
         }
     }
-}
-
-/// A response to `query` with `rcode`, the AD bit as given, an OPT record, and `answers`.
-pub(crate) fn response(
-    query: &Message,
-    rcode: ResponseCode,
-    authentic: bool,
-    answers: Vec<Record>,
-) -> Message {
-    let mut message = Message::new(
-        query.metadata.id,
-        MessageType::Response,
-        query.metadata.op_code,
-    );
-    message.metadata.response_code = rcode;
-    message.metadata.recursion_desired = query.metadata.recursion_desired;
-    message.metadata.recursion_available = true;
-    message.metadata.authentic_data = authentic;
-    message.add_queries(query.queries.iter().cloned());
-    message.add_answers(answers);
-    let mut edns = Edns::new();
-    edns.set_max_payload(1232);
-    message.set_edns(edns);
-    message
-}
-
-/// Adds an Extended DNS Error option (RFC 8914) to `message`.
-pub(crate) fn with_ede(mut message: Message, code: u16, text: &str) -> Message {
-    let mut data = code.to_be_bytes().to_vec();
-    data.extend_from_slice(text.as_bytes());
-    let mut edns = message.edns.take().unwrap_or_default();
-    edns.options_mut().insert(EdnsOption::Unknown(15, data));
-    message.set_edns(edns);
-    message
-}
-
-/// A record `name` with `rdata`.
-pub(crate) fn record(name: &str, rdata: RData) -> Record {
-    Record::from_rdata(Name::from_ascii(name).unwrap(), 300, rdata)
-}
-
-/// A name.
-pub(crate) fn name(name: &str) -> Name {
-    Name::from_ascii(name).unwrap()
-}
-
-/// The message in wire format.
-pub(crate) fn bytes(message: &Message) -> Vec<u8> {
-    message.to_vec().unwrap()
 }

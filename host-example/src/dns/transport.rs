@@ -17,8 +17,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 use tokio::time::{Instant, timeout_at};
 
-use super::types::LookupError;
-use super::wire::Question;
+use smtpclient_dns_stub::{LookupError, Question};
 
 /// The largest UDP datagram; anything bigger than the advertised payload is still read whole.
 const MAX_DATAGRAM: usize = 65_535;
@@ -101,13 +100,8 @@ async fn udp(
 
 /// Sends the query over TCP and reads one answer; `None` if it is not the answer.
 async fn tcp(server: SocketAddr, question: &Question) -> std::io::Result<Option<Message>> {
+    let framed = question.tcp_bytes().map_err(std::io::Error::other)?;
     let mut stream = TcpStream::connect(server).await?;
-    let length = u16::try_from(question.bytes.len())
-        .map_err(|_| std::io::Error::other("query longer than 65535 bytes"))?;
-    // RFC 1035 §4.2.2: "The message is prefixed with a two byte length field".
-    let mut framed = Vec::with_capacity(question.bytes.len() + 2);
-    framed.extend_from_slice(&length.to_be_bytes());
-    framed.extend_from_slice(&question.bytes);
     stream.write_all(&framed).await?;
     let length = stream.read_u16().await?;
     let mut answer = vec![0; usize::from(length)];

@@ -60,8 +60,10 @@ use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;
 
-use super::name::{fqdn, is_at_or_below, tlsa_name};
-use super::types::{Answer, IpFamily, LookupError, Mx, RecordKind, Tlsa, merge_any};
+use smtpclient_dns_stub::{
+    Answer, IpFamily, LookupError, Mx, RecordKind, Tlsa, fqdn, is_at_or_below, merge_any, tlsa_name,
+};
+
 use super::zone_file::{self, Failure, Node, Zone, ZoneError};
 
 /// Longest CNAME chain followed; the same limit as for real DNS answers.

@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::name::fqdn;
-use super::types::{Mx, RecordKind, Tlsa};
+use smtpclient_dns_stub::{Mx, RecordKind, Tlsa, fqdn};
+
 use super::zone_lexer::{Entry, Token, tokenize};
 
 /// RFC 1035 §3.3: "`<character-string>` is a single length octet followed by that number of

@@ -89,7 +89,7 @@ pub enum LookupError {
 
 impl LookupError {
     /// A [`LookupError::Temporary`] without an extended error code.
-    pub(crate) fn temporary(message: impl Into<String>) -> Self {
+    pub fn temporary(message: impl Into<String>) -> Self {
         Self::Temporary {
             extended_error: None,
             message: message.into(),
@@ -97,7 +97,7 @@ impl LookupError {
     }
 
     /// A [`LookupError::Permanent`].
-    pub(crate) fn permanent(message: impl Into<String>) -> Self {
+    pub fn permanent(message: impl Into<String>) -> Self {
         Self::Permanent {
             message: message.into(),
         }
@@ -160,7 +160,7 @@ impl fmt::Display for RecordKind {
 /// Addresses from either half are returned (A first) even if the other half failed, as system
 /// resolvers do; the answer is authentic only if both halves were (a failed half never is).
 /// Without addresses: not found if both halves were, else the first failure.
-pub(crate) fn merge_any(
+pub fn merge_any(
     v4: Result<Answer<IpAddr>, LookupError>,
     v6: Result<Answer<IpAddr>, LookupError>,
 ) -> Result<Answer<IpAddr>, LookupError> {

@@ -3,7 +3,7 @@
 //! Every name given to a lookup is treated as absolute, with or without its trailing dot;
 //! search domains are never applied.
 
-use super::types::LookupError;
+use crate::types::LookupError;
 
 /// RFC 1035 §2.3.4: "labels 63 octets or less".
 const MAX_LABEL: usize = 63;
@@ -18,7 +18,7 @@ const MAX_NAME: usize = 253;
 /// # Errors
 /// [`LookupError::Permanent`] for an empty label, a label over 63 characters, a name over
 /// 253 characters, or any other character.
-pub(crate) fn fqdn(name: &str) -> Result<String, LookupError> {
+pub fn fqdn(name: &str) -> Result<String, LookupError> {
     let bad = |why: &str| LookupError::permanent(format!("invalid name {name:?}: {why}"));
     let trimmed = name.strip_suffix('.').unwrap_or(name);
     if trimmed.is_empty() {
@@ -54,7 +54,7 @@ pub(crate) fn fqdn(name: &str) -> Result<String, LookupError> {
 ///
 /// # Errors
 /// [`LookupError::Permanent`] when the result is not a valid name.
-pub(crate) fn tlsa_name(port: u16, protocol: &str, host: &str) -> Result<String, LookupError> {
+pub fn tlsa_name(port: u16, protocol: &str, host: &str) -> Result<String, LookupError> {
     if protocol.is_empty() || protocol.contains('.') {
         return Err(LookupError::permanent(format!(
             "invalid tlsa protocol {protocol:?}"
@@ -66,7 +66,7 @@ pub(crate) fn tlsa_name(port: u16, protocol: &str, host: &str) -> Result<String,
 }
 
 /// True if `name` equals `zone` or lies below it (both as returned by [`fqdn`]).
-pub(crate) fn is_at_or_below(name: &str, zone: &str) -> bool {
+pub fn is_at_or_below(name: &str, zone: &str) -> bool {
     zone == "." || name == zone || name.ends_with(&format!(".{zone}"))
 }
 

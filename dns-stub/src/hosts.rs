@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::Path;
 
-use super::name::fqdn;
-use super::types::IpFamily;
+use crate::name::fqdn;
+use crate::types::IpFamily;
 
 /// The system's hosts file.
 pub const SYSTEM_HOSTS: &str = "/etc/hosts";

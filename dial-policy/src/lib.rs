@@ -2,6 +2,9 @@
 //! domain can point its MX at the local machine or an internal service, which may trust
 //! local clients. Addresses no SMTP server can have are never dialed; loopback and private
 //! ranges only when the caller allows them (tests, labs, an internal relay).
+//!
+//! One home for these rules: the client's delivery (`smtpclient::delivery::refusal`) and the
+//! WASI adapter's egress policy both use [`refusal`].
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 

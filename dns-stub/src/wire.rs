@@ -17,7 +17,7 @@ use hickory_proto::op::{Edns, Message, MessageType, Query, ResponseCode};
 use hickory_proto::rr::rdata::opt::{EdnsCode, EdnsOption};
 use hickory_proto::rr::{DNSClass, Name, RData, RecordType};
 
-use super::types::{Answer, LookupError, Mx, RecordKind, Tlsa};
+use crate::types::{Answer, LookupError, Mx, RecordKind, Tlsa};
 
 /// RFC 6891 §6.2.5 and the DNS Flag Day 2020 recommendation: a payload size that avoids IP
 /// fragmentation.
@@ -34,20 +34,25 @@ const MAX_EXTRA_TEXT: usize = 200;
 
 /// One encoded query, and what its answer has to echo.
 #[derive(Debug)]
-pub(crate) struct Question {
+pub struct Question {
     id: u16,
     name: Name,
     kind: RecordKind,
     /// The query in wire format.
-    pub(crate) bytes: Vec<u8>,
+    pub bytes: Vec<u8>,
 }
+
+/// Why a query cannot be sent over TCP.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("query longer than 65535 bytes")]
+pub struct QueryTooLong;
 
 impl Question {
     /// Builds a query for `name` (as returned by `name::fqdn`) with a random id.
     ///
     /// # Errors
     /// [`LookupError::Permanent`] if hickory rejects the name or cannot encode the message.
-    pub(crate) fn new(name: &str, kind: RecordKind) -> Result<Self, LookupError> {
+    pub fn new(name: &str, kind: RecordKind) -> Result<Self, LookupError> {
         let name = Name::from_ascii(name)
             .map_err(|e| LookupError::permanent(format!("invalid name {name:?}: {e}")))?;
         // `Message::query` takes a random id (RFC 5452 §9.2 asks for unpredictable ids).
@@ -74,10 +79,25 @@ impl Question {
         })
     }
 
+    /// The query as sent over TCP: prefixed with its length.
+    ///
+    /// [RFC 1035 §4.2.2](https://www.rfc-editor.org/rfc/rfc1035#section-4.2.2): "The message
+    /// is prefixed with a two byte length field which gives the message length".
+    ///
+    /// # Errors
+    /// [`QueryTooLong`] if the query does not fit a 16-bit length.
+    pub fn tcp_bytes(&self) -> Result<Vec<u8>, QueryTooLong> {
+        let length = u16::try_from(self.bytes.len()).map_err(|_| QueryTooLong)?;
+        let mut framed = Vec::with_capacity(self.bytes.len() + 2);
+        framed.extend_from_slice(&length.to_be_bytes());
+        framed.extend_from_slice(&self.bytes);
+        Ok(framed)
+    }
+
     /// Decodes `bytes` if they are the answer to this question: same id, a response, and the
     /// same question (an error response may carry no question). `None` otherwise, including for
     /// bytes that do not decode: over UDP those may be forgeries and are ignored.
-    pub(crate) fn answer_of(&self, bytes: &[u8]) -> Option<Message> {
+    pub fn answer_of(&self, bytes: &[u8]) -> Option<Message> {
         let message = Message::from_vec(bytes).ok()?;
         if message.metadata.id != self.id || message.metadata.message_type != MessageType::Response
         {
@@ -102,7 +122,7 @@ impl Question {
     /// [`LookupError::NotFound`] for NXDOMAIN and NODATA, [`LookupError::Temporary`] for
     /// SERVFAIL (with its extended error), [`LookupError::Permanent`] for every other RCODE
     /// and for a CNAME chain that loops.
-    pub(crate) fn records(
+    pub fn records(
         &self,
         message: &Message,
         trusted: bool,
@@ -227,6 +247,27 @@ fn extended_error(message: &Message) -> Option<(u16, String)> {
     Some((code, text))
 }
 
+/// Converts the records of an answer with `record` (one of [`ip`], [`cname`], [`mx`],
+/// [`tlsa`], [`txt`]); an answer left without records is NODATA.
+///
+/// # Errors
+/// [`LookupError::NotFound`] when no record converts.
+pub fn convert<T>(
+    answer: Answer<RData>,
+    record: fn(&RData) -> Option<T>,
+) -> Result<Answer<T>, LookupError> {
+    let records: Vec<T> = answer.records.iter().filter_map(record).collect();
+    if records.is_empty() {
+        return Err(LookupError::NotFound {
+            authentic: answer.authentic,
+        });
+    }
+    Ok(Answer {
+        records,
+        authentic: answer.authentic,
+    })
+}
+
 /// A name from an answer as a lowercase ASCII FQDN ("." for the root).
 fn ascii_name(name: &Name) -> String {
     let mut name = name.to_lowercase();
@@ -235,7 +276,7 @@ fn ascii_name(name: &Name) -> String {
 }
 
 /// The address of an A or AAAA record.
-pub(crate) fn ip(rdata: &RData) -> Option<IpAddr> {
+pub fn ip(rdata: &RData) -> Option<IpAddr> {
     match rdata {
         RData::A(a) => Some(IpAddr::V4(a.0)),
         RData::AAAA(aaaa) => Some(IpAddr::V6(aaaa.0)),
@@ -244,7 +285,7 @@ pub(crate) fn ip(rdata: &RData) -> Option<IpAddr> {
 }
 
 /// The target of a CNAME record.
-pub(crate) fn cname(rdata: &RData) -> Option<String> {
+pub fn cname(rdata: &RData) -> Option<String> {
     match rdata {
         RData::CNAME(cname) => Some(ascii_name(&cname.0)),
         _ => None,
@@ -252,7 +293,7 @@ pub(crate) fn cname(rdata: &RData) -> Option<String> {
 }
 
 /// An MX record.
-pub(crate) fn mx(rdata: &RData) -> Option<Mx> {
+pub fn mx(rdata: &RData) -> Option<Mx> {
     match rdata {
         RData::MX(mx) => Some(Mx {
             preference: mx.preference,
@@ -263,7 +304,7 @@ pub(crate) fn mx(rdata: &RData) -> Option<Mx> {
 }
 
 /// A TLSA record.
-pub(crate) fn tlsa(rdata: &RData) -> Option<Tlsa> {
+pub fn tlsa(rdata: &RData) -> Option<Tlsa> {
     match rdata {
         RData::TLSA(tlsa) => Some(Tlsa {
             usage: tlsa.cert_usage.into(),
@@ -276,7 +317,7 @@ pub(crate) fn tlsa(rdata: &RData) -> Option<Tlsa> {
 }
 
 /// A TXT record: its character-strings concatenated (RFC 7208 §3.3 does the same for SPF).
-pub(crate) fn txt(rdata: &RData) -> Option<Vec<u8>> {
+pub fn txt(rdata: &RData) -> Option<Vec<u8>> {
     match rdata {
         RData::TXT(txt) => Some(
             txt.txt_data
