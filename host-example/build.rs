@@ -47,7 +47,10 @@ fn main() {
         "cargo:rustc-env=SMTPCLIENT_COMPONENT_WASM={}",
         wasm.display()
     );
-    let composed = root.join("target").join("wasi-run").join("smtpclient-cli.wasm");
+    let composed = root
+        .join("target")
+        .join("wasi-run")
+        .join("smtpclient-cli.wasm");
     if let Err(error) = compose::compose(
         &wasm,
         &built.join("smtpclient_wasi_adapter.wasm"),
@@ -56,10 +59,7 @@ fn main() {
     ) {
         panic!("composing {}: {error}", composed.display());
     }
-    println!(
-        "cargo:rustc-env=SMTPCLIENT_CLI_WASM={}",
-        composed.display()
-    );
+    println!("cargo:rustc-env=SMTPCLIENT_CLI_WASM={}", composed.display());
 }
 
 /// The WASI adapter's package (`wasi-run/adapter`, a cdylib component).
@@ -76,7 +76,15 @@ fn build_components(root: &Path, packages: &[&str]) -> PathBuf {
     let mut command = Command::new(cargo);
     command
         .current_dir(root)
-        .args(["build", "--profile", PROFILE, "--lib", "--bins", "--target", TARGET])
+        .args([
+            "build",
+            "--profile",
+            PROFILE,
+            "--lib",
+            "--bins",
+            "--target",
+            TARGET,
+        ])
         .args(packages.iter().flat_map(|package| ["-p", package]))
         .arg("--target-dir")
         .arg(&target_dir);

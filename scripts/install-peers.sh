@@ -3,13 +3,16 @@
 # ldns tools, openssl, iproute2, python3-venv, the SOCKS5 servers Dante and microsocks), a
 # Python venv with aiosmtpd and the Python host's packages (the wasmtime wheel, dnspython) for
 # host-example/tests/host_python.rs, and the Node.js host (hosts/node: `npm ci`, then `npm run
-# build` to transpile the component built by cargo).
+# build` to transpile the component built by cargo), and the `wasmtime` CLI (48.0.8, the host's
+# version; `cargo install --locked` with the features `wasmtime run` needs, only when missing)
+# for host-example/tests/wasmtime_run.rs.
 # Idempotent and fast when everything is there: packages are checked with dpkg-query,
 # `apt-get update` runs only when something is missing, the venv is reused.
 # Needs root and apt-get (Debian 12). Never starts a service.
 #
 # usage: scripts/install-peers.sh            (env: PEERS_VENV, default <repo>/target/peers-venv)
-# prints the venv's python path on its last line as "PEERS_PYTHON <path>"
+# prints the wasmtime CLI's path as "PEERS_WASMTIME <path>" and the venv's python path on its
+# last line as "PEERS_PYTHON <path>"
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 venv=${PEERS_VENV:-$repo/target/peers-venv}
@@ -84,4 +87,19 @@ else
   fi
   echo "node: $(node --version), hosts/node installed and built ($(took "$t"))"
 fi
+# ---- the wasmtime CLI, for the composed file under `wasmtime run` ------------------------------
+t=$(now)
+WASMTIME_VERSION=48.0.8
+cargo_bin=${CARGO_HOME:-$HOME/.cargo}/bin
+wasmtime=$(command -v wasmtime || echo "$cargo_bin/wasmtime")
+if [ -x "$wasmtime" ] && "$wasmtime" --version | grep -q " $WASMTIME_VERSION "; then
+  echo "wasmtime: $("$wasmtime" --version) ready ($(took "$t"))"
+else
+  # Only what `wasmtime run` of a component needs: a third of the default build.
+  cargo install --locked --quiet wasmtime-cli --version "$WASMTIME_VERSION" --no-default-features \
+    --features run,cranelift,component-model,cache,config,parallel-compilation
+  wasmtime=$cargo_bin/wasmtime
+  echo "wasmtime: installed $("$wasmtime" --version) ($(took "$t"))"
+fi
+echo "PEERS_WASMTIME $wasmtime"
 echo "PEERS_PYTHON $venv/bin/python"

@@ -52,6 +52,7 @@ PEER_GROUPS=(
   "netns:    privileged ports on loopback in the namespace -- MTA-STS policy server on 443"
   "socks:    SOCKS5 servers (microsocks with a password, Dante with a refusing rule) -- --proxy"
   "python:   the Python host (hosts/python on the wasmtime wheel) against the peers above"
+  "wasmtime: the composed smtpclient-cli.wasm under the wasmtime CLI against the peers above"
 )
 
 # ---- 1. lint and build (with the network) ---------------------------------------------------
@@ -63,6 +64,9 @@ step "rustup target add wasm32-wasip2" rustup target add wasm32-wasip2
 step "cargo clippy (the component, wasm32-wasip2, -D warnings)" \
   cargo clippy --profile component -p smtpclient --lib --target wasm32-wasip2 \
   --target-dir target/component -- -D warnings
+step "cargo clippy (the wasi-run adapter and command, wasm32-wasip2, -D warnings)" \
+  cargo clippy --profile component -p smtpclient-wasi-adapter -p smtpclient-wasi-command \
+  --target wasm32-wasip2 --target-dir target/component -- -D warnings
 step "cargo build (release, all targets)" cargo build --release --workspace --all-targets
 
 # ---- 2. can we run the real peers? ----------------------------------------------------------
@@ -119,8 +123,9 @@ if [ -z "$why_not" ]; then
   section "install real peers (apt + pip venv)"
   out=$(mktemp); rc=0
   "$repo/scripts/install-peers.sh" 2>&1 | tee "$out" || rc=$?
-  peer_python=$(awk '/^PEERS_PYTHON /{print $2}' "$out"); rm -f "$out"
-  if [ "$rc" != 0 ] || [ ! -x "$peer_python" ]; then
+  peer_python=$(awk '/^PEERS_PYTHON /{print $2}' "$out")
+  peer_wasmtime=$(awk '/^PEERS_WASMTIME /{print $2}' "$out"); rm -f "$out"
+  if [ "$rc" != 0 ] || [ ! -x "$peer_python" ] || [ ! -x "$peer_wasmtime" ]; then
     fail "installing the real peers (set SMTPCLIENT_NO_PEERS=1 to run without them)" "${rc/#0/1}"
   fi
   done_section
@@ -146,6 +151,7 @@ if [ -z "$why_not" ]; then
   section "cargo test (release, offline, in netns $ns, real peers on)"
   ip netns exec "$ns" env SMTPCLIENT_PEERS=1 \
     SMTPCLIENT_PEER_PYTHON="$peer_python" \
+    SMTPCLIENT_WASMTIME="$peer_wasmtime" \
     SMTPCLIENT_PEER_DIR="$repo/tests/peers" \
     SMTPCLIENT_PEER_STATE="$state" \
     CARGO_NET_OFFLINE=true \

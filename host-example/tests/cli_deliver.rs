@@ -14,10 +14,9 @@ use host_example::sink::Sink;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 use std::time::Duration;
 use support::policy_server::{self, Pki, PolicyHost};
-use support::{Postfix, TempDir, json_report, mail_peers, peers_enabled};
+use support::{TempDir, json_report, mail_peers, peers_enabled};
 
 const MESSAGE: &[u8] =
     b"From: a@example.org\r\nTo: b@example.net\r\nSubject: deliver\r\n\r\nhello\r\n.dot\r\n";
@@ -50,17 +49,6 @@ fn temp_file(name: &str, bytes: &[u8]) -> PathBuf {
     std::fs::write(&path, bytes).unwrap();
     path
 }
-
-fn json(output: &Output) -> Value {
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}): {}\nstderr: {}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        )
-    })
-}
-
 
 /// `deliver` arguments: a message file, an empty MTA-STS cache directory of the test's own,
 /// `--json`, and `rest`.
@@ -313,7 +301,6 @@ fn unknown_flag_exits_64() {
     assert_eq!(output.status.code(), Some(64));
     assert!(String::from_utf8_lossy(&output.stderr).contains("--bogus-flag"));
 }
-
 
 /// `deliver` against the peers: `--dns` at Unbound, `--port` Postfix's.
 fn deliver_to_peers(token: &str, cache: &Path, rest: &[&str]) -> Output {

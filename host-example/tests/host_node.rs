@@ -25,7 +25,7 @@ use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 use support::{Postfix, TempDir, json_report, mail_peers, peers_enabled};
 
@@ -66,7 +66,6 @@ fn node_cli() -> Option<Command> {
 fn run(mut command: Command, args: &[&str]) -> Output {
     command.args(args).output().expect("node runs")
 }
-
 
 fn temp_file(name: &str, bytes: &[u8]) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("smtpclient-node-{}", std::process::id()));
@@ -252,7 +251,6 @@ async fn malformed_address_is_a_typed_error_before_the_wire() {
     assert_eq!(report["error"]["permanent"], true);
     assert!(sink.received().is_empty());
 }
-
 
 /// The message with `token`, as sent (CRLF) and as Postfix's Maildir stores it (LF, behind the
 /// headers Postfix prepends; with Date and Message-ID present it adds none inside).

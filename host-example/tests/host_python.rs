@@ -92,7 +92,6 @@ fn smtpclient(args: &[&str], env: &[(&str, &str)]) -> Output {
     python(&all, env).output().expect("python runs")
 }
 
-
 fn temp_dir() -> &'static TempDir {
     static DIR: OnceLock<TempDir> = OnceLock::new();
     DIR.get_or_init(|| TempDir::new("host-python"))
@@ -114,7 +113,6 @@ fn message(token: &str) -> Vec<u8> {
     )
     .into_bytes()
 }
-
 
 /// The stored messages with `Subject: <token>`.
 fn stored(token: &str) -> Vec<Vec<u8>> {
@@ -233,7 +231,7 @@ fn submission_with_starttls_and_auth_to_postfix() {
         return;
     }
     let token = "py-submission-3c1e";
-    let report = report(&submit(token, Postfix::PASSWORD), 0);
+    let report = json_report(&submit(token, Postfix::PASSWORD), 0);
     assert_eq!(report["status"], "delivered");
     let recipient = &report["recipients"][0];
     assert_eq!(recipient["status"], "delivered");
@@ -271,7 +269,7 @@ fn wrong_password_is_a_permanent_auth_failure() {
         return;
     }
     let token = "py-wrong-password";
-    let report = report(&submit(token, "not the password"), 69);
+    let report = json_report(&submit(token, "not the password"), 69);
     assert_eq!(report["status"], "permanent");
     assert_eq!(report["error"]["kind"], "auth");
     assert_eq!(report["error"]["permanent"], true);
@@ -319,7 +317,7 @@ fn mx_delivery_with_dane_to_postfix() {
         return;
     }
     let token = "py-dane-5b07";
-    let report = report(&deliver(token, "a@example.test"), 0);
+    let report = json_report(&deliver(token, "a@example.test"), 0);
     assert_eq!(report["status"], "delivered");
     assert_eq!(report["recipients"][0]["status"], "delivered");
     assert_eq!(report["recipients"][0]["code"], 250);
@@ -346,7 +344,7 @@ fn wrong_tlsa_record_is_refused_and_nothing_stored() {
         return;
     }
     let token = "py-badtlsa-91d2";
-    let report = report(&deliver(token, "a@badtlsa.example.test"), 75);
+    let report = json_report(&deliver(token, "a@badtlsa.example.test"), 75);
     assert_eq!(report["status"], "temporary");
     assert_eq!(report["recipients"][0]["status"], "temporary");
     assert_eq!(report["error"]["kind"], "dane");

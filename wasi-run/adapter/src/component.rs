@@ -4,6 +4,7 @@
 
 use std::cell::RefCell;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::rc::Rc;
 
 use smtpclient_dns_stub::{
     self as dns, DEFAULT_TIMEOUT, HostsFile, SYSTEM_RESOLV_CONF, ShownRecord, lookup_line,
@@ -44,6 +45,8 @@ export!(Component);
 #[derive(Default)]
 struct State {
     settings: Settings,
+    /// Whether `configure` was called: its nameserver, or none, is then final.
+    configured: bool,
     resolver: Option<Stub<WasiExchange>>,
 }
 
@@ -60,10 +63,9 @@ fn egress() -> Egress {
 }
 
 /// The nameserver of `$SMTPCLIENT_DNS` or resolv.conf.
-fn found_nameserver() -> Result<Nameserver, String> {
+fn found_nameserver() -> Result<Nameserver, settings::NameserverError> {
     let env = std::env::var(DNS_ENV).ok();
     settings::default_nameserver(env.as_deref(), || nameserver_from_file(SYSTEM_RESOLV_CONF))
-        .map_err(|e| e.to_string())
 }
 
 /// Runs `lookup` on the resolver, made first if need be, and shows it at `-vv`.
@@ -76,7 +78,14 @@ fn with_resolver<T: ShownRecord>(
         if state.resolver.is_none() {
             let nameserver = match state.settings.nameserver {
                 Some(nameserver) => nameserver,
-                None => found_nameserver().map_err(dns::LookupError::temporary)?,
+                None if state.configured => {
+                    return Err(dns::LookupError::temporary(
+                        "no nameserver was configured or found",
+                    ));
+                }
+                None => {
+                    found_nameserver().map_err(|e| dns::LookupError::temporary(e.to_string()))?
+                }
             };
             state.resolver = Some(Stub {
                 nameserver,
@@ -97,50 +106,70 @@ fn with_resolver<T: ShownRecord>(
 }
 
 impl adapter::Guest for Component {
-    fn configure(settings: adapter::Settings) -> Result<(), String> {
+    fn configure(settings: adapter::Settings) -> Result<Option<adapter::Nameserver>, String> {
         let nameserver = match settings.nameserver {
-            Some(given) => Nameserver {
+            Some(given) => Some(Nameserver {
                 address: SocketAddr::new(ip_from_wit(given.address), given.port),
                 trusted: given.trusted,
+            }),
+            None => match found_nameserver() {
+                Ok(found) => Some(found),
+                Err(error @ settings::NameserverError::BadEnvironment(_)) => {
+                    return Err(error.to_string());
+                }
+                Err(settings::NameserverError::None(_)) => None,
             },
-            None => found_nameserver()?,
         };
         STATE.with_borrow_mut(|state| {
             *state = State {
                 settings: Settings {
-                    nameserver: Some(nameserver),
+                    nameserver,
                     egress: Egress {
                         ports: settings.egress.ports,
                         allow_private: settings.egress.allow_private,
                     },
                     verbosity: settings.verbosity,
                 },
+                configured: true,
                 resolver: None,
             }
         });
-        Ok(())
+        Ok(nameserver.map(|found| adapter::Nameserver {
+            address: ip_to_wit(found.address.ip()),
+            port: found.address.port(),
+            trusted: found.trusted,
+        }))
     }
 
     fn open_file(path: String) -> Result<wit_spool::Message, String> {
-        spool::Message::open(&path).map(wit_spool::Message::new)
+        spool::Message::open(&path).map(|message| wit_spool::Message::new(Shared(Rc::new(message))))
     }
 
     fn read_stdin() -> Result<wit_spool::Message, String> {
-        spool::Message::read_all(std::io::stdin().lock()).map(wit_spool::Message::new)
+        spool::Message::read_all(std::io::stdin().lock())
+            .map(|message| wit_spool::Message::new(Shared(Rc::new(message))))
+    }
+
+    fn share(message: wit_spool::MessageBorrow<'_>) -> wit_spool::Message {
+        wit_spool::Message::new(message.get::<Shared>().clone())
     }
 }
 
+/// A message behind every handle `share` made of it.
+#[derive(Debug, Clone)]
+struct Shared(Rc<spool::Message>);
+
 impl wit_spool::Guest for Component {
-    type Message = spool::Message;
+    type Message = Shared;
 }
 
-impl GuestMessage for spool::Message {
+impl GuestMessage for Shared {
     fn size(&self) -> Option<u64> {
-        Some(spool::Message::size(self))
+        Some(self.0.size())
     }
 
     fn read(&self, offset: u64, max: u32) -> Result<Vec<u8>, String> {
-        spool::Message::read(self, offset, max)
+        self.0.read(offset, max)
     }
 }
 

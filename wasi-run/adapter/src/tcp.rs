@@ -40,8 +40,26 @@ pub enum TcpError {
 /// they are dropped first.
 pub struct Connection {
     input: InputStream,
-    output: OutputStream,
-    socket: TcpSocket,
+    /// Taken only by [`Drop`].
+    output: Option<OutputStream>,
+    socket: Option<TcpSocket>,
+}
+
+impl Drop for Connection {
+    /// wasmtime-wasi (48) makes the drop of an output stream wait until its last write has
+    /// reached the socket, which to a peer that stopped reading is never: a connection whose
+    /// write is still pending (after a write `timeout`) is left open, to be closed by the
+    /// runtime when the instance ends.
+    fn drop(&mut self) {
+        if self
+            .output
+            .as_ref()
+            .is_some_and(|output| matches!(output.check_write(), Ok(0)))
+        {
+            std::mem::forget(self.output.take());
+            std::mem::forget(self.socket.take());
+        }
+    }
 }
 
 /// Connects to `remote`, from `local` when given, by `deadline`. A passed deadline still
@@ -75,12 +93,22 @@ pub fn connect(
     drop(pollable);
     Ok(Connection {
         input,
-        output,
-        socket,
+        output: Some(output),
+        socket: Some(socket),
     })
 }
 
 impl Connection {
+    /// The output stream; taken only when the connection is dropped.
+    fn output(&self) -> Result<&OutputStream, TcpError> {
+        self.output.as_ref().ok_or(TcpError::Closed)
+    }
+
+    /// The socket; taken only when the connection is dropped.
+    fn socket(&self) -> Result<&TcpSocket, TcpError> {
+        self.socket.as_ref().ok_or(TcpError::Closed)
+    }
+
     /// At most `max` bytes, waiting until `deadline` for at least one; empty at the end of
     /// the stream. A passed deadline returns what has already arrived, or
     /// [`TcpError::Timeout`].
@@ -107,24 +135,24 @@ impl Connection {
     /// # Errors
     /// [`TcpError::Timeout`] (part of `data` may have been sent), or the runtime's failure.
     pub fn write(&self, data: &[u8], deadline: Deadline) -> Result<(), TcpError> {
-        let pollable = self.output.subscribe();
+        let pollable = self.output()?.subscribe();
         let mut rest = data;
         while !rest.is_empty() {
             let room = retry(&pollable, deadline, || {
-                match self.output.check_write().map_err(stream_error)? {
+                match self.output()?.check_write().map_err(stream_error)? {
                     0 => Ok(None),
                     room => Ok(Some(room)),
                 }
             })?;
             let (now, later) =
                 rest.split_at(usize::try_from(room).unwrap_or(usize::MAX).min(rest.len()));
-            self.output.write(now).map_err(stream_error)?;
+            self.output()?.write(now).map_err(stream_error)?;
             rest = later;
         }
         // The flush is done when check-write allows writing again.
-        self.output.flush().map_err(stream_error)?;
+        self.output()?.flush().map_err(stream_error)?;
         retry(&pollable, deadline, || {
-            match self.output.check_write().map_err(stream_error)? {
+            match self.output()?.check_write().map_err(stream_error)? {
                 0 => Ok(None),
                 _ => Ok(Some(())),
             }
@@ -136,7 +164,7 @@ impl Connection {
     /// # Errors
     /// The runtime's failure.
     pub fn local_address(&self) -> Result<SocketAddr, TcpError> {
-        self.socket
+        self.socket()?
             .local_address()
             .map(from_wasi)
             .map_err(tcp_error)
@@ -147,7 +175,7 @@ impl Connection {
     /// # Errors
     /// The runtime's failure.
     pub fn remote_address(&self) -> Result<SocketAddr, TcpError> {
-        self.socket
+        self.socket()?
             .remote_address()
             .map(from_wasi)
             .map_err(tcp_error)

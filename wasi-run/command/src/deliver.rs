@@ -25,7 +25,10 @@ impl DeliverPlatform for Composed {
             message: request.message.clone().0,
             dmarc_report: false,
         };
-        let report = delivery::deliver(&delivery_request(request, domain, None, &[]), vec![outgoing]);
+        let report = delivery::deliver(
+            &delivery_request(request, domain, None, &[]),
+            vec![outgoing],
+        );
         let tlsrpt = report.tls_results.iter().flat_map(tlsrpt_json).collect();
         Ok(domain_report(&report, tlsrpt))
     }

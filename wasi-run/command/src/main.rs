@@ -68,8 +68,16 @@ fn send(args: &command_line::send::SendArgs) -> u8 {
         Ok(request) => request,
         Err(code) => return code,
     };
-    // The server is the user's choice: any address, only its port.
-    if let Err(code) = settings::configure(&args.dns, &args.output, vec![request.port], true) {
+    // The server is the user's choice: any address, only its port. DNS only for a name.
+    let needs_dns = request
+        .server
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<std::net::IpAddr>()
+        .is_err();
+    if let Err(code) =
+        settings::configure(&args.dns, &args.output, vec![request.port], true, needs_dns)
+    {
         return code;
     }
     match ready(command_line::send::send(&mut Composed, &request)) {
@@ -93,7 +101,7 @@ fn deliver(args: &command_line::deliver::DeliverArgs) -> u8 {
             request.allow_private_addresses,
         ),
     };
-    if let Err(code) = settings::configure(&args.dns, &args.output, ports, allow_private) {
+    if let Err(code) = settings::configure(&args.dns, &args.output, ports, allow_private, true) {
         return code;
     }
     match ready(command_line::deliver::deliver(&mut Composed, &request)) {
@@ -120,7 +128,10 @@ fn ready<T>(future: impl Future<Output = T>) -> Option<T> {
 
 /// The exit of a subcommand whose future did not complete: an internal error.
 fn not_ready() -> u8 {
-    exit::fail(exit::SOFTWARE, "internal error: a blocking call did not complete")
+    exit::fail(
+        exit::SOFTWARE,
+        "internal error: a blocking call did not complete",
+    )
 }
 
 /// End the program with `code`. Under WASI 0.2 std's exit reports only success or failure,

@@ -10,13 +10,14 @@ use command_line::flags::{DnsServerArgs, OutputArgs};
 pub const HTTPS_PORT: u16 = 443;
 
 /// Configure the adapter: `ports` are those the subcommand dials (the adapter refuses
-/// others), `allow_private` lets loopback and private addresses be dialed. A bad `--dns`,
-/// or no nameserver at all, exits 64.
+/// others), `allow_private` lets loopback and private addresses be dialed. A bad `--dns` or
+/// `$SMTPCLIENT_DNS`, or no nameserver when `needs_dns`, exits 64.
 pub fn configure(
     dns: &DnsServerArgs,
     output: &OutputArgs,
     ports: Vec<u16>,
     allow_private: bool,
+    needs_dns: bool,
 ) -> Result<(), u8> {
     // An explicitly configured resolver is trusted for its AD bit, as in host-example.
     let nameserver = dns.server()?.map(|server| Nameserver {
@@ -24,7 +25,7 @@ pub fn configure(
         port: server.port(),
         trusted: true,
     });
-    adapter::configure(&Settings {
+    let found = adapter::configure(&Settings {
         nameserver,
         egress: Egress {
             ports,
@@ -32,5 +33,13 @@ pub fn configure(
         },
         verbosity: output.verbose,
     })
-    .map_err(|e| fail(exit::USAGE, &format!("no usable DNS resolver: {e}")))
+    .map_err(|e| fail(exit::USAGE, &format!("no usable DNS resolver: {e}")))?;
+    if found.is_none() && needs_dns {
+        return Err(fail(
+            exit::USAGE,
+            "no usable DNS resolver: give --dns IP[:PORT], pass SMTPCLIENT_DNS (wasmtime run \
+             --env SMTPCLIENT_DNS=IP), or preopen /etc (--dir /etc::/etc) for its resolv.conf",
+        ));
+    }
+    Ok(())
 }

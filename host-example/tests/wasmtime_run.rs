@@ -1,0 +1,475 @@
+//! The composed file `target/wasi-run/smtpclient-cli.wasm` under the stock `wasmtime` command
+//! (`wasmtime run`), as a subprocess with `--json`, the JSON report and the exit code
+//! asserted: the client component composed with the WASI adapter and the command, reaching
+//! the network only through WASI sockets. Against our sink, a real Postfix (submission with
+//! STARTTLS and AUTH; MX), NSD behind a validating Unbound (signed and insecure zones, DANE),
+//! and the hostile scripted servers of `tests/hostile/*.scn`.
+//!
+//! The `wasmtime` CLI (the same 48.x as the host) comes from `scripts/install-peers.sh`
+//! (`cargo install --locked`, when missing); `SMTPCLIENT_WASMTIME` may name another. Without it
+//! and without the real peers, these tests print a loud SKIPPED line.
+
+mod support;
+
+#[path = "support/scripted.rs"]
+mod scripted;
+
+#[path = "support/hostile_scenarios.rs"]
+mod hostile_scenarios;
+
+use host_example::EMBEDDED_COMPONENT;
+use host_example::sink::Sink;
+use serde_json::Value;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+use support::{Postfix, TempDir, json_report, mail_peers, peers_enabled};
+
+/// The composed file the build made.
+const COMPOSED: &str = env!("SMTPCLIENT_CLI_WASM");
+
+const MESSAGE: &[u8] =
+    b"From: a@example.org\r\nTo: b@example.net\r\nSubject: wasi\r\n\r\nhello\r\n.dot\r\n..two\r\n";
+
+/// The `wasmtime` program.
+fn wasmtime_program() -> PathBuf {
+    std::env::var_os("SMTPCLIENT_WASMTIME").map_or_else(|| "wasmtime".into(), PathBuf::from)
+}
+
+/// Whether the `wasmtime` CLI runs; without it a loud SKIPPED line, except with the real
+/// peers on (`./scripts/test.sh` as root, whose install step provides it), where it fails.
+fn wasmtime_ready() -> bool {
+    static READY: OnceLock<bool> = OnceLock::new();
+    let ready = *READY.get_or_init(|| {
+        Command::new(wasmtime_program())
+            .arg("--version")
+            .output()
+            .is_ok_and(|out| out.status.success())
+    });
+    if !ready {
+        assert!(
+            std::env::var("SMTPCLIENT_PEERS").as_deref() != Ok("1"),
+            "no wasmtime CLI: scripts/install-peers.sh installs it with cargo install"
+        );
+        let test = std::thread::current().name().unwrap_or("?").to_string();
+        let line = format!(
+            "!!! SKIPPED wasmtime run ({test}): no wasmtime CLI, run ./scripts/test.sh as root !!!\n"
+        );
+        let _ = std::io::stderr().lock().write_all(line.as_bytes());
+    }
+    ready
+}
+
+/// `wasmtime run` of the composed file with the network (`-S inherit-network`), exit codes
+/// (`-S cli-exit-with-code`) and the tests' state directory preopened at the same path
+/// (messages, certificates), ready for the command's arguments.
+fn wasmtime_run() -> Command {
+    let mut command = wasmtime_run_without_network();
+    command.args(["-S", "inherit-network"]);
+    command
+}
+
+/// As [`wasmtime_run`] without `-S inherit-network`.
+fn wasmtime_run_without_network() -> Command {
+    let state = support::state_dir();
+    std::fs::create_dir_all(&state).expect("the state directory");
+    let state = state.to_string_lossy().into_owned();
+    let mut command = Command::new(wasmtime_program());
+    command
+        .args(["run", "-S", "cli-exit-with-code"])
+        .args(["--dir", &format!("{state}::{state}")])
+        .env_remove("SMTP_PASSWORD");
+    command
+}
+
+/// Runs `command` with the composed file and `args`.
+fn run(mut command: Command, args: &[&str]) -> Output {
+    command
+        .arg(COMPOSED)
+        .args(args)
+        .output()
+        .expect("wasmtime runs")
+}
+
+fn temp_dir() -> &'static TempDir {
+    static DIR: OnceLock<TempDir> = OnceLock::new();
+    DIR.get_or_init(|| TempDir::new("wasmtime-run"))
+}
+
+fn temp_file(name: &str, bytes: &[u8]) -> PathBuf {
+    let path = temp_dir().path().join(name);
+    std::fs::write(&path, bytes).expect("writing a temporary file");
+    path
+}
+
+#[test]
+fn the_composed_file_holds_the_byte_identical_client() {
+    let composed = std::fs::read(COMPOSED).expect("the composed file");
+    assert!(
+        composed
+            .windows(EMBEDDED_COMPONENT.len())
+            .any(|window| window == EMBEDDED_COMPONENT),
+        "{COMPOSED} does not contain the client component host-example embeds"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn send_to_our_sink_stores_the_exact_bytes() {
+    if !wasmtime_ready() {
+        return;
+    }
+    let sink = Sink::start().await.unwrap();
+    let server = sink.addr.to_string();
+    let message = temp_file("exact.eml", MESSAGE);
+    let output = tokio::task::spawn_blocking(move || {
+        let args = [
+            "send",
+            "--server",
+            &server,
+            "--tls",
+            "none",
+            "--from",
+            "a@example.org",
+            "--to",
+            "b@example.net",
+            "--to",
+            "c@example.net",
+            "--message",
+            message.to_str().unwrap(),
+            "--ehlo",
+            "client.example.test",
+            "--json",
+        ];
+        run(wasmtime_run(), &args)
+    })
+    .await
+    .unwrap();
+    let report = json_report(&output, 0);
+    assert_eq!(report["status"], "delivered");
+    assert_eq!(report["error"], Value::Null);
+    assert_eq!(report["recipients"][1]["address"], "c@example.net");
+    assert_eq!(
+        report["recipients"][1]["lines"][0], "250 2.1.5 ok",
+        "{report}"
+    );
+    assert_eq!(report["server"]["ip"], "127.0.0.1");
+    assert_eq!(report["tls"], Value::Null);
+    assert!(
+        report["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["command"]["command"] == "data" && e["command"]["code"] == 354),
+        "{report}"
+    );
+    let received = sink.received();
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].data, MESSAGE);
+    assert_eq!(received[0].recipients, ["b@example.net", "c@example.net"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_inherit_network_it_reaches_nothing() {
+    if !wasmtime_ready() {
+        return;
+    }
+    let sink = Sink::start().await.unwrap();
+    let server = sink.addr.to_string();
+    let message = temp_file("no-network.eml", MESSAGE);
+    let output = tokio::task::spawn_blocking(move || {
+        let args = [
+            "send",
+            "--server",
+            &server,
+            "--tls",
+            "none",
+            "--from",
+            "a@example.org",
+            "--to",
+            "b@example.net",
+            "--message",
+            message.to_str().unwrap(),
+            "--json",
+        ];
+        run(wasmtime_run_without_network(), &args)
+    })
+    .await
+    .unwrap();
+    let report = json_report(&output, 75);
+    assert_eq!(report["status"], "temporary");
+    assert_eq!(report["error"]["kind"], "io");
+    assert_eq!(report["error"]["permanent"], false);
+    let reason = report["events"][0]["dial"]["reason"].as_str().unwrap_or("");
+    assert!(reason.contains("denied"), "{report}");
+    assert!(sink.received().is_empty(), "nothing reached the sink");
+}
+
+#[test]
+fn bad_input_gives_one_line_and_its_exit_code() {
+    if !wasmtime_ready() {
+        return;
+    }
+    // A missing message file: 66, naming it.
+    let output = run(
+        wasmtime_run(),
+        &[
+            "send",
+            "--server",
+            "127.0.0.1:9",
+            "--from",
+            "a@example.org",
+            "--to",
+            "b@example.net",
+            "--message",
+            "/nonexistent/message.eml",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(66), "{stderr}");
+    assert!(stderr.contains("/nonexistent/message.eml"), "{stderr}");
+    assert_eq!(output.stdout, b"");
+    // An unknown flag: 64.
+    let output = run(wasmtime_run(), &["deliver", "--to", "a@x.test", "--bogus"]);
+    assert_eq!(output.status.code(), Some(64), "{output:?}");
+    // An unreachable server: a temporary io error in the report, 75.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let server = format!("127.0.0.1:{port}");
+    let message = temp_file("unreachable.eml", MESSAGE);
+    let started = Instant::now();
+    let output = run(
+        wasmtime_run(),
+        &[
+            "send",
+            "--server",
+            &server,
+            "--tls",
+            "none",
+            "--from",
+            "a@example.org",
+            "--to",
+            "b@example.net",
+            "--message",
+            message.to_str().unwrap(),
+            "--timeout",
+            "5",
+            "--json",
+        ],
+    );
+    let report = json_report(&output, 75);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "refused at once"
+    );
+    assert_eq!(report["status"], "temporary");
+    assert_eq!(report["error"]["kind"], "io");
+    assert_eq!(report["attempts"][0]["ip"], "127.0.0.1");
+}
+
+/// The message with `token`, as sent (CRLF) and as Postfix's Maildir stores it (LF, behind the
+/// headers Postfix prepends; with Date and Message-ID present it adds none inside).
+fn token_message(token: &str) -> (Vec<u8>, Vec<u8>) {
+    let sent = format!(
+        "From: a@example.org\r\nTo: b@example.test\r\nSubject: {token}\r\n\
+         Date: Fri, 4 Dec 2026 12:00:00 +0000\r\nMessage-ID: <{token}@client.example.test>\r\n\
+         \r\n{token}\r\n.dot\r\n..two\r\nend\r\n"
+    );
+    let stored = sent.replace("\r\n", "\n").into_bytes();
+    (sent.into_bytes(), stored)
+}
+
+/// The stored messages that contain `token`, after waiting up to 10 s for `n` of them.
+fn stored_with(token: &str, n: usize) -> Vec<Vec<u8>> {
+    let find = || {
+        mail_peers()
+            .postfix
+            .messages_now()
+            .into_iter()
+            .filter(|m| String::from_utf8_lossy(m).contains(token))
+            .collect::<Vec<_>>()
+    };
+    support::wait_for(Duration::from_secs(10), || {
+        let found = find();
+        (found.len() >= n).then_some(found)
+    })
+    .unwrap_or_else(find)
+}
+
+#[test]
+fn submission_with_starttls_and_auth_to_postfix() {
+    if !(peers_enabled("postfix") && wasmtime_ready()) {
+        return;
+    }
+    let peers = mail_peers();
+    let token = "wasi-submission-71a3";
+    let (sent, stored) = token_message(token);
+    let message = temp_file(&format!("{token}.eml"), &sent);
+    let server = format!("127.0.0.1:{}", peers.postfix.submission_port());
+    let ca = peers.certs.cert();
+    let mut command = wasmtime_run();
+    command.args(["--env", &format!("SMTP_PASSWORD={}", Postfix::PASSWORD)]);
+    let output = run(
+        command,
+        &[
+            "send",
+            "--server",
+            &server,
+            "--tls",
+            "starttls",
+            "--ca",
+            ca.to_str().unwrap(),
+            "--user",
+            Postfix::USER,
+            "--from",
+            Postfix::USER,
+            "--to",
+            "b@example.test",
+            "--message",
+            message.to_str().unwrap(),
+            "--ehlo",
+            "client.example.test",
+            "--timeout",
+            "10",
+            "--json",
+        ],
+    );
+    let report = json_report(&output, 0);
+    assert_eq!(report["status"], "delivered");
+    assert_eq!(report["recipients"][0]["code"], 250);
+    assert_eq!(report["tls"]["pkix_valid"], true, "{report}");
+    assert!(
+        report["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["command"]["command"] == "auth" && e["command"]["code"] == 235),
+        "{report}"
+    );
+    let found = stored_with(token, 1);
+    assert_eq!(found.len(), 1);
+    assert!(found[0].ends_with(&stored), "stored as sent");
+}
+
+/// `deliver` of `message` to `to` through the test's Unbound (`--dns`) and Postfix's MX port.
+fn deliver(message: &Path, to: &str) -> Output {
+    let peers = mail_peers();
+    let dns = peers.dns.resolver().to_string();
+    let port = peers.postfix.smtp_port().to_string();
+    run(
+        wasmtime_run(),
+        &[
+            "deliver",
+            "--from",
+            "sender@client.example.test",
+            "--to",
+            to,
+            "--message",
+            message.to_str().unwrap(),
+            "--dns",
+            &dns,
+            "--port",
+            &port,
+            "--allow-private-addresses",
+            "--ehlo",
+            "client.example.test",
+            "--timeout",
+            "10",
+            "--json",
+        ],
+    )
+}
+
+#[test]
+fn mx_delivery_with_dane_stores_the_exact_bytes() {
+    if !(peers_enabled("dns") && peers_enabled("postfix") && wasmtime_ready()) {
+        return;
+    }
+    let peers = mail_peers();
+    let token = "wasi-dane-0b7e";
+    let (sent, stored) = token_message(token);
+    let message = temp_file(&format!("{token}.eml"), &sent);
+    let report = json_report(&deliver(&message, "a@example.test"), 0);
+    assert_eq!(report["status"], "delivered");
+    assert_eq!(report["server"]["host"], "mx.example.test");
+    assert_eq!(
+        report["tls"]["dane_verified_record"],
+        format!("3 1 1 {}", peers.certs.tlsa311())
+    );
+    assert_eq!(report["attempts"].as_array().unwrap().len(), 1, "{report}");
+    assert!(
+        report["tlsrpt"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["policy"]["policy-type"] == "tlsa"
+                && r["summary"]["total-successful-session-count"] == 1),
+        "{report}"
+    );
+    let found = stored_with(token, 1);
+    assert_eq!(found.len(), 1);
+    assert!(found[0].ends_with(&stored), "stored as sent");
+}
+
+#[test]
+fn wrong_tlsa_record_is_refused_with_nothing_stored() {
+    if !(peers_enabled("dns") && peers_enabled("postfix") && wasmtime_ready()) {
+        return;
+    }
+    let token = "wasi-badtlsa-c5d2";
+    let (sent, _) = token_message(token);
+    let message = temp_file(&format!("{token}.eml"), &sent);
+    let report = json_report(&deliver(&message, "a@badtlsa.example.test"), 75);
+    assert_eq!(report["status"], "temporary");
+    assert_eq!(report["recipients"][0]["status"], "temporary");
+    assert_eq!(report["error"]["kind"], "dane");
+    assert_eq!(report["error"]["permanent"], false);
+    let attempts = report["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 1, "no plaintext retry: {report}");
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(stored_with(token, 0).is_empty(), "nothing stored");
+}
+
+#[test]
+fn insecure_zone_is_delivered_without_dane() {
+    if !(peers_enabled("dns") && peers_enabled("postfix") && wasmtime_ready()) {
+        return;
+    }
+    let token = "wasi-insecure-94f0";
+    let (sent, stored) = token_message(token);
+    let message = temp_file(&format!("{token}.eml"), &sent);
+    let report = json_report(&deliver(&message, "a@insecure.test"), 0);
+    assert_eq!(report["status"], "delivered");
+    assert_eq!(report["server"]["host"], "mx.insecure.test");
+    assert_eq!(
+        report["tls"]["dane_verified_record"],
+        Value::Null,
+        "no DANE without DNSSEC: {report}"
+    );
+    let found = stored_with(token, 1);
+    assert_eq!(found.len(), 1);
+    assert!(found[0].ends_with(&stored), "stored as sent");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hostile_servers_give_typed_errors_without_hangs() {
+    if !wasmtime_ready() {
+        return;
+    }
+    let scenarios = hostile_scenarios::scenarios();
+    assert!(scenarios.len() >= 60, "{} scenarios", scenarios.len());
+    // The scenarios set SMTP_PASSWORD for the client: the guest inherits the environment.
+    // Their messages are in the system's temporary directory.
+    let temp = std::env::temp_dir().to_string_lossy().into_owned();
+    let client: hostile_scenarios::Client = Arc::new(move || {
+        let mut command = wasmtime_run();
+        command
+            .args(["-S", "inherit-env", "--dir", &format!("{temp}::{temp}")])
+            .arg(COMPOSED);
+        command
+    });
+    let failures = hostile_scenarios::run_all(client, scenarios, 4).await;
+    assert!(failures.is_empty(), "failed: {failures:?}");
+}
