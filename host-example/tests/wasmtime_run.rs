@@ -473,3 +473,92 @@ async fn hostile_servers_give_typed_errors_without_hangs() {
     let failures = hostile_scenarios::run_all(client, scenarios, 4).await;
     assert!(failures.is_empty(), "failed: {failures:?}");
 }
+
+/// The same submission (STARTTLS, AUTH) and MX delivery (DANE) through `wasmtime run` of the
+/// composed file and through host-example, each run 3 times after a warm-up, the medians
+/// printed (for the record; nothing is asserted on them, only that every run delivered).
+#[test]
+fn timings_beside_host_example() {
+    if !(peers_enabled("dns") && peers_enabled("postfix") && wasmtime_ready()) {
+        return;
+    }
+    let peers = mail_peers();
+    let (sent, _) = token_message("wasi-timing-5e1b");
+    let message = temp_file("timing.eml", &sent);
+    let message = message.to_str().unwrap();
+    let ca = peers.certs.cert();
+    let submission = format!("127.0.0.1:{}", peers.postfix.submission_port());
+    let dns = peers.dns.resolver().to_string();
+    let port = peers.postfix.smtp_port().to_string();
+    let send: Vec<&str> = vec![
+        "send",
+        "--server",
+        &submission,
+        "--tls",
+        "starttls",
+        "--ca",
+        ca.to_str().unwrap(),
+        "--user",
+        Postfix::USER,
+        "--from",
+        Postfix::USER,
+        "--to",
+        "b@example.test",
+        "--message",
+        message,
+        "--ehlo",
+        "client.example.test",
+        "--json",
+    ];
+    let deliver: Vec<&str> = vec![
+        "deliver",
+        "--from",
+        "sender@client.example.test",
+        "--to",
+        "a@example.test",
+        "--message",
+        message,
+        "--dns",
+        &dns,
+        "--port",
+        &port,
+        "--allow-private-addresses",
+        "--ehlo",
+        "client.example.test",
+        "--json",
+    ];
+    let wasmtime = || {
+        let mut command = wasmtime_run();
+        command
+            .args(["--env", &format!("SMTP_PASSWORD={}", Postfix::PASSWORD)])
+            .arg(COMPOSED);
+        command
+    };
+    let host_example = || {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_host-example"));
+        command.env("SMTP_PASSWORD", Postfix::PASSWORD);
+        command
+    };
+    let median = |make: &dyn Fn() -> Command, args: &[&str]| {
+        let mut times: Vec<Duration> = (0..4)
+            .map(|_| {
+                let started = Instant::now();
+                let output = make().args(args).output().expect("runs");
+                json_report(&output, 0);
+                started.elapsed()
+            })
+            .skip(1)
+            .collect();
+        times.sort();
+        times[1]
+    };
+    for (what, args) in [("submission", &send), ("MX delivery with DANE", &deliver)] {
+        let composed = median(&wasmtime, args);
+        let native = median(&host_example, args);
+        eprintln!(
+            "timing: {what}: wasmtime run {:.1} ms, host-example {:.1} ms (medians of 3)",
+            composed.as_secs_f64() * 1e3,
+            native.as_secs_f64() * 1e3
+        );
+    }
+}
