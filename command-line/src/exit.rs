@@ -34,3 +34,16 @@ fn program() -> String {
             |name| name.to_string_lossy().into_owned(),
         )
 }
+
+/// The command line `P` parsed from `args` (program name first), or the exit code after clap
+/// printed why not: 64 for bad usage, 0 for `--help` and `--version`.
+///
+/// # Errors
+/// The exit code when the program should stop here.
+pub fn parse<P: clap::Parser>(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<P, u8> {
+    P::try_parse_from(args).map_err(|error| {
+        let code = if error.use_stderr() { USAGE } else { OK };
+        let _printed = error.print();
+        code
+    })
+}

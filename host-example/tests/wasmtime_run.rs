@@ -25,7 +25,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
-use support::{Postfix, TempDir, json_report, mail_peers, peers_enabled};
+use support::{
+    Postfix, TempDir, json_report, mail_peers, peers_enabled, stored_with, token_message,
+};
 
 /// The composed file the build made.
 const COMPOSED: &str = env!("SMTPCLIENT_CLI_WASM");
@@ -267,35 +269,6 @@ fn bad_input_gives_one_line_and_its_exit_code() {
     assert_eq!(report["status"], "temporary");
     assert_eq!(report["error"]["kind"], "io");
     assert_eq!(report["attempts"][0]["ip"], "127.0.0.1");
-}
-
-/// The message with `token`, as sent (CRLF) and as Postfix's Maildir stores it (LF, behind the
-/// headers Postfix prepends; with Date and Message-ID present it adds none inside).
-fn token_message(token: &str) -> (Vec<u8>, Vec<u8>) {
-    let sent = format!(
-        "From: a@example.org\r\nTo: b@example.test\r\nSubject: {token}\r\n\
-         Date: Fri, 4 Dec 2026 12:00:00 +0000\r\nMessage-ID: <{token}@client.example.test>\r\n\
-         \r\n{token}\r\n.dot\r\n..two\r\nend\r\n"
-    );
-    let stored = sent.replace("\r\n", "\n").into_bytes();
-    (sent.into_bytes(), stored)
-}
-
-/// The stored messages that contain `token`, after waiting up to 10 s for `n` of them.
-fn stored_with(token: &str, n: usize) -> Vec<Vec<u8>> {
-    let find = || {
-        mail_peers()
-            .postfix
-            .messages_now()
-            .into_iter()
-            .filter(|m| String::from_utf8_lossy(m).contains(token))
-            .collect::<Vec<_>>()
-    };
-    support::wait_for(Duration::from_secs(10), || {
-        let found = find();
-        (found.len() >= n).then_some(found)
-    })
-    .unwrap_or_else(find)
 }
 
 #[test]

@@ -27,7 +27,7 @@ pub mod socks;
 pub use aiosmtpd::{Aiosmtpd, StoredMessage};
 pub use certs::Certs;
 pub use dns::{Dns, DnsConfig};
-pub use mail_peers::{MailPeers, json_report, mail_peers};
+pub use mail_peers::{MailPeers, json_report, mail_peers, stored_with, token_message};
 pub use postfix::{Postfix, PostfixConfig};
 pub use socks::SocksServer;
 

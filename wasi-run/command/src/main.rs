@@ -45,17 +45,9 @@ fn main() {
 
 /// Parse the command line, run the subcommand, and return its exit code.
 fn run() -> u8 {
-    let cli = match Cli::try_parse() {
+    let cli: Cli = match exit::parse(std::env::args_os()) {
         Ok(cli) => cli,
-        Err(error) => {
-            let code = if error.use_stderr() {
-                exit::USAGE
-            } else {
-                exit::OK
-            };
-            let _printed = error.print();
-            return code;
-        }
+        Err(code) => return code,
     };
     match cli.command {
         Command::Send(args) => send(&args),
