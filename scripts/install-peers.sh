@@ -92,7 +92,7 @@ t=$(now)
 WASMTIME_VERSION=48.0.8
 cargo_bin=${CARGO_HOME:-$HOME/.cargo}/bin
 wasmtime=$(command -v wasmtime || echo "$cargo_bin/wasmtime")
-if [ -x "$wasmtime" ] && "$wasmtime" --version | grep -q " $WASMTIME_VERSION "; then
+if [ -x "$wasmtime" ] && [ "$("$wasmtime" --version | cut -d" " -f2)" = "$WASMTIME_VERSION" ]; then
   echo "wasmtime: $("$wasmtime" --version) ready ($(took "$t"))"
 else
   # Only what `wasmtime run` of a component needs: a third of the default build.
