@@ -27,19 +27,18 @@ mod support;
 #[path = "support/scripted.rs"]
 mod scripted;
 
+#[path = "support/hostile_scenarios.rs"]
+mod hostile_scenarios;
+
 use scripted::{Scripted, Step, parse_step};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use support::{Postfix, TempDir, json_report, mail_peers, peers_enabled, wait_for};
 
-/// The per-phase deadline of the hostile scenarios (`--timeout`), as `tests/hostile.rs`.
-const TIMEOUT: Duration = Duration::from_secs(2);
-/// Closing, process exit, a loaded machine.
-const MARGIN: Duration = Duration::from_secs(2);
 /// Python clients running at once (2 cores).
 const PARALLEL: usize = 4;
 
@@ -694,190 +693,21 @@ const SCENARIOS: &[&str] = &[
     "transaction/final-554",
 ];
 
-#[derive(Debug, Clone, Default)]
-struct Scenario {
-    name: String,
-    flags: Vec<String>,
-    env: Vec<(String, String)>,
-    steps: Vec<Step>,
-    expect: Vec<(String, String)>,
-}
-
-/// The scenarios of one `.scn` file (the format of `tests/hostile.rs`).
-fn parse_scenarios(file: &str, text: &str) -> Vec<Scenario> {
-    let mut scenarios: Vec<Scenario> = Vec::new();
-    for line in text.lines().map(str::trim_end) {
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        if let Some(name) = line.strip_prefix("=== ") {
-            scenarios.push(Scenario {
-                name: format!("{file}/{name}"),
-                ..Scenario::default()
-            });
-            continue;
-        }
-        let scenario = scenarios.last_mut().expect("a line inside a scenario");
-        if let Some(flags) = line.strip_prefix("send:") {
-            scenario
-                .flags
-                .extend(flags.split_whitespace().map(String::from));
-        } else if let Some(env) = line.strip_prefix("env:") {
-            let (key, value) = env.trim().split_once('=').expect("env: KEY=VALUE");
-            scenario.env.push((key.into(), value.into()));
-        } else if let Some(expect) = line.strip_prefix("expect:") {
-            for token in expect.split_whitespace() {
-                let (key, value) = token.split_once('=').expect("expect: key=value");
-                scenario.expect.push((key.into(), value.into()));
-            }
-        } else {
-            scenario
-                .steps
-                .extend(parse_step(line).unwrap_or_else(|| panic!("unknown line {line:?}")));
-        }
-    }
-    scenarios
-}
-
-fn hostile_scenarios() -> Vec<Scenario> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile");
-    SCENARIOS
-        .iter()
-        .map(|wanted| {
-            let (file, _) = wanted.split_once('/').expect("file/name");
-            let text =
-                std::fs::read_to_string(dir.join(format!("{file}.scn"))).expect("a scenario file");
-            parse_scenarios(file, &text)
-                .into_iter()
-                .find(|s| s.name == *wanted)
-                .unwrap_or_else(|| panic!("no scenario {wanted}"))
-        })
-        .collect()
-}
-
-/// The message file of the scenarios, "small".
-fn hostile_messages() -> PathBuf {
-    let dir = temp_dir().path().join("hostile");
-    std::fs::create_dir_all(&dir).expect("a directory");
-    std::fs::write(
-        dir.join("small"),
-        b"From: a@example.org\r\nTo: b@example.net\r\nSubject: hostile\r\n\r\nbody\r\n",
-    )
-    .expect("small message");
-    dir
-}
-
-fn field(json: &Value, key: &str) -> String {
-    let value = match key {
-        "status" => &json["status"],
-        _ => &json["error"][key],
-    };
-    match value {
-        Value::String(s) => s.clone(),
-        Value::Null => "-".into(),
-        other => other.to_string(),
-    }
-}
-
-async fn run_scenario(scenario: Scenario, messages: Arc<PathBuf>) -> Result<String, String> {
-    let has = |flag: &str| scenario.flags.iter().any(|f| f == flag);
-    let mut args = Vec::new();
-    for (flag, value) in [
-        ("--tls", "none"),
-        ("--from", "a@example.org"),
-        ("--to", "b@example.net"),
-        ("--message", "small"),
-        ("--timeout", "2"),
-    ] {
-        if !has(flag) {
-            args.extend([flag.to_string(), value.to_string()]);
-        }
-    }
-    args.extend(scenario.flags.iter().cloned());
-    args.push("--json".into());
-    for i in 0..args.len() {
-        if args[i] == "--message" {
-            args[i + 1] = messages.join(&args[i + 1]).to_string_lossy().into_owned();
-        }
-    }
-    let (output, elapsed, script) =
-        against_script(scenario.steps.clone(), args, scenario.env.clone()).await;
-    let elapsed = elapsed.ok_or("the client never connected")?;
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let json: Value = serde_json::from_slice(&output.stdout).map_err(|e| {
-        format!(
-            "stdout is not JSON ({e}); exit {:?}; stderr {stderr}",
-            output.status.code()
-        )
-    })?;
-    let mut problems = Vec::new();
-    if let Err(message) = script {
-        problems.push(format!("script: {message}"));
-    }
-    if elapsed > TIMEOUT + MARGIN {
-        problems.push(format!("took {elapsed:?}"));
-    }
-    for (key, want) in &scenario.expect {
-        let got = match key.as_str() {
-            "exit" => output.status.code().map_or("-".into(), |c| c.to_string()),
-            _ => field(&json, key),
-        };
-        if &got != want {
-            problems.push(format!("{key}={got}, want {want}"));
-        }
-    }
-    let summary = format!(
-        "status={} kind={} command={} code={} permanent={} exit={} in {elapsed:.1?}",
-        field(&json, "status"),
-        field(&json, "kind"),
-        field(&json, "command"),
-        field(&json, "code"),
-        field(&json, "permanent"),
-        output.status.code().unwrap_or(-1),
-    );
-    if problems.is_empty() {
-        Ok(summary)
-    } else {
-        Err(format!(
-            "{}; got {summary}; message {:?}",
-            problems.join("; "),
-            json["error"]["message"]
-        ))
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn hostile_servers() {
     if !python_ready() {
         return;
     }
-    let messages = Arc::new(hostile_messages());
-    let limit = Arc::new(tokio::sync::Semaphore::new(PARALLEL));
-    let started = Instant::now();
-    let scenarios = hostile_scenarios();
-    let count = scenarios.len();
-    let tasks: Vec<_> = scenarios
+    let scenarios: Vec<_> = hostile_scenarios::scenarios()
         .into_iter()
-        .map(|scenario| {
-            let (messages, limit) = (messages.clone(), limit.clone());
-            tokio::spawn(async move {
-                let _permit = limit.acquire_owned().await.expect("semaphore");
-                let name = scenario.name.clone();
-                (name, run_scenario(scenario, messages).await)
-            })
-        })
+        .filter(|scenario| SCENARIOS.contains(&scenario.name.as_str()))
         .collect();
-    let mut failures = Vec::new();
-    for task in tasks {
-        let (name, result) = task.await.expect("a scenario task");
-        match result {
-            Ok(summary) => eprintln!("ok   {name}: {summary}"),
-            Err(problem) => {
-                eprintln!("FAIL {name}: {problem}");
-                failures.push(name);
-            }
-        }
-    }
-    eprintln!("{count} scenarios in {:.1?}", started.elapsed());
+    assert_eq!(
+        scenarios.len(),
+        SCENARIOS.len(),
+        "every listed scenario exists"
+    );
+    let client: hostile_scenarios::Client = Arc::new(|| python(&["-m", "smtpclient"], &[]));
+    let failures = hostile_scenarios::run_all(client, scenarios, PARALLEL).await;
     assert!(failures.is_empty(), "failed: {failures:?}");
 }
