@@ -3,7 +3,7 @@
 //! loopback socket copy of the same file.
 
 use crate::clients::{self, ComponentSession};
-use crate::sink::{FastSink, SinkOptions};
+use crate::sink::{SinkOptions, SinkProcess};
 use host_example::Host;
 use host_example::spool_impl::SpoolMessage;
 use std::io::Read;
@@ -90,10 +90,10 @@ pub fn table(runtime: &Runtime, host: &Arc<Host>) {
     std::fs::write(&path, clients::message(SIZE)).expect("message file");
     let size = std::fs::metadata(&path).expect("size").len();
     let raw = median((0..ROUNDS).map(|_| raw_copy(&path)).collect());
-    let sink = runtime.block_on(FastSink::start(SinkOptions {
+    let sink = SinkProcess::start(SinkOptions {
         quickack: true,
-        chunking: false,
-    }));
+        ..SinkOptions::default()
+    });
     // Writing 5 resets the peak RSS (VmHWM) to the current RSS (proc(5)).
     std::fs::write("/proc/self/clear_refs", "5").expect("clear_refs");
     let rss_before = status_kib("VmRSS");

@@ -23,9 +23,9 @@ use std::sync::Arc;
 
 fn main() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    // The scale table's sink, in a process of its own (see `scale::SinkProcess`).
-    if std::env::var_os(scale::SINK_PROCESS).is_some() {
-        scale::serve_sink(&runtime);
+    // A table's sink, in a process of its own (see `sink::SinkProcess`).
+    if let Ok(options) = std::env::var(sink::SINK_PROCESS) {
+        sink::serve_process(&runtime, &options);
         return;
     }
     let host = Arc::new(

@@ -1,12 +1,12 @@
-//! Messages per second on one reused connection to the loopback sink, with the ratio to the
-//! native core. Every row talks to the sink with TCP_QUICKACK; the lettre rows are also shown
+//! Messages per second on one reused connection to the loopback sink (in its own process),
+//! with the ratio to the native core. Every row talks to the sink with TCP_QUICKACK; the lettre rows are also shown
 //! against the same sink without it (lettre does not set TCP_NODELAY, so its last write waits
 //! for the sink's delayed ACK). Our two clients are also shown against the sink offering
 //! CHUNKING, as Postfix and Exim do by default: BDAT needs no wait for a 354, so a message
 //! is one round trip instead of two (lettre and smtplib have no BDAT).
 
 use crate::clients::{self, Budget, Run};
-use crate::sink::{FastSink, SinkOptions};
+use crate::sink::{SinkOptions, SinkProcess};
 use host_example::Host;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -44,8 +44,13 @@ fn sizes() -> [(usize, &'static str, Budget); 3] {
 }
 
 pub fn table(runtime: &Runtime, host: &Arc<Host>) {
-    let sink =
-        |quickack, chunking| runtime.block_on(FastSink::start(SinkOptions { quickack, chunking }));
+    let sink = |quickack, chunking| {
+        SinkProcess::start(SinkOptions {
+            quickack,
+            chunking,
+            one_way_delay: None,
+        })
+    };
     let (quick, chunking, plain) = (sink(true, false), sink(true, true), sink(false, false));
     let mut columns = Vec::new();
     for (size, _, budget) in sizes() {
@@ -129,10 +134,10 @@ fn median(mut values: Vec<f64>) -> f64 {
 
 /// `count` deliveries of 100 KiB through the component and nothing else, for a profiler.
 pub fn profile_component(runtime: &Runtime, host: &Arc<Host>, count: usize) {
-    let sink = runtime.block_on(FastSink::start(SinkOptions {
+    let sink = SinkProcess::start(SinkOptions {
         quickack: true,
-        chunking: false,
-    }));
+        ..SinkOptions::default()
+    });
     let message = clients::message(100 * 1024);
     let budget = Budget {
         count,
