@@ -21,6 +21,7 @@ use host_example::dns::{Resolver, ZoneResolver};
 use host_example::log_impl::Silent;
 use host_example::{EMBEDDED_COMPONENT, Host, HostConfig};
 use rcgen::{CertificateParams, KeyPair, PKCS_ECDSA_P256_SHA256, PKCS_RSA_SHA256};
+use rustls::client::Resumption;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{ClientConfig, ClientConnection, RootCertStore, ServerConfig, ServerConnection};
@@ -169,14 +170,18 @@ fn rustls_client(addr: SocketAddr, config: &Arc<ClientConfig>) {
     read_reply(&mut tls);
 }
 
+/// One configuration for all connections, without session resumption as the core: with it,
+/// every handshake after the first would resume from the server's ticket and skip the
+/// certificate and its signature, which no SMTP client of ours does.
 fn rustls_config(provider: CryptoProvider, cert: &ServerCert) -> Arc<ClientConfig> {
     let mut roots = RootCertStore::empty();
     roots.add(cert.der.clone()).expect("root");
-    let config = ClientConfig::builder_with_provider(Arc::new(provider))
+    let mut config = ClientConfig::builder_with_provider(Arc::new(provider))
         .with_safe_default_protocol_versions()
         .expect("versions")
         .with_root_certificates(roots)
         .with_no_client_auth();
+    config.resumption = Resumption::disabled();
     Arc::new(config)
 }
 
