@@ -38,7 +38,8 @@ fn main() {
         )
         .expect("host"),
     );
-    // For a profiler (valgrind --tool=callgrind): only the component, 100 KiB messages.
+    // For a profiler (valgrind --tool=callgrind, perf): only the component (see
+    // `throughput::profile_component`).
     if let Some(count) = std::env::var("BENCH_PROFILE_COMPONENT")
         .ok()
         .and_then(|n| n.parse().ok())

@@ -132,18 +132,27 @@ fn median(mut values: Vec<f64>) -> f64 {
     values[values.len() / 2]
 }
 
-/// `count` deliveries of 100 KiB through the component and nothing else, for a profiler.
+/// `count` deliveries through the component and nothing else, for a profiler: 100 KiB
+/// messages unless `BENCH_PROFILE_SIZE` gives the size in bytes, with BDAT when
+/// `BENCH_PROFILE_CHUNKING` is set.
 pub fn profile_component(runtime: &Runtime, host: &Arc<Host>, count: usize) {
+    let size = std::env::var("BENCH_PROFILE_SIZE")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(100 * 1024);
+    let chunking = std::env::var_os("BENCH_PROFILE_CHUNKING").is_some();
     let sink = SinkProcess::start(SinkOptions {
         quickack: true,
-        ..SinkOptions::default()
+        chunking,
+        one_way_delay: None,
     });
-    let message = clients::message(100 * 1024);
+    let message = clients::message(size);
     let budget = Budget {
         count,
         time: Duration::MAX,
     };
     // As the table runs it: a task on the runtime's workers.
     let run = on_worker(runtime, component(host, sink.addr, &message, budget));
-    println!("component, 100 KiB: {:.0} msgs/s", run.rate());
+    let bdat = if chunking { ", BDAT" } else { "" };
+    println!("component, {size} bytes{bdat}: {:.0} msgs/s", run.rate());
 }
