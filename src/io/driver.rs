@@ -11,10 +11,10 @@ use crate::smtp::session::{
     Event, Session, SessionConfig, Transaction, TransactionFailure, TransactionOutcome,
 };
 
-/// How much message data is read at a time: few calls to the platform (one per 256 KiB costs
+/// How much message data is read at a time: few calls to the platform (one per 128 KiB costs
 /// far less than copying them), and little held at once: the chunk being written and, with
 /// BDAT, the one held back (guest memory stays well under 1 MiB for any message size).
-const MESSAGE_CHUNK: usize = 256 * 1024;
+const MESSAGE_CHUNK: usize = 128 * 1024;
 /// How much is read from the connection at a time.
 const READ_CHUNK: usize = 64 * 1024;
 /// How much is read when looking for early input before the end of the data: a reply or two.
