@@ -222,6 +222,11 @@ impl<T: Transport> SessionDriver<T> {
         if let Err(error) = self.transport.write(&self.out, timeout) {
             self.session.handle_transport_error(clock.now(), error);
         }
+        // A chunk of message data written from its own buffer: freed now, before the next
+        // one is read, so that two are not held at once.
+        if self.out.capacity() >= MESSAGE_CHUNK / 2 {
+            self.out = Vec::new();
+        }
         true
     }
 

@@ -43,7 +43,15 @@ fn sizes() -> [(usize, &'static str, Budget); 3] {
     ]
 }
 
-pub fn table(runtime: &Runtime, host: &Arc<Host>) {
+/// The component's rate over the probe's, with and without CHUNKING, per size (1 KiB,
+/// 100 KiB, 10 MiB), for the targets.
+pub struct ProbeRatios {
+    pub data: [f64; 3],
+    pub bdat: [f64; 3],
+}
+
+/// Prints the table; returns what the targets need.
+pub fn table(runtime: &Runtime, host: &Arc<Host>) -> ProbeRatios {
     let sink = |quickack, chunking| {
         SinkProcess::start(SinkOptions {
             quickack,
@@ -95,6 +103,12 @@ pub fn table(runtime: &Runtime, host: &Arc<Host>) {
         println!("| {name} | {} |", cells.join(" | "));
     }
     println!();
+    let probe = ROWS.len() - 1;
+    let ratio = |row: usize| std::array::from_fn(|size| columns[size][row] / columns[size][probe]);
+    ProbeRatios {
+        data: ratio(1),
+        bdat: ratio(3),
+    }
 }
 
 /// Runs an async client as a task on the runtime's worker threads, as a host runs its

@@ -319,8 +319,8 @@ pub fn table(runtime: &Runtime, host: &Host) {
     ];
     println!();
     println!(
-        "TLS bulk data over STARTTLS (TLS 1.3, the server offering one suite), one connection \
-         per row; the native core takes AES-128-GCM first, the component ChaCha20-Poly1305; MiB \
+        "TLS bulk data over STARTTLS (TLS 1.3, the server offering one suite or all three), one \
+         connection per row; the native core takes AES-128-GCM first, the component ChaCha20-Poly1305; MiB \
          of message per second of client thread CPU, median of 3 (target for the \
          component: {TARGET_MIB_S:.0})"
     );
