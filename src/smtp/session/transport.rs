@@ -115,9 +115,16 @@ impl Transport {
     }
 
     /// Writes message data that is already encoded. In plaintext a large buffer is queued as
-    /// it is, not copied (the driver writes it from where it is).
+    /// it is, not copied (the driver writes it from where it is); with TLS it goes to rustls
+    /// directly.
     pub(super) fn write_data_buffer(&mut self, data: Vec<u8>) {
-        if self.tls.is_some() || data.len() < MOVE_MIN {
+        if let Some(tls) = &mut self.tls {
+            self.transcript.data(data.len());
+            tls.write(&data);
+            tls.transmit(&mut self.out);
+            return;
+        }
+        if data.len() < MOVE_MIN {
             self.write_data(|out| out.extend_from_slice(&data));
             return;
         }
