@@ -10,7 +10,7 @@
 //! Cipher suites: in WebAssembly, ChaCha20-Poly1305 first. wasm has no AES or carry-less
 //! multiply instructions and the RustCrypto crates no wasm SIMD code, so AES-GCM runs in
 //! constant-time software at about 50–60 MiB/s per core in the component, ChaCha20-Poly1305 at
-//! about 190–240 (BENCHMARKS.md, TLS bulk data). Natively AES-GCM is faster and stays first.
+//! about 190–290 (BENCHMARKS.md, TLS bulk data). Natively AES-GCM is faster and stays first.
 //! The client's order decides where the server honours it (RFC 8446 §4.1.1 leaves the choice
 //! to the server; rustls and OpenSSL servers follow the client unless told to prefer their own).
 
