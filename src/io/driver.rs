@@ -11,9 +11,10 @@ use crate::smtp::session::{
     Event, Session, SessionConfig, Transaction, TransactionFailure, TransactionOutcome,
 };
 
-/// How much message data is read at a time: few calls to the platform, and a bounded
-/// amount held at once.
-const MESSAGE_CHUNK: usize = 1024 * 1024;
+/// How much message data is read at a time: few calls to the platform (one per 128 KiB costs
+/// far less than copying them), and little held at once: the chunk being written and, with
+/// BDAT, the one held back (guest memory stays well under 1 MiB for any message size).
+const MESSAGE_CHUNK: usize = 128 * 1024;
 /// How much is read from the connection at a time.
 const READ_CHUNK: usize = 64 * 1024;
 /// How much is read when looking for early input before the end of the data: a reply or two.
@@ -221,6 +222,11 @@ impl<T: Transport> SessionDriver<T> {
         if let Err(error) = self.transport.write(&self.out, timeout) {
             self.session.handle_transport_error(clock.now(), error);
         }
+        // A chunk of message data written from its own buffer: freed now, before the next
+        // one is read, so that two are not held at once.
+        if self.out.capacity() >= MESSAGE_CHUNK / 2 {
+            self.out = Vec::new();
+        }
         true
     }
 
@@ -246,7 +252,8 @@ impl<T: Transport> SessionDriver<T> {
     fn feed_message<C: Clock>(&mut self, clock: &C, message: &mut MessageReader<'_>) {
         let now = clock.now();
         let fed = match message.next_chunk(MESSAGE_CHUNK) {
-            Ok(Some(chunk)) => self.session.push_message_data(now, &chunk),
+            // The chunk is handed over: when it needs no encoding it is written as it is.
+            Ok(Some(chunk)) => self.session.push_message_buffer(now, chunk),
             // A reply that arrived while the data was being written cannot be the reply to
             // the end of the data (RFC 5321 §4.1.1.4): look once, without waiting, before
             // the end goes out, so that the session refuses it instead of taking it for the

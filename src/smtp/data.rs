@@ -161,6 +161,29 @@ impl DataEncoder {
         self.encode_by_line(base, chunk, out)
     }
 
+    /// When `chunk` encodes to itself (every CR followed by LF and every LF preceded by CR
+    /// within it, no CR at its end, nothing held from the chunk before, and after DATA no
+    /// line starting with "."), records it as encoded and returns true: the caller sends the
+    /// chunk as it is, without copying it. Otherwise changes nothing and returns false: use
+    /// [`DataEncoder::encode`].
+    pub fn verbatim(&mut self, chunk: &[u8]) -> bool {
+        let (Some(&first), Some(&last)) = (chunk.first(), chunk.last()) else {
+            return false;
+        };
+        if self.error.is_some() || self.pending_cr.is_some() || first == b'\n' || last == b'\r' {
+            return false;
+        }
+        let scan = scan_line_endings(chunk);
+        let stuffed =
+            self.dot_stuffing && (scan.dot_after_lf || (self.at_line_start && first == b'.'));
+        if !scan.crlf_only || stuffed {
+            return false;
+        }
+        self.bytes_in += chunk.len() as u64;
+        self.at_line_start = last == b'\n';
+        true
+    }
+
     /// The common case, a chunk whose every CR is followed by LF and every LF preceded by CR
     /// (a CR at the end waits for the next chunk): copied whole, split only where a line
     /// starts with ".". Returns false, having changed nothing, for any other chunk.

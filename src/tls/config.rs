@@ -1,15 +1,14 @@
 //! The TLS settings of one session and the rustls configuration built from them: the
 //! `rustls-rustcrypto` provider (no ring, no aws-lc), TLS 1.2 minimum (RFC 8996, RFC 8997),
 //! SNI with the remote host name (RFC 6066 §3), a client certificate when given, no session
-//! resumption, and the verifier of [`super::verifier`].
+//! resumption, and the verifier of [`super::verifier`]. What does not depend on the connection
+//! is built once per policy ([`super::shared`]).
 
 use std::fmt;
 use std::sync::Arc;
 
-use rustls::client::Resumption;
+use rustls::ClientConnection;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
-use rustls::time_provider::TimeProvider;
-use rustls::{ClientConfig, ClientConnection};
 
 use super::tlsa::Tlsa;
 use super::verifier::{SmtpVerifier, VerifierConfig};
@@ -96,16 +95,6 @@ impl fmt::Debug for ClientCertificate {
     }
 }
 
-/// A TimeProvider that reports the time the session computed (the core reads no clock).
-#[derive(Debug)]
-struct FixedTime(UnixTime);
-
-impl TimeProvider for FixedTime {
-    fn current_time(&self) -> Option<UnixTime> {
-        Some(self.0)
-    }
-}
-
 impl TlsConfig {
     /// Checks what can be checked before connecting: the extra roots parse.
     ///
@@ -119,7 +108,7 @@ impl TlsConfig {
         Ok(())
     }
 
-    /// A client connection with a fresh verifier, at wall-clock time `now`; a failed
+    /// A client connection with its own verifier, at wall-clock time `now`; a failed
     /// verification fails the handshake unless `ignore_verify_errors`.
     pub(crate) fn connect(
         &self,
@@ -143,7 +132,7 @@ impl TlsConfig {
         now: UnixTime,
         ignore_errors: bool,
     ) -> Result<(ClientConnection, Arc<SmtpVerifier>), rustls::Error> {
-        let provider = Arc::new(super::provider::provider());
+        let shared = super::shared::shared(&self.extra_roots, self.client_certificate.as_ref())?;
         let name = ServerName::try_from(self.remote_hostname.as_str())
             .ok()
             .map(|n| n.to_owned());
@@ -156,40 +145,23 @@ impl TlsConfig {
                     .filter_map(|n| ServerName::try_from(n.as_str()).ok().map(|n| n.to_owned())),
             )
             .collect();
-        let mut roots = webpki_roots::TLS_SERVER_ROOTS.to_vec();
-        for root in &self.extra_roots {
-            let der = CertificateDer::from(root.as_slice());
-            if let Ok(anchor) = webpki::anchor_from_trusted_cert(&der) {
-                roots.push(anchor.to_owned());
-            }
-        }
         let verifier = SmtpVerifier::new(VerifierConfig {
             name: name.clone(),
             dane_names,
             dane_records: self.dane_records.clone(),
             verify_pkix: self.verify_pkix,
             ignore_errors,
-            roots,
-            algorithms: provider.signature_verification_algorithms,
+            roots: Arc::clone(&shared.roots),
+            algorithms: shared
+                .config
+                .crypto_provider()
+                .signature_verification_algorithms,
+            now,
         });
-        let builder = ClientConfig::builder_with_details(provider, Arc::new(FixedTime(now)))
-            // RFC 8996, RFC 8997: nothing older than TLS 1.2.
-            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
+        let mut config = shared.config.clone();
+        config
             .dangerous()
-            .with_custom_certificate_verifier(verifier.clone());
-        let mut config = match &self.client_certificate {
-            Some(cert) => builder.with_client_auth_cert(
-                cert.chain
-                    .iter()
-                    .map(|c| CertificateDer::from(c.clone()))
-                    .collect(),
-                PrivateKeyDer::try_from(cert.key.clone())
-                    .map_err(|e| rustls::Error::General(format!("client key: {e}")))?,
-            )?,
-            None => builder.with_no_client_auth(),
-        };
-        // Every connection is verified afresh: resumption would skip the verifier.
-        config.resumption = Resumption::disabled();
+            .set_certificate_verifier(verifier.clone());
         // RFC 6066 §3: SNI carries a host name; none without one.
         config.enable_sni = name.is_some();
         let server_name = name.unwrap_or(ServerName::IpAddress(

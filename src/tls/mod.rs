@@ -9,6 +9,7 @@ pub mod dane;
 pub(crate) mod layer;
 pub mod pkix;
 pub(crate) mod provider;
+pub(crate) mod shared;
 #[cfg(test)]
 pub(crate) mod testing;
 pub mod tlsa;

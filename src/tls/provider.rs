@@ -6,21 +6,50 @@
 //! product became a call to compiler-rt's `__multi3`, and a P-256 verification cost the
 //! component several times the native one (BENCHMARKS.md, TLS handshake). 0.14 multiplies
 //! 32-bit limbs. Every other algorithm is rustls-rustcrypto's own.
+//!
+//! Cipher suites: in WebAssembly, ChaCha20-Poly1305 first. wasm has no AES or carry-less
+//! multiply instructions and the RustCrypto crates no wasm SIMD code, so AES-GCM runs in
+//! constant-time software at about 50–60 MiB/s per core in the component, ChaCha20-Poly1305 at
+//! about 190–290 (BENCHMARKS.md, TLS bulk data). Natively AES-GCM is faster and stays first.
+//! The client's order decides where the server honours it (RFC 8446 §4.1.1 leaves the choice
+//! to the server; rustls and OpenSSL servers follow the client unless told to prefer their own).
 
 use p256::ecdsa::signature::hazmat::PrehashVerifier;
 use p256::ecdsa::{Signature, VerifyingKey};
+use rustls::SupportedCipherSuite;
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::alg_id;
 use rustls::pki_types::{AlgorithmIdentifier, InvalidSignature, SignatureVerificationAlgorithm};
 use sha2::{Digest, Sha256, Sha384};
 use std::sync::LazyLock;
 
-/// rustls-rustcrypto's provider with [`ALGORITHMS`].
+/// rustls-rustcrypto's provider with [`ALGORITHMS`], ChaCha20-Poly1305 first in WebAssembly.
 pub(crate) fn provider() -> CryptoProvider {
+    let base = rustls_rustcrypto::provider();
     CryptoProvider {
+        cipher_suites: ordered(base.cipher_suites, cfg!(target_arch = "wasm32")),
         signature_verification_algorithms: *ALGORITHMS,
-        ..rustls_rustcrypto::provider()
+        ..base
     }
+}
+
+/// `suites` in their order, or with the ChaCha20-Poly1305 ones first (TLS 1.3 and 1.2 alike,
+/// each version keeping its other suites' order).
+fn ordered(mut suites: Vec<SupportedCipherSuite>, chacha_first: bool) -> Vec<SupportedCipherSuite> {
+    if chacha_first {
+        suites.sort_by_key(|suite| !is_chacha(*suite));
+    }
+    suites
+}
+
+fn is_chacha(suite: SupportedCipherSuite) -> bool {
+    use rustls::CipherSuite as S;
+    matches!(
+        suite.suite(),
+        S::TLS13_CHACHA20_POLY1305_SHA256
+            | S::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256
+            | S::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256
+    )
 }
 
 /// rustls-rustcrypto's algorithms, in its order and with its mapping from TLS signature

@@ -113,3 +113,36 @@ fn only_the_p256_algorithms_are_replaced() {
         .count();
     assert_eq!(replaced, 2);
 }
+
+#[test]
+fn chacha20_poly1305_comes_first_only_when_asked() {
+    let base = rustls_rustcrypto::provider().cipher_suites;
+    assert_eq!(ordered(base.clone(), false), base);
+    let chacha_first = ordered(base.clone(), true);
+    let chachas = chacha_first.iter().take_while(|s| is_chacha(**s)).count();
+    assert!(chachas >= 2, "TLS 1.3 and TLS 1.2 ChaCha20-Poly1305 suites");
+    assert!(chacha_first[chachas..].iter().all(|s| !is_chacha(*s)));
+    let others = |suites: &[SupportedCipherSuite]| -> Vec<_> {
+        suites
+            .iter()
+            .filter(|s| !is_chacha(**s))
+            .map(|s| s.suite())
+            .collect()
+    };
+    assert_eq!(others(&chacha_first), others(&base));
+    // The first TLS 1.3 suite, what a TLS 1.3 server following the client picks.
+    let first13 = |suites: &[SupportedCipherSuite]| {
+        suites
+            .iter()
+            .find(|s| s.version() == &rustls::version::TLS13)
+            .map(|s| s.suite())
+    };
+    assert_eq!(
+        first13(&chacha_first),
+        Some(rustls::CipherSuite::TLS13_CHACHA20_POLY1305_SHA256)
+    );
+    assert_eq!(
+        first13(&base),
+        Some(rustls::CipherSuite::TLS13_AES_128_GCM_SHA256)
+    );
+}

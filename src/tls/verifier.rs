@@ -31,8 +31,11 @@ pub(crate) struct VerifierConfig {
     pub verify_pkix: bool,
     pub ignore_errors: bool,
     /// The compiled-in Mozilla roots and the caller's.
-    pub roots: Vec<TrustAnchor<'static>>,
+    pub roots: Arc<[TrustAnchor<'static>]>,
     pub algorithms: WebPkiSupportedAlgorithms,
+    /// The wall-clock time for certificate validity: the connection's, not the one rustls
+    /// passes (its time provider belongs to a configuration shared by many connections).
+    pub now: UnixTime,
 }
 
 /// What verification found; read by the session after the handshake.
@@ -132,9 +135,10 @@ impl ServerCertVerifier for SmtpVerifier {
         intermediates: &[CertificateDer<'_>],
         _server_name: &ServerName<'_>,
         _ocsp_response: &[u8],
-        now: UnixTime,
+        _now: UnixTime,
     ) -> Result<ServerCertVerified, TlsError> {
         let config = &self.config;
+        let now = config.now;
         let chain: Vec<CertificateDer<'_>> = std::iter::once(end_entity.clone())
             .chain(intermediates.iter().cloned())
             .collect();

@@ -1,9 +1,9 @@
 //! Round trips per message: each client on one reused connection to the sink behind the
-//! delaying proxy (10 ms each way, so RTT = 20 ms); the time per message divided by the RTT.
+//! delaying proxy (10 ms each way, so RTT = 20 ms; both in a process of their own); the time
+//! per message divided by the RTT.
 
 use crate::clients::{self, Budget};
-use crate::proxy::DelayProxy;
-use crate::sink::{FastSink, SinkOptions};
+use crate::sink::{SinkOptions, SinkProcess};
 use host_example::Host;
 use std::time::Duration;
 use tokio::runtime::Runtime;
@@ -11,19 +11,14 @@ use tokio::runtime::Runtime;
 const ONE_WAY: Duration = Duration::from_millis(10);
 
 pub fn table(runtime: &Runtime, host: &Host) {
-    let start_behind_proxy = |chunking| {
-        runtime.block_on(async {
-            let sink = FastSink::start(SinkOptions {
-                quickack: true,
-                chunking,
-            })
-            .await;
-            let proxy = DelayProxy::start(sink.addr, ONE_WAY).await;
-            (sink, proxy)
+    let behind_proxy = |chunking| {
+        SinkProcess::start(SinkOptions {
+            quickack: true,
+            chunking,
+            one_way_delay: Some(ONE_WAY),
         })
     };
-    let (_sink, pipelining) = start_behind_proxy(false);
-    let (_chunking_sink, chunking) = start_behind_proxy(true);
+    let (pipelining, chunking) = (behind_proxy(false), behind_proxy(true));
     let budget = Budget {
         count: 40,
         time: Duration::from_millis(1500),

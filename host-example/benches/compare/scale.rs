@@ -2,22 +2,16 @@
 //! session, and how many concurrent sessions (instance, loopback connection, EHLO done) one
 //! host process holds.
 //!
-//! The sessions' sink runs in a child process (this bench's own binary, started with
-//! [`SINK_PROCESS`] set), so that the host process's open-files limit and memory mappings
-//! count only the host's side of each session.
+//! The sessions' sink runs in a child process, as every table's does ([`SinkProcess`]), so
+//! that the host process's open-files limit and memory mappings count only the host's side of
+//! each session.
 
 use crate::clients::ComponentSession;
 use crate::large::status_kib;
-use crate::sink::{FastSink, SinkOptions};
+use crate::sink::{SinkOptions, SinkProcess};
 use host_example::Host;
-use std::io::{BufRead, BufReader, Write};
-use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tokio::runtime::Runtime;
-
-/// Set in the environment of the child process that serves the sink.
-pub const SINK_PROCESS: &str = "BENCH_SINK_PROCESS";
 
 const INSTANTIATIONS: u32 = 1000;
 const SESSIONS: usize = 10_000;
@@ -26,7 +20,7 @@ const SAMPLE: usize = 1000;
 
 /// Raises the soft limit on open files to the hard limit, and the hard limit too if allowed;
 /// returns the soft limit in force.
-fn raise_nofile() -> u64 {
+pub fn raise_nofile() -> u64 {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
@@ -47,50 +41,6 @@ fn raise_nofile() -> u64 {
     limit.rlim_cur
 }
 
-/// In the child: serve a sink, print its address, and end when the parent closes stdin.
-pub fn serve_sink(runtime: &Runtime) {
-    raise_nofile();
-    let sink = runtime.block_on(FastSink::start(SinkOptions {
-        quickack: false,
-        chunking: false,
-    }));
-    println!("{}", sink.addr);
-    std::io::stdout().flush().expect("stdout");
-    // Blocks until the parent is done (or gone).
-    let _eof = std::io::stdin().read_line(&mut String::new());
-}
-
-/// The sink's process, ended when dropped.
-struct SinkProcess {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl SinkProcess {
-    fn start() -> SinkProcess {
-        let mut child = Command::new(std::env::current_exe().expect("own path"))
-            .env(SINK_PROCESS, "1")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start the sink process");
-        let mut line = String::new();
-        let stdout = child.stdout.take().expect("piped");
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("sink address");
-        let addr = line.trim().parse().expect("a socket address");
-        SinkProcess { child, addr }
-    }
-}
-
-impl Drop for SinkProcess {
-    fn drop(&mut self) {
-        drop(self.child.stdin.take());
-        let _ended = self.child.wait();
-    }
-}
-
 /// The memory mappings of this process (each counts against `vm.max_map_count`).
 fn mappings() -> usize {
     std::fs::read_to_string("/proc/self/maps").map_or(0, |maps| maps.lines().count())
@@ -106,7 +56,7 @@ pub fn table(runtime: &Runtime, host: &Host) {
         start.elapsed() / INSTANTIATIONS
     });
     let nofile = raise_nofile();
-    let sink = SinkProcess::start();
+    let sink = SinkProcess::start(SinkOptions::default());
     let (held, per_session, maps_per_session, stopped, took) = runtime.block_on(async {
         let mut sessions = Vec::with_capacity(SESSIONS);
         let rss_start = status_kib("VmRSS");

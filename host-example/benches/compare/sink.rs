@@ -3,30 +3,127 @@
 //! discards message data (scanned for the end of data, never stored), so 10 MiB and 100 MiB
 //! messages need no memory. `host_example::sink::Sink` keeps every message and reads line by
 //! line, which a 10 MiB row would turn into a benchmark of the sink.
+//!
+//! Every table talks to the sink in a process of its own ([`SinkProcess`]: this bench's own
+//! binary started again with [`SINK_PROCESS`] set). In the measured process, an async client
+//! and the sink would share tokio's workers and hand each other data with no kernel wake-up,
+//! which flatters the async clients.
 
+use crate::proxy::DelayProxy;
+use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+/// Set in the environment of the child process that serves a sink: its [`SinkOptions`].
+pub const SINK_PROCESS: &str = "BENCH_SINK_PROCESS";
+
 /// How the sink treats its connections.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct SinkOptions {
     /// Set TCP_QUICKACK after every read: ACK at once instead of delaying up to 40 ms, so a
     /// client without TCP_NODELAY is not held by Nagle's algorithm (tcp(7)).
     pub quickack: bool,
     /// Offer CHUNKING and accept BDAT (RFC 3030 §2).
     pub chunking: bool,
+    /// Put the delaying proxy ([`DelayProxy`]) in front, holding every chunk this long in
+    /// each direction.
+    pub one_way_delay: Option<Duration>,
+}
+
+impl SinkOptions {
+    /// The options as the child's environment carries them: "quickack chunking delay=10".
+    fn encode(&self) -> String {
+        let mut words = Vec::new();
+        if self.quickack {
+            words.push("quickack".to_string());
+        }
+        if self.chunking {
+            words.push("chunking".to_string());
+        }
+        if let Some(delay) = self.one_way_delay {
+            words.push(format!("delay={}", delay.as_millis()));
+        }
+        words.join(" ")
+    }
+
+    fn decode(text: &str) -> SinkOptions {
+        let mut options = SinkOptions::default();
+        for word in text.split_whitespace() {
+            match word {
+                "quickack" => options.quickack = true,
+                "chunking" => options.chunking = true,
+                _ => {
+                    let millis = word
+                        .strip_prefix("delay=")
+                        .and_then(|m| m.parse().ok())
+                        .unwrap_or_else(|| panic!("bad sink option {word:?}"));
+                    options.one_way_delay = Some(Duration::from_millis(millis));
+                }
+            }
+        }
+        options
+    }
+}
+
+/// A sink (behind its proxy, if any) in a child process, ended when dropped.
+pub struct SinkProcess {
+    child: Child,
+    /// Where clients connect: the sink, or the proxy in front of it.
+    pub addr: SocketAddr,
+}
+
+impl SinkProcess {
+    pub fn start(options: SinkOptions) -> SinkProcess {
+        let mut child = Command::new(std::env::current_exe().expect("own path"))
+            .env(SINK_PROCESS, options.encode())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start the sink process");
+        let mut line = String::new();
+        let stdout = child.stdout.take().expect("piped");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("sink address");
+        let addr = line.trim().parse().expect("a socket address");
+        SinkProcess { child, addr }
+    }
+}
+
+impl Drop for SinkProcess {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ended = self.child.wait();
+    }
+}
+
+/// In the child: serve the sink `options` describes, print the address to connect to, and
+/// end when the parent closes stdin.
+pub fn serve_process(runtime: &tokio::runtime::Runtime, options: &str) {
+    crate::scale::raise_nofile();
+    let options = SinkOptions::decode(options);
+    let sink = runtime.block_on(FastSink::start(options));
+    let proxy = options
+        .one_way_delay
+        .map(|delay| runtime.block_on(DelayProxy::start(sink.addr, delay)));
+    println!("{}", proxy.as_ref().map_or(sink.addr, |proxy| proxy.addr));
+    std::io::stdout().flush().expect("stdout");
+    // Blocks until the parent is done (or gone).
+    let _eof = std::io::stdin().read_line(&mut String::new());
 }
 
 /// A running sink.
-pub struct FastSink {
-    pub addr: SocketAddr,
+struct FastSink {
+    addr: SocketAddr,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl FastSink {
-    pub async fn start(options: SinkOptions) -> FastSink {
+    async fn start(options: SinkOptions) -> FastSink {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let task = tokio::spawn(async move {

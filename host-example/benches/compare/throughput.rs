@@ -1,12 +1,12 @@
-//! Messages per second on one reused connection to the loopback sink, with the ratio to the
-//! native core. Every row talks to the sink with TCP_QUICKACK; the lettre rows are also shown
+//! Messages per second on one reused connection to the loopback sink (in its own process),
+//! with the ratio to the native core. Every row talks to the sink with TCP_QUICKACK; the lettre rows are also shown
 //! against the same sink without it (lettre does not set TCP_NODELAY, so its last write waits
 //! for the sink's delayed ACK). Our two clients are also shown against the sink offering
 //! CHUNKING, as Postfix and Exim do by default: BDAT needs no wait for a 354, so a message
 //! is one round trip instead of two (lettre and smtplib have no BDAT).
 
 use crate::clients::{self, Budget, Run};
-use crate::sink::{FastSink, SinkOptions};
+use crate::sink::{SinkOptions, SinkProcess};
 use host_example::Host;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -43,9 +43,22 @@ fn sizes() -> [(usize, &'static str, Budget); 3] {
     ]
 }
 
-pub fn table(runtime: &Runtime, host: &Arc<Host>) {
-    let sink =
-        |quickack, chunking| runtime.block_on(FastSink::start(SinkOptions { quickack, chunking }));
+/// The component's rate over the probe's, with and without CHUNKING, per size (1 KiB,
+/// 100 KiB, 10 MiB), for the targets.
+pub struct ProbeRatios {
+    pub data: [f64; 3],
+    pub bdat: [f64; 3],
+}
+
+/// Prints the table; returns what the targets need.
+pub fn table(runtime: &Runtime, host: &Arc<Host>) -> ProbeRatios {
+    let sink = |quickack, chunking| {
+        SinkProcess::start(SinkOptions {
+            quickack,
+            chunking,
+            one_way_delay: None,
+        })
+    };
     let (quick, chunking, plain) = (sink(true, false), sink(true, true), sink(false, false));
     let mut columns = Vec::new();
     for (size, _, budget) in sizes() {
@@ -90,6 +103,12 @@ pub fn table(runtime: &Runtime, host: &Arc<Host>) {
         println!("| {name} | {} |", cells.join(" | "));
     }
     println!();
+    let probe = ROWS.len() - 1;
+    let ratio = |row: usize| std::array::from_fn(|size| columns[size][row] / columns[size][probe]);
+    ProbeRatios {
+        data: ratio(1),
+        bdat: ratio(3),
+    }
 }
 
 /// Runs an async client as a task on the runtime's worker threads, as a host runs its
@@ -127,18 +146,27 @@ fn median(mut values: Vec<f64>) -> f64 {
     values[values.len() / 2]
 }
 
-/// `count` deliveries of 100 KiB through the component and nothing else, for a profiler.
+/// `count` deliveries through the component and nothing else, for a profiler: 100 KiB
+/// messages unless `BENCH_PROFILE_SIZE` gives the size in bytes, with BDAT when
+/// `BENCH_PROFILE_CHUNKING` is set.
 pub fn profile_component(runtime: &Runtime, host: &Arc<Host>, count: usize) {
-    let sink = runtime.block_on(FastSink::start(SinkOptions {
+    let size = std::env::var("BENCH_PROFILE_SIZE")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(100 * 1024);
+    let chunking = std::env::var_os("BENCH_PROFILE_CHUNKING").is_some();
+    let sink = SinkProcess::start(SinkOptions {
         quickack: true,
-        chunking: false,
-    }));
-    let message = clients::message(100 * 1024);
+        chunking,
+        one_way_delay: None,
+    });
+    let message = clients::message(size);
     let budget = Budget {
         count,
         time: Duration::MAX,
     };
     // As the table runs it: a task on the runtime's workers.
     let run = on_worker(runtime, component(host, sink.addr, &message, budget));
-    println!("component, 100 KiB: {:.0} msgs/s", run.rate());
+    let bdat = if chunking { ", BDAT" } else { "" };
+    println!("component, {size} bytes{bdat}: {:.0} msgs/s", run.rate());
 }

@@ -137,3 +137,76 @@ fn commands_are_observed_with_their_reply_codes_and_durations() {
     );
     assert!(session.take_observed_events().is_empty());
 }
+
+/// Every byte the session writes for `message` pushed in chunks of `chunk` bytes (as
+/// buffers when `buffers`), the server offering `ehlo`, and how many `poll_transmit` calls
+/// returned bytes.
+fn wire_bytes(ehlo: &[u8], message: &[u8], chunk: usize, buffers: bool) -> (Vec<u8>, usize) {
+    let now = Instant::now();
+    let mut session = ready_session(now, ehlo);
+    let tx = Transaction {
+        mail_from: "a@b.example".into(),
+        recipients: vec!["c@d.example".into()],
+        ..Transaction::default()
+    };
+    session.start_transaction(now, tx).expect("start");
+    let chunking = session.extensions().is_some_and(|e| e.chunking);
+    if !chunking {
+        session.handle_input(now, b"250 ok\r\n250 ok\r\n354 go\r\n");
+    }
+    let (mut wire, mut writes) = (Vec::new(), 0);
+    let mut drain = |session: &mut Session| {
+        let mut out = Vec::new();
+        while session.poll_transmit(&mut out) > 0 {
+            wire.extend_from_slice(&out);
+            out.clear();
+            writes += 1;
+        }
+    };
+    for piece in message.chunks(chunk) {
+        if buffers {
+            session
+                .push_message_buffer(now, piece.to_vec())
+                .expect("push");
+        } else {
+            session.push_message_data(now, piece).expect("push");
+        }
+        drain(&mut session);
+    }
+    session.finish_message(now).expect("finish");
+    drain(&mut session);
+    (wire, writes)
+}
+
+#[test]
+fn buffers_are_sent_as_they_are_and_in_order() {
+    let mut message = Vec::new();
+    for i in 0..2000 {
+        // Every 100th line starts with a dot (dot-stuffed after DATA, not with BDAT).
+        let dot = if i % 100 == 0 { "." } else { "" };
+        message.extend_from_slice(format!("{dot}line {i} of the message\r\n").as_bytes());
+    }
+    for ehlo in [
+        &b"250-mx.example\r\n250 PIPELINING\r\n"[..],
+        b"250-mx.example\r\n250-PIPELINING\r\n250 CHUNKING\r\n",
+    ] {
+        for chunk in [10_000, 20_000, message.len()] {
+            let (copied, _) = wire_bytes(ehlo, &message, chunk, false);
+            let (moved, _) = wire_bytes(ehlo, &message, chunk, true);
+            assert_eq!(copied, moved, "chunks of {chunk}");
+        }
+    }
+    // After DATA, a whole message that needs no dot-stuffing, pushed as one buffer, is a
+    // write of its own after the commands. (BDAT chunks always are: the session holds each
+    // one back until it knows whether it is the last.)
+    {
+        let ehlo = b"250-mx.example\r\n250 PIPELINING\r\n";
+        let plain: Vec<u8> = message
+            .iter()
+            .map(|&b| if b == b'.' { b'_' } else { b })
+            .collect();
+        let (_, copied_writes) = wire_bytes(ehlo, &plain, plain.len(), false);
+        let (_, moved_writes) = wire_bytes(ehlo, &plain, plain.len(), true);
+        assert_eq!(moved_writes, copied_writes + 1);
+    }
+}

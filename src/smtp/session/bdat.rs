@@ -3,7 +3,9 @@
 //!
 //! Each chunk the caller pushes becomes one `BDAT <n>` with the bytes as they are sent (no
 //! dot-stuffing, RFC 3030 §2); the last one is held back until the message ends, so it goes
-//! out as `BDAT <n> LAST` (an empty message is `BDAT 0 LAST`). With PIPELINING the chunks
+//! out as `BDAT <n> LAST` (an empty message is `BDAT 0 LAST`). A chunk pushed as a buffer
+//! ([`Session::push_message_buffer`]) that needs no line ending fixed is held and sent as it
+//! is: no copy of the data in the session. With PIPELINING the chunks
 //! follow MAIL and RCPT without waiting (RFC 3030 §4.2), so a message that fits in one chunk
 //! costs one round trip; without it each BDAT reply is read before the next chunk.
 //!
@@ -15,6 +17,7 @@
 //! failed and the sender-SMTP MUST NOT send any additional BDAT segments"). The RSET it needs
 //! goes before the next transaction, as after any failed one.
 
+use std::borrow::Cow;
 use std::time::Instant;
 
 use super::transaction::Stage;
@@ -45,25 +48,32 @@ impl Chunks {
 }
 
 impl Session {
-    /// [`Session::push_message_data`] with CHUNKING: encodes the chunk and sends the one held
-    /// back before it.
-    pub(super) fn push_chunk(&mut self, now: Instant, chunk: &[u8]) -> Result<(), Error> {
+    /// [`Session::push_message_data`] with CHUNKING: encodes the chunk (a buffer that needs
+    /// no encoding is kept as it is) and sends the one held back before it.
+    pub(super) fn push_chunk(&mut self, now: Instant, chunk: Cow<'_, [u8]>) -> Result<(), Error> {
         let max = self.max_size();
         let chunks = self.chunks()?;
-        let mut out = Vec::new();
-        let result = chunks
-            .encoder
-            .encode(chunk, &mut out)
+        let encoded = match chunk {
+            Cow::Owned(chunk) if chunks.encoder.verbatim(&chunk) => Ok(chunk),
+            chunk => {
+                let mut out = Vec::new();
+                chunks.encoder.encode(&chunk, &mut out).map(|()| out)
+            }
+        };
+        let result = encoded
             .map_err(Error::Message)
-            .and_then(|()| check_size(chunks, out.len(), max));
-        if let Err(error) = result {
-            self.botch(error.clone());
-            return Err(error);
-        }
+            .and_then(|out| check_size(chunks, out.len(), max).map(|()| out));
+        let out = match result {
+            Ok(out) => out,
+            Err(error) => {
+                self.botch(error.clone());
+                return Err(error);
+            }
+        };
         if !out.is_empty() {
             let previous = std::mem::replace(&mut chunks.pending, out);
             if !previous.is_empty() {
-                self.send_bdat(&previous, false);
+                self.send_bdat(previous, false);
             }
         }
         self.arm(now);
@@ -86,7 +96,7 @@ impl Session {
         }
         let mut last = std::mem::take(&mut chunks.pending);
         last.extend_from_slice(&tail);
-        self.send_bdat(&last, true);
+        self.send_bdat(last, true);
         self.set_stage(Stage::DataEnd);
         self.arm(now);
         Ok(())
@@ -127,16 +137,14 @@ impl Session {
         }
     }
 
-    fn send_bdat(&mut self, data: &[u8], last: bool) {
+    fn send_bdat(&mut self, data: Vec<u8>, last: bool) {
+        let size = data.len() as u64;
         // RFC 3030 §2: "BDAT" SP chunk-size [ SP end-marker ], then exactly that many bytes.
-        self.transport.send(&Command::Bdat {
-            size: data.len() as u64,
-            last,
-        });
-        self.transport.write_data(|out| out.extend_from_slice(data));
+        self.transport.send(&Command::Bdat { size, last });
+        self.transport.write_data_buffer(data);
         self.expect.push_back(Expect::Bdat { last });
         if let Some(Stage::Chunks(chunks)) = self.txn().map(|txn| &mut txn.stage) {
-            chunks.sent += data.len() as u64;
+            chunks.sent += size;
         }
     }
 

@@ -7,8 +7,9 @@
 //!   [`Session::is_closed`], [`Session::wants_read`], [`Session::wants_message_data`];
 //! - input handlers: [`Session::handle_input`], [`Session::handle_eof`],
 //!   [`Session::handle_transport_error`], [`Session::handle_timeout`];
-//! - commands: [`Session::start_transaction`], [`Session::push_message_data`],
-//!   [`Session::finish_message`], [`Session::reset`], [`Session::quit`];
+//! - commands: [`Session::start_transaction`], [`Session::push_message_data`] (or
+//!   [`Session::push_message_buffer`]), [`Session::finish_message`], [`Session::reset`],
+//!   [`Session::quit`];
 //! - polls, in this order after every input or command: [`Session::poll_transmit`],
 //!   [`Session::poll_event`], [`Session::poll_timeout`].
 //!
@@ -327,7 +328,9 @@ impl Session {
         }
     }
 
-    /// Appends the bytes to write to `out` and returns how many.
+    /// Appends the next bytes to write to `out` and returns how many; call it again until it
+    /// returns 0. Large message data handed over with [`Session::push_message_buffer`] comes
+    /// as a buffer of its own, given to an empty `out` without a copy.
     #[must_use]
     pub fn poll_transmit(&mut self, out: &mut Vec<u8>) -> usize {
         self.transport.poll_transmit(out)

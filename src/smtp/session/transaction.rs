@@ -23,6 +23,7 @@
 //!   SIZE maximum) abandons the transaction: the final "." is never sent, the session is
 //!   botched and closed, so the server cannot accept a partial message.
 
+use std::borrow::Cow;
 use std::time::Instant;
 
 use super::bdat::Chunks;
@@ -321,25 +322,45 @@ impl Session {
     /// [`Event::TransactionDone`], then [`Event::Closed`]). [`Error::Usage`] outside the
     /// message-data phase, [`Error::Closed`], [`Error::Botched`].
     pub fn push_message_data(&mut self, now: Instant, chunk: &[u8]) -> Result<(), Error> {
+        self.push_chunk_of(now, Cow::Borrowed(chunk))
+    }
+
+    /// [`Session::push_message_data`] with a buffer the session may keep: a chunk that needs
+    /// no encoding (no dot-stuffing, no line ending to fix) is then sent as it is, without a
+    /// copy, in plaintext.
+    ///
+    /// # Errors
+    /// As [`Session::push_message_data`].
+    pub fn push_message_buffer(&mut self, now: Instant, chunk: Vec<u8>) -> Result<(), Error> {
+        self.push_chunk_of(now, Cow::Owned(chunk))
+    }
+
+    fn push_chunk_of(&mut self, now: Instant, chunk: Cow<'_, [u8]>) -> Result<(), Error> {
         self.check_body()?;
         if self.chunking() {
             return self.push_chunk(now, chunk);
         }
         let max = self.extensions.as_ref().and_then(|e| e.size).unwrap_or(0);
         let encoder = body_encoder(&mut self.op)?;
-        let result = self
-            .transport
-            .write_data(|out| encoder.encode(chunk, out))
-            .map_err(Error::Message)
-            .and_then(|()| {
-                let size = encoder.bytes_in();
-                // RFC 1870 §4: a SIZE value of 0 means no fixed maximum.
-                if max > 0 && size > max {
-                    Err(Error::Size { size, max })
-                } else {
-                    Ok(())
-                }
-            });
+        let result = match chunk {
+            Cow::Owned(chunk) if encoder.verbatim(&chunk) => {
+                self.transport.write_data_buffer(chunk);
+                Ok(())
+            }
+            chunk => self
+                .transport
+                .write_data(|out| encoder.encode(&chunk, out))
+                .map_err(Error::Message),
+        }
+        .and_then(|()| {
+            let size = encoder.bytes_in();
+            // RFC 1870 §4: a SIZE value of 0 means no fixed maximum.
+            if max > 0 && size > max {
+                Err(Error::Size { size, max })
+            } else {
+                Ok(())
+            }
+        });
         match &result {
             Err(error) => self.botch(error.clone()),
             Ok(()) => self.arm(now),

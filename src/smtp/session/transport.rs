@@ -1,6 +1,8 @@
 //! The one place where socket bytes pass: commands and message data out, replies in, through
 //! TLS once it is started.
 
+use std::collections::VecDeque;
+
 use crate::smtp::command::Command;
 use crate::smtp::reply::{ProtocolError, Reply, ReplyParser};
 use crate::tls::TlsState;
@@ -9,9 +11,16 @@ use crate::tls::verifier::Verification;
 
 use super::transcript::Transcript;
 
+/// Message data at least this long, handed over whole ([`Transport::write_data_buffer`]), is
+/// queued as it is instead of being copied into the output.
+const MOVE_MIN: usize = 8 * 1024;
+
 #[derive(Debug, Default)]
 pub(super) struct Transport {
-    /// Bytes for the driver to write to the socket (ciphertext once TLS is on).
+    /// Whole buffers to write before `out`, in order: message data queued without a copy.
+    queued: VecDeque<Vec<u8>>,
+    /// Bytes for the driver to write to the socket (ciphertext once TLS is on), after
+    /// `queued`.
     out: Vec<u8>,
     parser: ReplyParser,
     tls: Option<TlsLayer>,
@@ -105,6 +114,27 @@ impl Transport {
         }
     }
 
+    /// Writes message data that is already encoded. In plaintext a large buffer is queued as
+    /// it is, not copied (the driver writes it from where it is); with TLS it goes to rustls
+    /// directly.
+    pub(super) fn write_data_buffer(&mut self, data: Vec<u8>) {
+        if let Some(tls) = &mut self.tls {
+            self.transcript.data(data.len());
+            tls.write(&data);
+            tls.transmit(&mut self.out);
+            return;
+        }
+        if data.len() < MOVE_MIN {
+            self.write_data(|out| out.extend_from_slice(&data));
+            return;
+        }
+        self.transcript.data(data.len());
+        if !self.out.is_empty() {
+            self.queued.push_back(std::mem::take(&mut self.out));
+        }
+        self.queued.push_back(data);
+    }
+
     /// Starts TLS: the ClientHello goes out, and from now on every byte passes through `tls`.
     /// The caller has checked that no plaintext is left over (RFC 3207 §5, CVE-2011-0411).
     pub(super) fn start_tls(&mut self, mut tls: TlsLayer) {
@@ -136,22 +166,31 @@ impl Transport {
 
     /// How many bytes wait for the driver.
     pub(super) fn pending(&self) -> usize {
-        self.out.len()
+        self.queued.iter().map(Vec::len).sum::<usize>() + self.out.len()
     }
 
     /// Drops what was not written yet: the session gave the connection up.
     pub(super) fn discard_output(&mut self) {
+        self.queued.clear();
         self.out.clear();
     }
 
-    /// Moves the bytes to send into `out`. An empty `out` (the drivers clear theirs) swaps
-    /// buffers with ours instead of copying, so a chunk of message data is not copied again.
+    /// Moves the next bytes to send into `out`: the first queued buffer, or else the output.
+    /// An empty `out` (the drivers clear theirs) takes our buffer instead of a copy, so a
+    /// chunk of message data is not copied again.
     pub(super) fn poll_transmit(&mut self, out: &mut Vec<u8>) -> usize {
-        let n = self.out.len();
+        let next = match self.queued.front_mut() {
+            Some(buffer) => buffer,
+            None => &mut self.out,
+        };
+        let n = next.len();
         if out.is_empty() {
-            std::mem::swap(out, &mut self.out);
+            std::mem::swap(out, next);
         } else {
-            out.append(&mut self.out);
+            out.append(next);
+        }
+        if self.queued.front().is_some_and(Vec::is_empty) {
+            self.queued.pop_front();
         }
         n
     }

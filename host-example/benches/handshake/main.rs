@@ -1,6 +1,7 @@
 //! CPU time of a TLS 1.3 handshake (STARTTLS, X25519, PKIX with a test root) in the component
-//! against native rustls. Run with `cargo bench -p host-example --bench handshake`
-//! (`BENCH_HANDSHAKES=N` to change the count, default 200).
+//! against native rustls, then TLS bulk data (the `bulk` module). Run with
+//! `cargo bench -p host-example --bench handshake` (`BENCH_HANDSHAKES=N` to change the count,
+//! default 200; `BENCH_TLS_BULK=0` skips the bulk table).
 //!
 //! The server is a small STARTTLS responder on 127.0.0.1 (std threads, rustls with ring, TLS 1.3
 //! and X25519 only) in this process. Each client runs on the main thread, one connection per
@@ -12,7 +13,10 @@
 //! - native core: the sans-IO `smtpclient` session over a std socket;
 //! - component: the same core compiled to wasm32-wasip2, in wasmtime, `open` then `close`.
 
+#[path = "../common/mod.rs"]
 mod common;
+
+mod bulk;
 
 use common::{NativeConn, open_options};
 use host_example::bindings::types::TlsMode as WitTlsMode;
@@ -21,6 +25,7 @@ use host_example::dns::{Resolver, ZoneResolver};
 use host_example::log_impl::Silent;
 use host_example::{EMBEDDED_COMPONENT, Host, HostConfig};
 use rcgen::{CertificateParams, KeyPair, PKCS_ECDSA_P256_SHA256, PKCS_RSA_SHA256};
+use rustls::client::Resumption;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{ClientConfig, ClientConnection, RootCertStore, ServerConfig, ServerConnection};
@@ -60,7 +65,7 @@ impl ServerCert {
     }
 
     fn rsa() -> ServerCert {
-        let pem = include_str!("../../src/tls/testdata/rsa2048.pem");
+        let pem = include_str!("../../../src/tls/testdata/rsa2048.pem");
         let key = KeyPair::from_pkcs8_pem_and_sign_algo(pem, &PKCS_RSA_SHA256).expect("rsa key");
         Self::sign("RSA-2048", key)
     }
@@ -169,14 +174,18 @@ fn rustls_client(addr: SocketAddr, config: &Arc<ClientConfig>) {
     read_reply(&mut tls);
 }
 
+/// One configuration for all connections, without session resumption as the core: with it,
+/// every handshake after the first would resume from the server's ticket and skip the
+/// certificate and its signature, which no SMTP client of ours does.
 fn rustls_config(provider: CryptoProvider, cert: &ServerCert) -> Arc<ClientConfig> {
     let mut roots = RootCertStore::empty();
     roots.add(cert.der.clone()).expect("root");
-    let config = ClientConfig::builder_with_provider(Arc::new(provider))
+    let mut config = ClientConfig::builder_with_provider(Arc::new(provider))
         .with_safe_default_protocol_versions()
         .expect("versions")
         .with_root_certificates(roots)
         .with_no_client_auth();
+    config.resumption = Resumption::disabled();
     Arc::new(config)
 }
 
@@ -336,5 +345,8 @@ fn main() {
                 cpu.as_secs_f64() / native.as_secs_f64()
             );
         }
+    }
+    if std::env::var("BENCH_TLS_BULK").as_deref() != Ok("0") {
+        bulk::table(&runtime, &host);
     }
 }
