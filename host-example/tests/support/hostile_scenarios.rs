@@ -195,10 +195,14 @@ async fn run(client: Client, scenario: Scenario, messages: Arc<PathBuf>) -> Resu
     .await
     .expect("the client task");
     // From the connection on: starting the process and compiling the component come before.
-    let elapsed = accepted
-        .get()
-        .map(Instant::elapsed)
-        .ok_or("the client never connected")?;
+    let elapsed = accepted.get().map(Instant::elapsed).ok_or_else(|| {
+        format!(
+            "the client never connected; exit {:?}; stdout {}; stderr {}",
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })?;
     // The script may still sleep; a finished script must have seen what it expected.
     let script = match tokio::time::timeout(Duration::from_millis(500), serving).await {
         Ok(result) => result.expect("the server task"),
