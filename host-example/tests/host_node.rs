@@ -23,13 +23,10 @@ use host_example::sink::Sink;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::Arc;
-use std::time::Duration;
-use support::{
-    Postfix, TempDir, json_report, mail_peers, peers_enabled, stored_with, token_message,
-};
+use support::{TempDir, end_to_end, json_report, peers_enabled};
 
 const MESSAGE: &[u8] =
     b"From: a@example.org\r\nTo: b@example.net\r\nSubject: node\r\n\r\nhello\r\n.dot\r\n..two\r\n";
@@ -256,168 +253,50 @@ async fn malformed_address_is_a_typed_error_before_the_wire() {
 
 #[test]
 fn submission_with_starttls_and_auth_to_postfix() {
-    if !peers_enabled("postfix") {
+    if !peers_enabled("postfix") || node_cli().is_none() {
         return;
     }
-    let Some(mut node) = node_cli() else { return };
-    let peers = mail_peers();
-    let token = "node-submission-5d2e";
-    let (sent, stored) = token_message(token);
-    let message = temp_file(&format!("{token}.eml"), &sent);
-    let server = format!("127.0.0.1:{}", peers.postfix.submission_port());
-    let ca = peers.certs.cert();
-    node.env("SMTP_PASSWORD", Postfix::PASSWORD);
-    let output = run(
-        node,
-        &[
-            "send",
-            "--server",
-            &server,
-            "--tls",
-            "starttls",
-            "--ca",
-            ca.to_str().unwrap(),
-            "--user",
-            Postfix::USER,
-            "--from",
-            Postfix::USER,
-            "--to",
-            "b@example.test",
-            "--message",
-            message.to_str().unwrap(),
-            "--ehlo",
-            "client.example.test",
-            "--timeout",
-            "10",
-            "--json",
-        ],
-    );
-    let report = json_report(&output, 0);
-    assert_eq!(report["status"], "delivered");
-    assert_eq!(report["recipients"][0]["code"], 250);
-    assert_eq!(report["tls"]["pkix_valid"], true, "{report}");
-    assert!(
-        report["tls"]["version"]
-            .as_str()
-            .unwrap()
-            .starts_with("TLSv1.")
-    );
-    let extensions = report["server"]["extensions"].as_array().unwrap();
-    assert!(
-        extensions
-            .iter()
-            .any(|e| e.as_str().unwrap().contains("AUTH")),
-        "{report}"
-    );
-    let events = report["events"].as_array().unwrap();
-    assert!(
-        events
-            .iter()
-            .any(|e| e["command"]["command"] == "auth" && e["command"]["code"] == 235),
-        "{report}"
-    );
-    let found = stored_with(token, 1);
-    assert_eq!(found.len(), 1);
-    assert!(found[0].ends_with(&stored), "stored as sent");
+    let dir = TempDir::new("node-submission");
+    end_to_end::submission_with_starttls_and_auth(&node, dir.path(), "node-submission-5d2e");
 }
 
 #[test]
 fn mx_delivery_with_dane_stores_the_exact_bytes() {
-    if !(peers_enabled("dns") && peers_enabled("postfix")) {
+    if !(peers_enabled("dns") && peers_enabled("postfix")) || node_cli().is_none() {
         return;
     }
-    let Some(node) = node_cli() else { return };
-    let peers = mail_peers();
-    let token = "node-dane-8c41";
-    let (sent, stored) = token_message(token);
-    let message = temp_file(&format!("{token}.eml"), &sent);
-    let cache = TempDir::new("sts-cache");
-    let output = deliver(node, &message, cache.path(), "a@example.test");
-    let report = json_report(&output, 0);
-    assert_eq!(report["status"], "delivered");
-    assert_eq!(report["recipients"][0]["status"], "delivered");
-    assert_eq!(report["server"]["host"], "mx.example.test");
-    assert_eq!(
-        report["tls"]["dane_verified_record"],
-        format!("3 1 1 {}", peers.certs.tlsa311())
+    let dir = TempDir::new("node-dane");
+    let cache = dir.path().to_string_lossy().into_owned();
+    end_to_end::mx_delivery_with_dane(
+        &node,
+        dir.path(),
+        "node-dane-8c41",
+        &["--sts-cache", &cache],
     );
-    let attempts = report["attempts"].as_array().unwrap();
-    assert_eq!(attempts.len(), 1, "{report}");
-    assert_eq!(attempts[0]["error"], Value::Null);
-    assert!(
-        report["tlsrpt"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|r| r["policy"]["policy-type"] == "tlsa"
-                && r["summary"]["total-successful-session-count"] == 1),
-        "{report}"
-    );
-    assert!(
-        report["events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["dial"]["outcome"] == "connected"),
-        "{report}"
-    );
-    let found = stored_with(token, 1);
-    assert_eq!(found.len(), 1);
-    assert!(found[0].ends_with(&stored), "stored as sent");
 }
 
 #[test]
 fn wrong_tlsa_record_is_refused_with_nothing_stored() {
-    if !(peers_enabled("dns") && peers_enabled("postfix")) {
+    if !(peers_enabled("dns") && peers_enabled("postfix")) || node_cli().is_none() {
         return;
     }
-    let Some(node) = node_cli() else { return };
-    let token = "node-badtlsa-3f90";
-    let (sent, _) = token_message(token);
-    let message = temp_file(&format!("{token}.eml"), &sent);
-    let cache = TempDir::new("sts-cache");
-    let output = deliver(node, &message, cache.path(), "a@badtlsa.example.test");
-    let report = json_report(&output, 75);
-    assert_eq!(report["status"], "temporary");
-    assert_eq!(report["recipients"][0]["status"], "temporary");
-    assert_eq!(report["error"]["kind"], "dane");
-    assert_eq!(report["error"]["permanent"], false);
-    let attempts = report["attempts"].as_array().unwrap();
-    assert_eq!(attempts.len(), 1, "no plaintext retry: {report}");
-    assert_eq!(attempts[0]["error"]["kind"], "dane");
-    std::thread::sleep(Duration::from_secs(2));
-    assert!(stored_with(token, 0).is_empty(), "nothing stored");
+    let dir = TempDir::new("node-badtlsa");
+    let cache = dir.path().to_string_lossy().into_owned();
+    end_to_end::wrong_tlsa_record_refused(
+        &node,
+        dir.path(),
+        "node-badtlsa-3f90",
+        &["--sts-cache", &cache],
+    );
 }
 
-/// `deliver` of `message` to `to` through the test's Unbound and Postfix's MX port.
-fn deliver(node: Command, message: &Path, cache: &Path, to: &str) -> Output {
-    let peers = mail_peers();
-    let dns = peers.dns.resolver().to_string();
-    let port = peers.postfix.smtp_port().to_string();
-    run(
-        node,
-        &[
-            "deliver",
-            "--from",
-            "sender@client.example.test",
-            "--to",
-            to,
-            "--message",
-            message.to_str().unwrap(),
-            "--dns",
-            &dns,
-            "--port",
-            &port,
-            "--allow-private-addresses",
-            "--sts-cache",
-            cache.to_str().unwrap(),
-            "--ehlo",
-            "client.example.test",
-            "--timeout",
-            "10",
-            "--json",
-        ],
-    )
+/// The Node.js command line with `args`, and `password` in `SMTP_PASSWORD` when given.
+fn node(args: &[&str], password: Option<&str>) -> Output {
+    let mut command = node_cli().expect("built");
+    if let Some(password) = password {
+        command.env("SMTP_PASSWORD", password);
+    }
+    run(command, args)
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -21,12 +21,12 @@ use host_example::EMBEDDED_COMPONENT;
 use host_example::sink::Sink;
 use serde_json::Value;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use support::{
-    Postfix, TempDir, json_report, mail_peers, peers_enabled, stored_with, token_message,
+    Postfix, TempDir, end_to_end, json_report, mail_peers, peers_enabled, token_message,
 };
 
 /// The composed file the build made.
@@ -276,83 +276,11 @@ fn submission_with_starttls_and_auth_to_postfix() {
     if !(peers_enabled("postfix") && wasmtime_ready()) {
         return;
     }
-    let peers = mail_peers();
-    let token = "wasi-submission-71a3";
-    let (sent, stored) = token_message(token);
-    let message = temp_file(&format!("{token}.eml"), &sent);
-    let server = format!("127.0.0.1:{}", peers.postfix.submission_port());
-    let ca = peers.certs.cert();
-    let mut command = wasmtime_run();
-    command.args(["--env", &format!("SMTP_PASSWORD={}", Postfix::PASSWORD)]);
-    let output = run(
-        command,
-        &[
-            "send",
-            "--server",
-            &server,
-            "--tls",
-            "starttls",
-            "--ca",
-            ca.to_str().unwrap(),
-            "--user",
-            Postfix::USER,
-            "--from",
-            Postfix::USER,
-            "--to",
-            "b@example.test",
-            "--message",
-            message.to_str().unwrap(),
-            "--ehlo",
-            "client.example.test",
-            "--timeout",
-            "10",
-            "--json",
-        ],
+    end_to_end::submission_with_starttls_and_auth(
+        &composed,
+        temp_dir().path(),
+        "wasi-submission-71a3",
     );
-    let report = json_report(&output, 0);
-    assert_eq!(report["status"], "delivered");
-    assert_eq!(report["recipients"][0]["code"], 250);
-    assert_eq!(report["tls"]["pkix_valid"], true, "{report}");
-    assert!(
-        report["events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["command"]["command"] == "auth" && e["command"]["code"] == 235),
-        "{report}"
-    );
-    let found = stored_with(token, 1);
-    assert_eq!(found.len(), 1);
-    assert!(found[0].ends_with(&stored), "stored as sent");
-}
-
-/// `deliver` of `message` to `to` through the test's Unbound (`--dns`) and Postfix's MX port.
-fn deliver(message: &Path, to: &str) -> Output {
-    let peers = mail_peers();
-    let dns = peers.dns.resolver().to_string();
-    let port = peers.postfix.smtp_port().to_string();
-    run(
-        wasmtime_run(),
-        &[
-            "deliver",
-            "--from",
-            "sender@client.example.test",
-            "--to",
-            to,
-            "--message",
-            message.to_str().unwrap(),
-            "--dns",
-            &dns,
-            "--port",
-            &port,
-            "--allow-private-addresses",
-            "--ehlo",
-            "client.example.test",
-            "--timeout",
-            "10",
-            "--json",
-        ],
-    )
 }
 
 #[test]
@@ -360,30 +288,7 @@ fn mx_delivery_with_dane_stores_the_exact_bytes() {
     if !(peers_enabled("dns") && peers_enabled("postfix") && wasmtime_ready()) {
         return;
     }
-    let peers = mail_peers();
-    let token = "wasi-dane-0b7e";
-    let (sent, stored) = token_message(token);
-    let message = temp_file(&format!("{token}.eml"), &sent);
-    let report = json_report(&deliver(&message, "a@example.test"), 0);
-    assert_eq!(report["status"], "delivered");
-    assert_eq!(report["server"]["host"], "mx.example.test");
-    assert_eq!(
-        report["tls"]["dane_verified_record"],
-        format!("3 1 1 {}", peers.certs.tlsa311())
-    );
-    assert_eq!(report["attempts"].as_array().unwrap().len(), 1, "{report}");
-    assert!(
-        report["tlsrpt"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|r| r["policy"]["policy-type"] == "tlsa"
-                && r["summary"]["total-successful-session-count"] == 1),
-        "{report}"
-    );
-    let found = stored_with(token, 1);
-    assert_eq!(found.len(), 1);
-    assert!(found[0].ends_with(&stored), "stored as sent");
+    end_to_end::mx_delivery_with_dane(&composed, temp_dir().path(), "wasi-dane-0b7e", &[]);
 }
 
 #[test]
@@ -391,18 +296,7 @@ fn wrong_tlsa_record_is_refused_with_nothing_stored() {
     if !(peers_enabled("dns") && peers_enabled("postfix") && wasmtime_ready()) {
         return;
     }
-    let token = "wasi-badtlsa-c5d2";
-    let (sent, _) = token_message(token);
-    let message = temp_file(&format!("{token}.eml"), &sent);
-    let report = json_report(&deliver(&message, "a@badtlsa.example.test"), 75);
-    assert_eq!(report["status"], "temporary");
-    assert_eq!(report["recipients"][0]["status"], "temporary");
-    assert_eq!(report["error"]["kind"], "dane");
-    assert_eq!(report["error"]["permanent"], false);
-    let attempts = report["attempts"].as_array().unwrap();
-    assert_eq!(attempts.len(), 1, "no plaintext retry: {report}");
-    std::thread::sleep(Duration::from_secs(2));
-    assert!(stored_with(token, 0).is_empty(), "nothing stored");
+    end_to_end::wrong_tlsa_record_refused(&composed, temp_dir().path(), "wasi-badtlsa-c5d2", &[]);
 }
 
 #[test]
@@ -410,20 +304,17 @@ fn insecure_zone_is_delivered_without_dane() {
     if !(peers_enabled("dns") && peers_enabled("postfix") && wasmtime_ready()) {
         return;
     }
-    let token = "wasi-insecure-94f0";
-    let (sent, stored) = token_message(token);
-    let message = temp_file(&format!("{token}.eml"), &sent);
-    let report = json_report(&deliver(&message, "a@insecure.test"), 0);
-    assert_eq!(report["status"], "delivered");
-    assert_eq!(report["server"]["host"], "mx.insecure.test");
-    assert_eq!(
-        report["tls"]["dane_verified_record"],
-        Value::Null,
-        "no DANE without DNSSEC: {report}"
-    );
-    let found = stored_with(token, 1);
-    assert_eq!(found.len(), 1);
-    assert!(found[0].ends_with(&stored), "stored as sent");
+    end_to_end::insecure_zone_without_dane(&composed, temp_dir().path(), "wasi-insecure-94f0", &[]);
+}
+
+/// `wasmtime run` of the composed file with `args`, and `password` in `SMTP_PASSWORD` when
+/// given (passed to the guest with `--env`).
+fn composed(args: &[&str], password: Option<&str>) -> Output {
+    let mut command = wasmtime_run();
+    if let Some(password) = password {
+        command.args(["--env", &format!("SMTP_PASSWORD={password}")]);
+    }
+    run(command, args)
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -19,6 +19,7 @@
 pub mod aiosmtpd;
 pub mod certs;
 pub mod dns;
+pub mod end_to_end;
 pub mod mail_peers;
 pub mod policy_server;
 pub mod postfix;
