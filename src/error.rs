@@ -203,10 +203,13 @@ pub enum Error {
     #[error("internal error: {0}")]
     Internal(&'static str),
     /// STARTTLS was refused (RFC 3207 §4), so TLS could not start.
-    #[error("starttls rejected: {reply}")]
+    #[error("starttls rejected{}: {reply}", if *.announced { "" } else { " (not announced in ehlo)" })]
     StartTls {
         /// The reply to STARTTLS.
         reply: Reply,
+        /// Whether the server announced STARTTLS in its EHLO reply. Required TLS sends
+        /// STARTTLS either way.
+        announced: bool,
     },
     /// TLS failed: the handshake, PKIX verification, or the connection after it.
     #[error("tls error{}: {detail}", during(.command))]
@@ -425,8 +428,10 @@ impl Error {
                     && !(*command == CommandKind::RcptTo
                         && reply.code == ReplyCode::EXCEEDED_STORAGE)
             }
-            // As in mox: a refused STARTTLS is permanent iff 5xx.
-            Self::StartTls { reply } => reply.code.is_permanent_negative(),
+            // RFC 3207 §4: an announced STARTTLS refused with 5xx is permanent. Required TLS
+            // to a server that does not announce it is temporary, as a certificate that fails
+            // (Postfix's 4.7.4 "TLS is required, but was not offered"); mox bounces on its 5xx.
+            Self::StartTls { reply, announced } => *announced && reply.code.is_permanent_negative(),
             // As in mox: EHLO refused after STARTTLS is permanent.
             Self::EhloAfterTls { .. } => true,
             Self::Tls { .. } | Self::Dane { .. } => false,
@@ -472,7 +477,7 @@ impl Error {
     pub fn reply(&self) -> Option<&Reply> {
         match self {
             Self::Status { reply, .. }
-            | Self::StartTls { reply }
+            | Self::StartTls { reply, .. }
             | Self::EhloAfterTls { reply } => Some(reply),
             Self::Auth { reply, .. } => reply.as_ref(),
             Self::FirstAttempt(error) => error.reply(),
@@ -518,14 +523,23 @@ mod tests {
     use super::*;
     use crate::smtp::EnhancedCode;
 
+    fn reply(code: u16, line: &str) -> Reply {
+        Reply {
+            code: ReplyCode(code),
+            enhanced: None,
+            lines: vec![line.as_bytes().to_vec()],
+        }
+    }
+
+    fn starttls(code: u16, announced: bool) -> Error {
+        let reply = reply(code, "no");
+        Error::StartTls { reply, announced }
+    }
+
     fn status(command: CommandKind, code: u16, line: &str) -> Error {
         Error::Status {
             command,
-            reply: Reply {
-                code: ReplyCode(code),
-                enhanced: None,
-                lines: vec![line.as_bytes().to_vec()],
-            },
+            reply: reply(code, line),
         }
     }
 
@@ -540,6 +554,9 @@ mod tests {
             (status(CommandKind::RcptTo, 452, "452 too many"), false),
             (status(CommandKind::RcptTo, 554, "554 no"), true),
             (status(CommandKind::Data, 552, "552 too big"), true),
+            (starttls(502, true), true),
+            (starttls(502, false), false),
+            (starttls(454, true), false),
             (Error::Size { size: 2, max: 1 }, true),
             (Error::EightBitMimeUnsupported, true),
             (Error::SmtpUtf8Unsupported, false),

@@ -75,8 +75,9 @@ impl Session {
             let failure = Failure::starttls_refused(reply.code.0);
             self.results.add(0, 1, Some(self.report.details(&failure)));
             self.op = Op::Idle;
+            let announced = self.extensions.as_ref().is_some_and(|e| e.starttls);
             self.events
-                .push_back(Event::OpenFailed(Error::StartTls { reply }));
+                .push_back(Event::OpenFailed(Error::StartTls { reply, announced }));
             return;
         }
         // RFC 3207 §5 and CVE-2011-0411: bytes after the 220 and before the handshake were

@@ -657,9 +657,11 @@ fn opportunistic_without_starttls_records_starttls_not_supported() {
 
 #[test]
 fn starttls_refused_records_the_reply_code() {
-    for (mode, announce) in [
-        (TlsMode::RequiredStartTls, "250 mx.example"),
-        (TlsMode::Opportunistic, "250 STARTTLS"),
+    // Not announced (required TLS sends it anyway): temporary, as a failed certificate.
+    for (mode, announce, permanent) in [
+        (TlsMode::RequiredStartTls, "250 mx.example", false),
+        (TlsMode::RequiredStartTls, "250 STARTTLS", true),
+        (TlsMode::Opportunistic, "250 STARTTLS", true),
     ] {
         let mut pair = Pair::new(mode, tls_config("mx.example"));
         pair.send(&["220 mx.example ESMTP"]);
@@ -669,7 +671,7 @@ fn starttls_refused_records_the_reply_code() {
         pair.send(&["502 5.5.1 not implemented"]);
         let error = pair.open_error();
         assert_eq!(error.kind(), ErrorKind::Tls);
-        assert!(error.is_permanent());
+        assert_eq!(error.is_permanent(), permanent, "{mode:?} {announce}");
         let results = pair.session.tls_results();
         for result in [&results.recipient_domain, &results.host] {
             assert_eq!(counts(result), (0, 1));
