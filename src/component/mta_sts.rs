@@ -62,7 +62,7 @@ impl Guest for Component {
             };
         };
         let cached = cached.map(core_cached);
-        let outcome = mtasts::lookup(&mut Imports, &domain, cached.as_ref(), &extra_roots);
+        let outcome = mtasts::lookup(&mut Imports, &domain, cached.as_ref(), &extra_roots, None);
         WitOutcome {
             policy: outcome.policy.as_ref().map(wit_policy),
             cache: outcome.cache.map(wit_cached),

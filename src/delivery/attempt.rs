@@ -263,6 +263,7 @@ where
             domain,
             self.request.cached_sts_policy.as_ref(),
             &self.request.extra_roots,
+            self.limit,
         );
         if let Some(error) = &outcome.error
             && self.platform.debug_enabled()

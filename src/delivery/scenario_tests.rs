@@ -31,6 +31,7 @@
 //!          [relay=HOST:PORT [relay-tls=immediate|starttls|opportunistic|none]
 //!           [relay-verify] [relay-tlsa=U:S:M:DATA] [relay-auth=USER:SECRET[:MECH]]]
 //! show: events                   the report lists the observed events too (`event ...`)
+//! show: elapsed                  the report ends with the attempt's virtual duration
 //! message: from=A to=B... [requiretls] [smtputf8] [8bitmime] [data=TEXT]
 //! report: LINE                   the rendered report, line by line, in full (see `render`)
 //! ```
@@ -91,6 +92,8 @@ struct Scenario {
     messages: Vec<(Vec<String>, Transaction, Vec<u8>)>,
     /// The report lists the events.
     show_events: bool,
+    /// The report ends with the attempt's duration on virtual time.
+    show_elapsed: bool,
     report: Vec<String>,
 }
 
@@ -107,6 +110,7 @@ impl Scenario {
             request: None,
             messages: Vec::new(),
             show_events: false,
+            show_elapsed: false,
             report: Vec::new(),
         }
     }
@@ -424,6 +428,7 @@ fn parse(text: &str) -> Vec<Scenario> {
             "message:" => scenario.message(rest),
             "report:" => scenario.report.push(rest.to_string()),
             "show:" if rest == "events" => scenario.show_events = true,
+            "show:" if rest == "elapsed" => scenario.show_elapsed = true,
             _ => scenario.fail(&format!("unknown directive {line:?}")),
         }
     }
@@ -587,6 +592,12 @@ fn run(mut scenario: Scenario) {
     let mut got = render(&report, &platform);
     if scenario.show_events {
         got.extend(report.events.iter().map(event_line));
+    }
+    if scenario.show_elapsed {
+        got.push(format!(
+            "elapsed {}ms",
+            platform.clock.elapsed().as_millis()
+        ));
     }
     let problems = platform.network.problems();
     if got != scenario.report || !problems.is_empty() {

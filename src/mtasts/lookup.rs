@@ -21,15 +21,20 @@ const READ_CHUNK: usize = 16 * 1024;
 
 /// Looks up the MTA-STS policy of `domain` (the recipient domain), with `cached` from the
 /// caller's cache and `extra_roots` (DER) trusted for the policy host besides the Mozilla
-/// roots. Never fails: errors are in the outcome, which always says which policy applies
-/// (RFC 8461 §5.1).
+/// roots. A fetch ends at [`DEFAULT_TIMEOUT`] or at `limit` (the request's deadline),
+/// whichever comes first. Never fails: errors are in the outcome, which always says which
+/// policy applies (RFC 8461 §5.1).
 pub fn lookup<P: Resolver + Network + Clock>(
     platform: &mut P,
     domain: &Domain,
     cached: Option<&CachedPolicy>,
     extra_roots: &[Vec<u8>],
+    limit: Option<Instant>,
 ) -> StsOutcome {
     let started = platform.now();
+    let timeout = limit.map_or(DEFAULT_TIMEOUT, |limit| {
+        DEFAULT_TIMEOUT.min(limit.saturating_duration_since(started))
+    });
     let since_epoch = platform
         .wall()
         .duration_since(UNIX_EPOCH)
@@ -44,20 +49,21 @@ pub fn lookup<P: Resolver + Network + Clock>(
         Discovery::Fetch(pending) => {
             let host = pending.host();
             let wall_clock = UnixTime::since_unix_epoch(since_epoch);
-            let fetched = fetch(platform, &host, extra_roots, wall_clock, started);
+            let fetched = fetch(platform, &host, extra_roots, wall_clock, started, timeout);
             pending.finish(fetched)
         }
     }
 }
 
-/// Resolves `host`, connects to port 443 and runs the fetch, all within
-/// [`DEFAULT_TIMEOUT`] from `started`.
+/// Resolves `host`, connects to port 443 and runs the fetch, all within `timeout` from
+/// `started`.
 fn fetch<P: Resolver + Network + Clock>(
     platform: &mut P,
     host: &str,
     extra_roots: &[Vec<u8>],
     wall_clock: UnixTime,
     started: Instant,
+    timeout: Duration,
 ) -> Result<Fetched, StsError> {
     let resolve = |error: Error| StsError::Resolve {
         host: host.to_string(),
@@ -72,7 +78,7 @@ fn fetch<P: Resolver + Network + Clock>(
         error,
     };
     let mut fetch =
-        Fetch::new(host, extra_roots, wall_clock, started, DEFAULT_TIMEOUT).map_err(fetch_error)?;
+        Fetch::new(host, extra_roots, wall_clock, started, timeout).map_err(fetch_error)?;
     let deadline = fetch.poll_timeout();
     let mut transport = connect(platform, host, &target, &addresses.addresses, deadline)?;
     drive(&mut fetch, &mut transport, platform).map_err(fetch_error)
