@@ -35,7 +35,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     resolver = parser.add_mutually_exclusive_group()
     resolver.add_argument("--dns", metavar="IP[:PORT]", help="this DNS resolver (trusted for DNSSEC)")
     resolver.add_argument("--zone", metavar="FILE", help="answer DNS lookups from this zone file")
-    parser.add_argument("--ehlo", default="localhost", help="the name announced in EHLO")
+    parser.add_argument("--ehlo", help="the name announced in EHLO; by default this machine's fully qualified name")
     parser.add_argument("--ca", action="append", default=[], metavar="FILE.pem", help="trust these roots for PKIX")
     parser.add_argument("--8bitmime", dest="eight_bit_mime", action="store_true", help="BODY=8BITMIME (RFC 6152)")
     parser.add_argument("--smtputf8", action="store_true", help="SMTPUTF8 (RFC 6531)")

@@ -14,7 +14,7 @@ from .report import AttemptReport, ErrorReport, RecipientReport, Report, ServerR
 from .spool import Message
 from .sts_cache import StsCache
 from .submission import tlsrpt_json
-from .values import domain, field, ip_domain_text, ip_from_wit, next_hop, record, recipient, uniform_timeouts
+from .values import domain, field, ip_domain_text, ip_from_wit, machine_name, next_hop, recipient, record, uniform_timeouts
 
 #: Postfix's names (smtp_tls_security_level), as `delivery.tls-level` has them.
 TLS_LEVELS = ("may", "encrypt", "dane", "dane-only", "verify", "secure")
@@ -28,7 +28,7 @@ class DeliverRequest:
     to: List[str]
     message: Message
     port: int = 25
-    ehlo: str = "localhost"
+    ehlo: Optional[str] = None
     tls_level: str = "dane"
     tls_required_no: bool = False
     extra_root_cas: List[bytes] = dataclass_field(default_factory=list)
@@ -95,7 +95,7 @@ def _delivery_request(request: DeliverRequest, name: str, cached: object) -> obj
         next_hop=next_hop(name),
         # `route`: tagged, both cases are records.
         route=Variant("mx", route),
-        ehlo_hostname=domain(request.ehlo),
+        ehlo_hostname=domain(request.ehlo or machine_name()),
         tls_required_no=request.tls_required_no,
         extra_root_cas=list(request.extra_root_cas),
         client_certificate=None,

@@ -28,7 +28,7 @@ from .report import (
     recipient_result,
 )
 from .spool import Message, message_from
-from .values import IpAddress, domain, field, record, recipient, uniform_timeouts
+from .values import IpAddress, domain, field, machine_name, recipient, record, uniform_timeouts
 
 #: The connect timeout when none is given (RFC 5321 §4.5.3.2 has none; 30 s as MTAs use).
 CONNECT_TIMEOUT_MS = 30_000
@@ -65,7 +65,7 @@ class ConnectRequest:
     port: int
     tls_mode: str = "required-starttls"
     verify_pkix: bool = True
-    ehlo: str = "localhost"
+    ehlo: Optional[str] = None
     timeout_ms: Optional[int] = None
     extra_root_cas: List[bytes] = dataclass_field(default_factory=list)
     dane_records: Optional[list] = None
@@ -288,7 +288,7 @@ def _open_options(request: ConnectRequest) -> object:
     return record(
         tls_mode=request.tls_mode,
         verify_pkix=request.verify_pkix,
-        ehlo_hostname=domain(request.ehlo),
+        ehlo_hostname=domain(request.ehlo or machine_name()),
         remote_hostname=domain(request.server.strip("[]")),
         auth=auth,
         dane_records=request.dane_records,

@@ -16,6 +16,7 @@ Which of our types are tagged follows from the WIT and is written next to each h
 from __future__ import annotations
 
 import ipaddress
+import socket
 from typing import Any, Optional, Union
 
 from wasmtime.component import Record, Variant
@@ -65,6 +66,27 @@ def domain(name: str) -> Record:
         return record(ascii=name.lower(), unicode=None)
     except UnicodeEncodeError:
         return record(ascii=name.encode("idna").decode("ascii").lower(), unicode=name)
+
+
+def machine_name() -> str:
+    """The default EHLO name, as `hostname --fqdn` finds it (RFC 5321 §4.1.1.1: "the
+    fully-qualified domain name of the SMTP client, if one is available"; servers that check
+    it refuse `localhost`): the canonical name of the host name (getaddrinfo: /etc/hosts, then
+    DNS) when it is fully qualified and not a loopback name, else the host name, `localhost`
+    only when the machine has none."""
+    def loopback(name: str) -> bool:
+        return name.split(".")[0].lower() == "localhost"
+
+    hostname = socket.gethostname().rstrip(".")
+    try:
+        canonical = socket.getaddrinfo(hostname, None, flags=socket.AI_CANONNAME)[0][3].rstrip(".")
+    except (OSError, IndexError, UnicodeError):
+        canonical = ""
+    if "." in canonical and not loopback(canonical):
+        return canonical.lower()
+    if not hostname or loopback(hostname):
+        return "localhost"
+    return hostname.lower()
 
 
 def next_hop(text: str) -> Union[Record, Variant]:

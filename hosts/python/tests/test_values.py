@@ -5,7 +5,9 @@ import ipaddress
 import json
 import os
 import tempfile
+import socket
 import unittest
+from unittest import mock
 
 from wasmtime.component import Record, Variant
 
@@ -20,6 +22,7 @@ from smtpclient.values import (
     ip_address,
     ip_domain_text,
     ip_from_wit,
+    machine_name,
     next_hop,
     parse_tlsa,
     record,
@@ -64,6 +67,24 @@ class ValuesTest(unittest.TestCase):
 
     def test_recipient_notify_is_a_tagged_option(self) -> None:
         self.assertEqual(field(recipient("a@example.org"), "notify"), Variant("none"))
+
+    def test_machine_name_prefers_the_fully_qualified_name(self) -> None:
+        cases = [
+            ("mx1", "mx1.example.org.", "mx1.example.org"),
+            ("MX1", "localhost.localdomain", "mx1"),
+            ("mx1", None, "mx1"),
+            ("localhost", None, "localhost"),
+            ("", None, "localhost"),
+        ]
+        for hostname, canonical, want in cases:
+            def getaddrinfo(*_args, **_kwargs):
+                if canonical is None:
+                    raise socket.gaierror("no address")
+                return [(socket.AF_INET, socket.SOCK_STREAM, 6, canonical, ("192.0.2.1", 0))]
+
+            with mock.patch.object(socket, "gethostname", return_value=hostname), \
+                    mock.patch.object(socket, "getaddrinfo", getaddrinfo):
+                self.assertEqual(machine_name(), want, (hostname, canonical))
 
     def test_server_forms(self) -> None:
         self.assertEqual(split_server("127.0.0.1:2525", 587), ("127.0.0.1", 2525))
