@@ -54,6 +54,12 @@ pub fn submission_with_starttls_and_auth(client: Client, dir: &Path, token: &str
             .is_some_and(|version| version.starts_with("TLSv1.")),
         "{report}"
     );
+    // The component puts ChaCha20-Poly1305 first (the fastest inside wasm), and Postfix
+    // (OpenSSL, `tls_preempt_cipherlist = no`) follows the client's order.
+    assert_eq!(
+        report["tls"]["cipher"], "TLS13_CHACHA20_POLY1305_SHA256",
+        "{report}"
+    );
     assert!(
         report["events"]
             .as_array()
