@@ -248,6 +248,20 @@ fn detail(result_type: &str, reason: Option<&str>) -> (String, Option<String>) {
     (result_type.into(), reason.map(str::to_string))
 }
 
+/// The recipient domain's and the host's results both count `sessions` (successful, failed)
+/// and hold the one failure detail `result_type` / `reason`.
+fn assert_recorded(
+    results: &crate::tlsrpt::TlsResults,
+    sessions: (u64, u64),
+    result_type: &str,
+    reason: Option<&str>,
+) {
+    for result in [&results.recipient_domain, &results.host] {
+        assert_eq!(counts(result), sessions);
+        assert_eq!(reasons(result), [detail(result_type, reason)]);
+    }
+}
+
 fn pkix_tls(ca: &Ca) -> TlsConfig {
     TlsConfig {
         verify_pkix: true,
