@@ -1,6 +1,7 @@
 //! `deliver`: direct delivery to the MX hosts of each recipient domain, or through a relay
-//! with `--relay`. The flags, the request they make, and the delivery domain by domain; the
-//! host supplies one domain's attempt through the component ([`DeliverPlatform`]).
+//! with `--relay`. The flags, the request they make, and the delivery domain by domain with
+//! the MTA-STS policy cache; the host supplies one domain's attempt through the component
+//! ([`DeliverPlatform`]).
 
 use crate::exit::{self, fail};
 use crate::flags::{
@@ -12,9 +13,11 @@ use crate::report::{
     TlsReport,
 };
 use crate::request::{DeliverRequest, Relay, TlsLevel, domain_of};
+use crate::sts_cache::{CachedPolicy, StsCache};
 use clap::{Args, ValueEnum};
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// `deliver` flags (DESIGN.md "The command line").
@@ -56,6 +59,13 @@ pub struct DeliverArgs {
     /// broadcast addresses are never dialed.
     #[arg(long, conflicts_with = "relay")]
     pub allow_private_addresses: bool,
+    /// Keep MTA-STS policies in this directory between runs, one JSON file per domain: a
+    /// cached policy still applies when its fetch fails (RFC 8461 §5.1). host-example's
+    /// default is the user's cache directory ($XDG_CACHE_HOME/smtpclient/mta-sts); under
+    /// `wasmtime run` there is none (a component has no home directory): give DIR and
+    /// preopen it (`--dir DIR::DIR`).
+    #[arg(long, value_name = "DIR", conflicts_with = "relay")]
+    pub sts_cache: Option<PathBuf>,
     #[command(flatten)]
     timeout: TimeoutArgs,
     /// The most time one recipient domain's whole delivery may take, lookups and every
@@ -157,6 +167,8 @@ pub struct DomainReport {
     pub tlsrpt: Vec<serde_json::Value>,
     pub events: Vec<EventReport>,
     pub error: Option<ErrorReport>,
+    /// The MTA-STS policy fetched during the attempt, to cache (it replaces what was cached).
+    pub sts_policy: Option<CachedPolicy>,
 }
 
 /// What `deliver` needs from a host.
@@ -165,24 +177,29 @@ pub trait DeliverPlatform {
     /// A failure of the host itself (a trap), not of the delivery.
     type Error;
 
-    /// One call of the component's `delivery.deliver` for the recipients `to` of `domain`.
+    /// One call of the component's `delivery.deliver` for the recipients `to` of `domain`,
+    /// with the domain's `cached` MTA-STS policy.
     fn deliver_domain(
         &mut self,
         request: &DeliverRequest<Self::Message>,
         domain: &str,
         to: &[String],
+        cached: Option<CachedPolicy>,
     ) -> impl Future<Output = Result<DomainReport, Self::Error>>;
 }
 
 /// Delivers to every recipient domain in turn and merges the reports: recipients in the
-/// order given, attempts and TLS-reporting results in order.
+/// order given, attempts and TLS-reporting results in order. MTA-STS policies are read from
+/// and kept in `sts_cache` when given, never for a relay (no MTA-STS lookup then).
 ///
 /// # Errors
 /// What the platform returns as its error.
 pub async fn deliver<P: DeliverPlatform>(
     platform: &mut P,
     request: &DeliverRequest<P::Message>,
+    sts_cache: Option<&StsCache>,
 ) -> Result<Report, P::Error> {
+    let sts_cache = sts_cache.filter(|_| request.relay.is_none());
     let mut by_domain: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for address in &request.to {
         by_domain
@@ -193,7 +210,14 @@ pub async fn deliver<P: DeliverPlatform>(
     let mut recipients: BTreeMap<String, RecipientReport> = BTreeMap::new();
     let mut merged = Report::of_recipients(Vec::new(), None);
     for (domain, to) in by_domain {
-        let report = platform.deliver_domain(request, &domain, &to).await?;
+        // RFC 8461 §5.1: the component falls back on the cached policy when the fetch fails.
+        let cached = sts_cache.and_then(|cache| cache.get(&domain));
+        let report = platform
+            .deliver_domain(request, &domain, &to, cached)
+            .await?;
+        if let (Some(cache), Some(policy)) = (sts_cache, &report.sts_policy) {
+            cache.put(&domain, policy);
+        }
         if let Some((server, tls)) = report.server {
             merged.server = Some(server);
             merged.tls = tls;

@@ -31,6 +31,7 @@ macro_rules! contract_conversions {
         use $($tcp)::+ as wit_tcp;
         use $crate::report as cli_report;
         use $crate::request as cli_request;
+        use $crate::sts_cache as cli_sts_cache;
 
         /// A WIT address as a std one.
         pub fn ip_addr(address: wit_types::IpAddress) -> ::std::net::IpAddr {
@@ -258,12 +259,30 @@ macro_rules! contract_conversions {
             }
         }
 
-        /// The delivery request for one recipient domain; `local` are the addresses to
-        /// connect from.
+        /// The contract's MTA-STS policy of a cached one.
+        pub fn sts_policy(policy: cli_sts_cache::CachedPolicy) -> wit_delivery::StsPolicy {
+            wit_delivery::StsPolicy {
+                id: policy.id,
+                text: policy.text,
+                fetched_at: policy.fetched_at,
+            }
+        }
+
+        /// The MTA-STS policy a delivery returned, to cache.
+        pub fn cached_policy(policy: &wit_delivery::StsPolicy) -> cli_sts_cache::CachedPolicy {
+            cli_sts_cache::CachedPolicy {
+                id: policy.id.clone(),
+                text: policy.text.clone(),
+                fetched_at: policy.fetched_at,
+            }
+        }
+
+        /// The delivery request for one recipient domain with its cached MTA-STS policy;
+        /// `local` are the addresses to connect from.
         pub fn delivery_request<M>(
             request: &cli_request::DeliverRequest<M>,
             recipient_domain: &str,
-            cached_sts_policy: Option<wit_delivery::StsPolicy>,
+            cached_sts_policy: Option<cli_sts_cache::CachedPolicy>,
             local: &[::std::net::IpAddr],
         ) -> wit_delivery::DeliveryRequest {
             let route = match &request.relay {
@@ -278,7 +297,7 @@ macro_rules! contract_conversions {
                 None => wit_delivery::Route::Mx(wit_delivery::MxRoute {
                     port: request.port,
                     tls_level: tls_level(request.tls_level),
-                    cached_sts_policy,
+                    cached_sts_policy: cached_sts_policy.map(sts_policy),
                     ip_family: wit_delivery::IpFamily::Any,
                     allow_private_addresses: request.allow_private_addresses,
                     address_limit: None,
@@ -564,6 +583,7 @@ macro_rules! contract_conversions {
                 tlsrpt,
                 events: report.events.iter().map(event_report).collect(),
                 error: report.error.as_ref().map(error_report),
+                sts_policy: report.sts_policy.as_ref().map(cached_policy),
             }
         }
     };

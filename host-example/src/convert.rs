@@ -64,6 +64,16 @@ mod tests {
     }
 
     #[test]
+    fn sts_policies_round_trip() {
+        let policy = command_line::sts_cache::CachedPolicy {
+            id: "20261128".into(),
+            text: "version: STSv1\nmode: enforce\nmx: mx.example.org\nmax_age: 86400\n".into(),
+            fetched_at: 1_800_000_000,
+        };
+        assert_eq!(cached_policy(&sts_policy(policy.clone())), policy);
+    }
+
+    #[test]
     fn addresses_round_trip() {
         for text in ["192.0.2.1:25", "[2001:db8::1]:587"] {
             let addr: SocketAddr = text.parse().unwrap();

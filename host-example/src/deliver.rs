@@ -1,7 +1,8 @@
 //! `deliver`: direct delivery to the MX hosts of every recipient domain through the
 //! component's `delivery.deliver` (one call and one instance per domain), with the MTA-STS
 //! policy cache kept by the host (RFC 8461 §5.1: the component is stateless). The domain
-//! by domain merge is the command line crate's ([`command_line::deliver::deliver`]).
+//! by domain merge and the cache are the command line crate's
+//! ([`command_line::deliver::deliver`], [`StsCache`]).
 
 use crate::bindings::client::Envelope;
 use crate::bindings::delivery::{DeliveryReport, DeliveryRequest, Outgoing};
@@ -10,10 +11,11 @@ use crate::host::{Host, HostError, Instance};
 use crate::report::Report;
 use crate::send::tlsrpt_json;
 use crate::spool_impl::SpoolMessage;
-use crate::sts_cache::StsCache;
 use command_line::deliver::{DeliverPlatform, DomainReport};
+use command_line::sts_cache::CachedPolicy;
 
 pub use command_line::request::{Relay, TlsLevel};
+pub use command_line::sts_cache::StsCache;
 
 /// What to deliver, and how, with a spooled message.
 pub type DeliverRequest = command_line::request::DeliverRequest<SpoolMessage>;
@@ -29,14 +31,12 @@ pub async fn deliver(
     request: &DeliverRequest,
     sts_cache: Option<&StsCache>,
 ) -> Result<Report, HostError> {
-    let sts_cache = sts_cache.filter(|_| request.relay.is_none());
-    command_line::deliver::deliver(&mut Delivery { host, sts_cache }, request).await
+    command_line::deliver::deliver(&mut Delivery { host }, request, sts_cache).await
 }
 
 /// Deliveries on this host.
 struct Delivery<'a> {
     host: &'a Host,
-    sts_cache: Option<&'a StsCache>,
 }
 
 impl DeliverPlatform for Delivery<'_> {
@@ -48,9 +48,9 @@ impl DeliverPlatform for Delivery<'_> {
         request: &DeliverRequest,
         domain: &str,
         to: &[String],
+        cached: Option<CachedPolicy>,
     ) -> Result<DomainReport, HostError> {
         let mut instance = self.host.instantiate().await?;
-        let cached = self.sts_cache.and_then(|cache| cache.get(domain));
         let delivery =
             delivery_request(request, domain, cached, &self.host.config().local_addresses);
         let envelope = deliver_envelope(request, to);
@@ -62,9 +62,6 @@ impl DeliverPlatform for Delivery<'_> {
                 vec![(envelope, request.message.clone())],
             ))
             .await?;
-        if let (Some(cache), Some(policy)) = (self.sts_cache, &report.sts_policy) {
-            cache.put(domain, policy);
-        }
         let mut tlsrpt = Vec::new();
         for results in &report.tls_results {
             tlsrpt.extend(tlsrpt_json(&mut instance, results).await?);

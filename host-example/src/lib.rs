@@ -9,7 +9,7 @@
 //! proxy) and the egress policy
 //! ([`egress::EgressPolicy`]) every connect passes. [`convert`] turns std types into the
 //! contract's. [`session`] holds the calls on an open session. On top: [`send`] (submission), [`deliver`] (MX delivery with an MTA-STS
-//! cache, [`sts_cache`]) and [`probe`], which report in [`report`]'s terms.
+//! cache, [`deliver::StsCache`]) and [`probe`], which report in [`report`]'s terms.
 
 pub mod bindings;
 pub mod cli;
@@ -31,7 +31,6 @@ pub mod sink;
 pub mod socks5;
 pub mod spool_impl;
 pub mod state;
-pub mod sts_cache;
 pub mod tcp_impl;
 
 pub use host::{EMBEDDED_COMPONENT, Host, HostConfig, HostError};

@@ -9,14 +9,12 @@
 
 mod support;
 
-use base64::Engine;
 use host_example::sink::Sink;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
-use support::policy_server::{self, Pki, PolicyHost};
-use support::{TempDir, json_report, mail_peers, peers_enabled};
+use support::{TempDir, json_report, mail_peers, peers_enabled, sts_peer};
 
 const MESSAGE: &[u8] =
     b"From: a@example.org\r\nTo: b@example.net\r\nSubject: deliver\r\n\r\nhello\r\n.dot\r\n";
@@ -439,37 +437,12 @@ fn two_domains_are_two_deliveries() {
     assert_stored(token, 2);
 }
 
-/// PEM of one DER certificate, for `--ca`.
-fn pem(der: &[u8]) -> String {
-    let base64 = base64::engine::general_purpose::STANDARD.encode(der);
-    let lines: Vec<&str> = base64
-        .as_bytes()
-        .chunks(64)
-        .map(|chunk| std::str::from_utf8(chunk).unwrap())
-        .collect();
-    format!(
-        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
-        lines.join("\n")
-    )
-}
-
 #[test]
 fn mta_sts_policy_is_written_to_the_cache_directory() {
     if !(peers_enabled("dns") && peers_enabled("postfix") && peers_enabled("netns")) {
         return;
     }
-    let pki = Pki::new();
-    policy_server::serve(
-        &pki,
-        vec![PolicyHost {
-            name: "mta-sts.sts.insecure.test".into(),
-            certificate_name: "mta-sts.sts.insecure.test".into(),
-            response: policy_server::ok(
-                "version: STSv1\r\nmode: enforce\r\nmx: mx.example.test\r\nmax_age: 86400\r\n",
-            ),
-        }],
-    );
-    let root = temp_file("sts-root.pem", pem(&pki.root_der()).as_bytes());
+    let root = sts_peer().root_pem();
     let postfix_cert = mail_peers().certs.cert();
     let cache = TempDir::new("sts-cache");
     let token = "cli-sts-8e0b";

@@ -30,8 +30,7 @@ use host_example::dns::{DnsResolver, Resolver};
 use host_example::log_impl::Silent;
 use host_example::spool_impl::SpoolMessage;
 use host_example::{EMBEDDED_COMPONENT, Host, HostConfig};
-use support::policy_server::{self, Pki, PolicyHost};
-use support::{Certs, Dns, DnsConfig, Postfix, PostfixConfig, peers_enabled};
+use support::{Certs, Dns, DnsConfig, Postfix, PostfixConfig, peers_enabled, sts_peer};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
@@ -468,41 +467,16 @@ async fn failed_handshake_under_dane_is_not_retried() {
     assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 0);
 }
 
-/// The MTA-STS policy server for `sts.insecure.test` (enforce, MX listed) and
-/// `stsbad.insecure.test` (enforce, MX not listed); returns the roots to trust: the policy
-/// server's test root and the Postfix certificate (self-signed, so its own root).
-fn sts_roots() -> &'static Vec<Vec<u8>> {
-    static ROOTS: OnceLock<(Pki, Vec<Vec<u8>>)> = OnceLock::new();
-    &ROOTS
-        .get_or_init(|| {
-            let pki = Pki::new();
-            let policy = |mx: &str| {
-                policy_server::ok(&format!(
-                    "version: STSv1\r\nmode: enforce\r\nmx: {mx}\r\nmax_age: 86400\r\n"
-                ))
-            };
-            let host = |domain: &str, mx: &str| PolicyHost {
-                name: format!("mta-sts.{domain}"),
-                certificate_name: format!("mta-sts.{domain}"),
-                response: policy(mx),
-            };
-            policy_server::serve(
-                &pki,
-                vec![
-                    host("sts.insecure.test", "mx.example.test"),
-                    host("stsbad.insecure.test", "mx.elsewhere.test"),
-                ],
-            );
-            use rustls_pki_types::pem::PemObject;
-            let postfix_root = rustls_pki_types::CertificateDer::from_pem_slice(
-                peers().certs.cert_pem().as_bytes(),
-            )
+/// The roots to trust for MTA-STS: the policy server's test root ([`sts_peer`], which serves
+/// `sts.insecure.test` and `stsbad.insecure.test`) and the Postfix certificate (self-signed, so
+/// its own root).
+fn sts_roots() -> Vec<Vec<u8>> {
+    use rustls_pki_types::pem::PemObject;
+    let postfix_root =
+        rustls_pki_types::CertificateDer::from_pem_slice(peers().certs.cert_pem().as_bytes())
             .expect("postfix certificate")
             .to_vec();
-            let roots = vec![pki.root_der(), postfix_root];
-            (pki, roots)
-        })
-        .1
+    vec![sts_peer().root_der().to_vec(), postfix_root]
 }
 
 #[tokio::test]
@@ -512,7 +486,7 @@ async fn mta_sts_enforce_delivers_over_pkix_verified_tls() {
     }
     let peers = peers();
     let mut request = request("sts.insecure.test", peers.postfix.smtp_port());
-    request.extra_root_cas = sts_roots().clone();
+    request.extra_root_cas = sts_roots();
     let token = "sts-enforce-3d9c";
     let report = run(&peers.host, request, &["a@sts.insecure.test"], token).await;
     assert_eq!(
@@ -539,7 +513,7 @@ async fn mta_sts_enforce_refuses_an_mx_not_in_the_policy() {
     }
     let peers = peers();
     let mut request = request("stsbad.insecure.test", peers.postfix.smtp_port());
-    request.extra_root_cas = sts_roots().clone();
+    request.extra_root_cas = sts_roots();
     let report = run(&peers.host, request, &["a@stsbad.insecure.test"], "sts-bad").await;
     assert_eq!(
         statuses(&report),

@@ -3,7 +3,8 @@
 //! asserted: the client component composed with the WASI adapter and the command, reaching
 //! the network only through WASI sockets. Against our sink, a real Postfix (submission with
 //! STARTTLS and AUTH; MX), NSD behind a validating Unbound (signed and insecure zones, DANE),
-//! and the hostile scripted servers of `tests/hostile/*.scn`.
+//! an MTA-STS policy server on 127.0.0.1:443 (`--sts-cache` in a preopened directory), and
+//! the hostile scripted servers of `tests/hostile/*.scn`.
 //!
 //! The `wasmtime` CLI (the same 48.x as the host) comes from `scripts/install-peers.sh`
 //! (`cargo install --locked`, when missing); `SMTPCLIENT_WASMTIME` may name another. Without it
@@ -25,8 +26,9 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
+use support::sts_peer::STS_ID;
 use support::{
-    Postfix, TempDir, end_to_end, json_report, mail_peers, peers_enabled, token_message,
+    Postfix, TempDir, end_to_end, json_report, mail_peers, peers_enabled, sts_peer, token_message,
 };
 
 /// The composed file the build made.
@@ -315,6 +317,180 @@ fn composed(args: &[&str], password: Option<&str>) -> Output {
         command.args(["--env", &format!("SMTP_PASSWORD={password}")]);
     }
     run(command, args)
+}
+
+/// Whether the MTA-STS tests can run: the mail peers, the policy server on port 443 and the
+/// `wasmtime` CLI.
+fn sts_ready() -> bool {
+    peers_enabled("dns") && peers_enabled("postfix") && peers_enabled("netns") && wasmtime_ready()
+}
+
+/// `deliver` to `a@sts.insecure.test` (MTA-STS enforce, its MX listed) through the test's
+/// Unbound to Postfix, with `wasmtime` flags before the file and the command's `args` after
+/// the common ones; the report, after exit code 0.
+fn deliver_under_sts(token: &str, wasmtime: &[&str], args: &[&str]) -> Value {
+    let peers = mail_peers();
+    let (sent, _) = token_message(token);
+    let message = temp_file(&format!("{token}.eml"), &sent);
+    let dns = peers.dns.resolver().to_string();
+    let port = peers.postfix.smtp_port().to_string();
+    let mut command = wasmtime_run();
+    command.args(wasmtime);
+    let mut all = vec![
+        "deliver",
+        "--from",
+        "sender@client.example.test",
+        "--to",
+        "a@sts.insecure.test",
+        "--message",
+        message.to_str().unwrap(),
+        "--dns",
+        &dns,
+        "--port",
+        &port,
+        "--allow-private-addresses",
+        "--ehlo",
+        "client.example.test",
+        "--timeout",
+        "10",
+        "--json",
+    ];
+    all.extend_from_slice(args);
+    json_report(&run(command, &all), 0)
+}
+
+/// The domain's enforce policy applied: delivered over PKIX-verified TLS, and the TLS-RPT
+/// result of `sts.insecure.test` is for that policy (RFC 8460 §4.4 "policy-string").
+fn assert_sts_enforced(report: &Value) {
+    assert_eq!(report["status"], "delivered", "{report}");
+    assert_eq!(report["tls"]["pkix_valid"], true, "{report}");
+    let applied = report["tlsrpt"].as_array().unwrap().iter().any(|result| {
+        let policy = &result["policy"];
+        policy["policy-type"] == "sts"
+            && policy["policy-domain"] == "sts.insecure.test"
+            && policy["policy-string"]
+                .as_array()
+                .is_some_and(|lines| lines.iter().any(|line| line == "mode: enforce"))
+            && result["summary"]["total-successful-session-count"] == 1
+    });
+    assert!(applied, "{report}");
+}
+
+/// A directory outside the preopened state directory, so that only `--dir` reaches it; and
+/// the `wasmtime` flags that preopen it at the same path.
+fn cache_dir(prefix: &str) -> (TempDir, [String; 2]) {
+    let dir = TempDir::new_in(&std::env::temp_dir(), prefix);
+    let path = dir.path().to_string_lossy().into_owned();
+    let preopen = ["--dir".to_string(), format!("{path}::{path}")];
+    (dir, preopen)
+}
+
+/// `--sts-cache DIR`, preopened with `--dir DIR::DIR`, keeps the policy between runs (RFC 8461
+/// §5.1, §10): the first run fetches it and writes `DIR/sts.insecure.test.json`; the second
+/// cannot fetch it (the policy server's root is no longer trusted, as if an attacker blocked
+/// the fetch), asks the server nothing (the TXT id is unchanged), and still delivers under
+/// the cached enforce policy.
+#[test]
+fn mta_sts_policy_is_cached_between_runs() {
+    if !sts_ready() {
+        return;
+    }
+    let peer = sts_peer();
+    let _counting = peer.counting();
+    let (cache, preopen) = cache_dir("wasi-sts-cache");
+    let preopen: Vec<&str> = preopen.iter().map(String::as_str).collect();
+    let dir = cache.path().to_str().unwrap();
+    let postfix = mail_peers().certs.cert();
+    let postfix = postfix.to_str().unwrap();
+    let fetched = peer.fetches("sts.insecure.test");
+
+    let policy_root = peer.root_pem().to_str().unwrap();
+    let first = deliver_under_sts(
+        "wasi-sts-first-2c6a",
+        &preopen,
+        &["--sts-cache", dir, "--ca", policy_root, "--ca", postfix],
+    );
+    assert_sts_enforced(&first);
+    assert_eq!(peer.fetches("sts.insecure.test"), fetched + 1);
+    let file = cache.path().join("sts.insecure.test.json");
+    let text = std::fs::read_to_string(&file).expect("the policy is cached");
+    let cached: Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(cached["id"], STS_ID, "{cached}");
+    assert!(
+        cached["text"].as_str().unwrap().contains("mode: enforce"),
+        "{cached}"
+    );
+
+    let second = deliver_under_sts(
+        "wasi-sts-second-9d14",
+        &preopen,
+        &["--sts-cache", dir, "--ca", postfix],
+    );
+    assert_sts_enforced(&second);
+    assert_eq!(
+        peer.fetches("sts.insecure.test"),
+        fetched + 1,
+        "the second run asked the policy server"
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
+}
+
+/// Without `--sts-cache` the policy is fetched, applied and forgotten: nothing is written, not
+/// even in a preopened directory.
+#[test]
+fn without_sts_cache_nothing_is_written() {
+    if !sts_ready() {
+        return;
+    }
+    let peer = sts_peer();
+    let _counting = peer.counting();
+    let (dir, preopen) = cache_dir("wasi-no-sts-cache");
+    let preopen: Vec<&str> = preopen.iter().map(String::as_str).collect();
+    let postfix = mail_peers().certs.cert();
+    let fetched = peer.fetches("sts.insecure.test");
+    let report = deliver_under_sts(
+        "wasi-no-sts-cache-7e3b",
+        &preopen,
+        &[
+            "--ca",
+            peer.root_pem().to_str().unwrap(),
+            "--ca",
+            postfix.to_str().unwrap(),
+        ],
+    );
+    assert_sts_enforced(&report);
+    assert_eq!(peer.fetches("sts.insecure.test"), fetched + 1);
+    let written: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(written.is_empty(), "{written:?}");
+}
+
+/// `--sts-cache DIR` without `--dir` preopening it: the cache can be neither read nor
+/// written, which is skipped silently, as host-example skips a cache it cannot write. The
+/// delivery goes on under the policy fetched now.
+#[test]
+fn sts_cache_not_preopened_is_skipped() {
+    if !sts_ready() {
+        return;
+    }
+    let peer = sts_peer();
+    let _counting = peer.counting();
+    let (dir, _) = cache_dir("wasi-sts-cache-closed");
+    let postfix = mail_peers().certs.cert();
+    let report = deliver_under_sts(
+        "wasi-sts-closed-41f8",
+        &[],
+        &[
+            "--sts-cache",
+            dir.path().to_str().unwrap(),
+            "--ca",
+            peer.root_pem().to_str().unwrap(),
+            "--ca",
+            postfix.to_str().unwrap(),
+        ],
+    );
+    assert_sts_enforced(&report);
+    let written: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(written.is_empty(), "{written:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

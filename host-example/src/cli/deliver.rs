@@ -1,13 +1,12 @@
 //! `host-example deliver`: direct delivery to the MX hosts of each recipient domain, or
 //! through a relay with `--relay`: the command line crate's `deliver` with this host's
-//! `--zone`, `--sts-cache`, `--proxy` and `--source`.
+//! `--zone`, `--proxy` and `--source`, and the default directory of `--sts-cache`.
 
 use super::ehlo::machine_name;
 use super::flags::{EgressArgs, ZoneArgs, open_message};
 use super::start_host;
-use crate::deliver::deliver;
+use crate::deliver::{StsCache, deliver};
 use crate::egress::{AddressPolicy, EgressPolicy};
-use crate::sts_cache::StsCache;
 use clap::Args;
 use command_line::exit::{self, fail};
 use command_line::print::print_report;
@@ -22,9 +21,6 @@ pub struct DeliverArgs {
     shared: command_line::deliver::DeliverArgs,
     #[command(flatten)]
     zone: ZoneArgs,
-    /// Keep MTA-STS policies in this directory (default: the user's cache directory).
-    #[arg(long, value_name = "DIR", conflicts_with = "relay")]
-    sts_cache: Option<PathBuf>,
     #[command(flatten)]
     egress: EgressArgs,
 }
@@ -82,12 +78,23 @@ pub async fn run(component: Option<&Path>, args: DeliverArgs) -> u8 {
         Ok(host) => host,
         Err(code) => return code,
     };
-    let sts_cache = args
+    let sts_cache = shared
         .sts_cache
-        .or_else(StsCache::default_dir)
+        .clone()
+        .or_else(default_sts_cache)
         .map(StsCache::new);
     match deliver(&host, &request, sts_cache.as_ref()).await {
         Ok(report) => print_report(&report, shared.output.json),
         Err(error) => fail(exit::SOFTWARE, &error.to_string()),
     }
+}
+
+/// The default of `--sts-cache`: the user's cache directory,
+/// `$XDG_CACHE_HOME/smtpclient/mta-sts` or `~/.cache/smtpclient/mta-sts`, when
+/// `$XDG_CACHE_HOME` or `$HOME` is set.
+fn default_sts_cache() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cache")))?;
+    Some(base.join("smtpclient").join("mta-sts"))
 }

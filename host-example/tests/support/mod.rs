@@ -13,7 +13,7 @@
 //!
 //! Submodules: [`aiosmtpd`] (the scriptable Python peer), [`postfix`] (a real Postfix) and
 //! [`dns`] (NSD + validating Unbound with DNSSEC-signed test zones), [`socks`] (SOCKS5
-//! servers: microsocks, Dante).
+//! servers: microsocks, Dante), [`sts_peer`] (the MTA-STS policies of the DNS peers' zone).
 #![allow(dead_code, unused_imports)] // each test crate uses a different part of this module
 
 pub mod aiosmtpd;
@@ -24,6 +24,7 @@ pub mod mail_peers;
 pub mod policy_server;
 pub mod postfix;
 pub mod socks;
+pub mod sts_peer;
 
 pub use aiosmtpd::{Aiosmtpd, StoredMessage};
 pub use certs::Certs;
@@ -31,6 +32,7 @@ pub use dns::{Dns, DnsConfig};
 pub use mail_peers::{MailPeers, json_report, mail_peers, stored_with, token_message};
 pub use postfix::{Postfix, PostfixConfig};
 pub use socks::SocksServer;
+pub use sts_peer::{StsPeer, sts_peer};
 
 use std::io::Write;
 use std::net::TcpListener;

@@ -1,6 +1,6 @@
 //! `deliver` through the composed components: one `delivery.deliver` call per recipient
-//! domain ([`command_line::deliver::deliver`] merges them, as in host-example). No MTA-STS
-//! policy is kept between runs: the command has no state.
+//! domain ([`command_line::deliver::deliver`] merges them and keeps the MTA-STS policy cache
+//! of `--sts-cache`, as in host-example).
 
 use crate::bindings::delivery::{self, Outgoing};
 use crate::convert::{deliver_envelope, delivery_request, domain_report};
@@ -8,6 +8,7 @@ use crate::message::SharedMessage;
 use crate::send::{Composed, tlsrpt_json};
 use command_line::deliver::{DeliverPlatform, DomainReport};
 use command_line::request::DeliverRequest;
+use command_line::sts_cache::CachedPolicy;
 use std::convert::Infallible;
 
 impl DeliverPlatform for Composed {
@@ -19,6 +20,7 @@ impl DeliverPlatform for Composed {
         request: &DeliverRequest<SharedMessage>,
         domain: &str,
         to: &[String],
+        cached: Option<CachedPolicy>,
     ) -> Result<DomainReport, Infallible> {
         let outgoing = Outgoing {
             envelope: deliver_envelope(request, to),
@@ -26,7 +28,7 @@ impl DeliverPlatform for Composed {
             dmarc_report: false,
         };
         let report = delivery::deliver(
-            &delivery_request(request, domain, None, &[]),
+            &delivery_request(request, domain, cached, &[]),
             vec![outgoing],
         );
         let tlsrpt = report.tls_results.iter().flat_map(tlsrpt_json).collect();

@@ -13,6 +13,7 @@ mod settings;
 use clap::{Parser, Subcommand};
 use command_line::exit;
 use command_line::print::print_report;
+use command_line::sts_cache::StsCache;
 use message::open_message;
 use send::Composed;
 use std::future::Future;
@@ -96,7 +97,14 @@ fn deliver(args: &command_line::deliver::DeliverArgs) -> u8 {
     if let Err(code) = settings::configure(&args.dns, &args.output, ports, allow_private, true) {
         return code;
     }
-    match ready(command_line::deliver::deliver(&mut Composed, &request)) {
+    // No default cache directory: a component has no home directory. The runtime must
+    // preopen the one given (`wasmtime run --dir DIR::DIR`).
+    let sts_cache = args.sts_cache.as_ref().map(StsCache::new);
+    match ready(command_line::deliver::deliver(
+        &mut Composed,
+        &request,
+        sts_cache.as_ref(),
+    )) {
         Some(Ok(report)) => print_report(&report, args.output.json),
         Some(Err(never)) => match never {},
         None => not_ready(),

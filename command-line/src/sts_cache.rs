@@ -1,24 +1,27 @@
 //! The MTA-STS policy cache of the command line (RFC 8461 §5.1): one JSON file per domain
-//! under a directory (by default `$XDG_CACHE_HOME/smtpclient/mta-sts`, else
-//! `~/.cache/smtpclient/mta-sts`). The component decides when a cached policy is still
+//! under a directory, kept between runs by host-example and by the wasi-run command (in a
+//! directory the runtime preopens). The component decides when a cached policy is still
 //! valid; the cache only stores what the last delivery returned.
 
-use crate::bindings::delivery::StsPolicy;
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+/// A policy as cached: the contract's `sts-policy`, in neither host's bindings (each
+/// converts it, `contract_conversions!`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CachedPolicy {
+    /// The id of the `_mta-sts` TXT record the policy was fetched for (RFC 8461 §3.1).
+    pub id: String,
+    /// The policy text as served.
+    pub text: String,
+    /// Seconds since the Unix epoch when it was fetched.
+    pub fetched_at: u64,
+}
 
 /// A directory of cached policies.
 #[derive(Debug, Clone)]
 pub struct StsCache {
     dir: PathBuf,
-}
-
-/// A policy as stored on disk.
-#[derive(Serialize, Deserialize)]
-struct Stored {
-    id: String,
-    text: String,
-    fetched_at: u64,
 }
 
 impl StsCache {
@@ -27,37 +30,19 @@ impl StsCache {
         StsCache { dir: dir.into() }
     }
 
-    /// The user's cache directory, when `$XDG_CACHE_HOME` or `$HOME` is set.
-    pub fn default_dir() -> Option<PathBuf> {
-        let base = std::env::var_os("XDG_CACHE_HOME")
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cache")))?;
-        Some(base.join("smtpclient").join("mta-sts"))
-    }
-
     /// The cached policy of `domain` (lowercase ASCII), if any and readable.
-    pub fn get(&self, domain: &str) -> Option<StsPolicy> {
+    pub fn get(&self, domain: &str) -> Option<CachedPolicy> {
         let text = std::fs::read_to_string(self.file(domain)?).ok()?;
-        let stored: Stored = serde_json::from_str(&text).ok()?;
-        Some(StsPolicy {
-            id: stored.id,
-            text: stored.text,
-            fetched_at: stored.fetched_at,
-        })
+        serde_json::from_str(&text).ok()
     }
 
     /// Stores `policy` for `domain`; a cache that cannot be written is skipped silently: the
     /// next delivery fetches the policy again.
-    pub fn put(&self, domain: &str, policy: &StsPolicy) {
+    pub fn put(&self, domain: &str, policy: &CachedPolicy) {
         let Some(file) = self.file(domain) else {
             return;
         };
-        let stored = Stored {
-            id: policy.id.clone(),
-            text: policy.text.clone(),
-            fetched_at: policy.fetched_at,
-        };
-        let json = serde_json::to_string(&stored).expect("plain data always serializes");
+        let json = serde_json::to_string(policy).expect("plain data always serializes");
         let temporary = file.with_extension("tmp");
         let written = std::fs::create_dir_all(&self.dir)
             .and_then(|()| std::fs::write(&temporary, json))
@@ -87,17 +72,13 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("sts-cache-{}", std::process::id()));
         let cache = StsCache::new(&dir);
         assert!(cache.get("example.org").is_none());
-        let policy = StsPolicy {
+        let policy = CachedPolicy {
             id: "20260101".into(),
             text: "version: STSv1\nmode: enforce\nmx: mx.example.org\nmax_age: 86400\n".into(),
             fetched_at: 1_800_000_000,
         };
         cache.put("example.org", &policy);
-        let back = cache.get("example.org").expect("stored");
-        assert_eq!(
-            (back.id, back.text, back.fetched_at),
-            (policy.id, policy.text, policy.fetched_at)
-        );
+        assert_eq!(cache.get("example.org"), Some(policy));
         assert!(cache.file("../etc/passwd").is_none());
         assert!(cache.file("..").is_none());
         std::fs::remove_dir_all(dir).unwrap();
