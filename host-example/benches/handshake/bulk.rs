@@ -7,7 +7,7 @@
 //! SMTP around it.
 
 use crate::common::{NativeConn, open_options};
-use crate::{SERVER_NAME, ServerCert, read_line, read_reply, thread_cpu};
+use crate::{SERVER_NAME, ServerCert, native_config, read_line, read_reply, thread_cpu};
 use host_example::Host;
 use host_example::bindings::client::{Envelope, LineEndings, Recipient};
 use host_example::bindings::types::TlsMode as WitTlsMode;
@@ -15,15 +15,14 @@ use host_example::connector::{TcpConnection, open_stream};
 use host_example::spool_impl::SpoolMessage;
 use rustls::client::Resumption;
 use rustls::crypto::CryptoProvider;
-use rustls::pki_types::{ServerName, UnixTime};
+use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection, RootCertStore, ServerConfig, ServerConnection};
 use smtpclient::smtp::data::LineEndings as CoreLineEndings;
-use smtpclient::smtp::session::{Event, Session, SessionConfig, Timeouts, TlsMode, Transaction};
-use smtpclient::tls::TlsConfig;
+use smtpclient::smtp::session::{Event, Session, Transaction};
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 use tokio::runtime::Runtime;
 
 /// The target for the component's TLS bulk throughput, MiB/s of client CPU.
@@ -178,28 +177,10 @@ fn rustls_client(
     read_reply(&mut tls);
 }
 
-/// The core over a std socket: STARTTLS required, PKIX with the server certificate as root.
+/// The core over a std socket, configured by [`native_config`].
 fn native_core(addr: SocketAddr, cert: &ServerCert, data: &[u8], count: usize) -> String {
-    let wall = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .expect("clock");
-    let config = SessionConfig {
-        ehlo_hostname: "bench.example".into(),
-        tls_mode: TlsMode::RequiredStartTls,
-        timeouts: Timeouts::default(),
-        tls: TlsConfig {
-            remote_hostname: SERVER_NAME.into(),
-            verify_pkix: true,
-            extra_roots: vec![cert.der.to_vec()],
-            wall_clock: UnixTime::since_unix_epoch(wall),
-            ..TlsConfig::default()
-        },
-        tls_results: Default::default(),
-        report: Default::default(),
-        auth: None,
-    };
     let mut conn = NativeConn::connect(addr);
-    let mut session = Session::new(config, Instant::now());
+    let mut session = Session::new(native_config(cert), Instant::now());
     assert_eq!(conn.pump(&mut session, None), Event::Ready);
     let suite = session.tls_state().expect("tls").cipher_suite;
     for _ in 0..count {

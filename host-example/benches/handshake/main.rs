@@ -189,12 +189,13 @@ fn rustls_config(provider: CryptoProvider, cert: &ServerCert) -> Arc<ClientConfi
     Arc::new(config)
 }
 
-/// The core over a std socket: STARTTLS required, PKIX with the server certificate as root.
-fn native_core(addr: SocketAddr, cert: &ServerCert) {
+/// The core's session configuration: STARTTLS required, PKIX with the server certificate as
+/// root.
+fn native_config(cert: &ServerCert) -> SessionConfig {
     let wall = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .expect("clock");
-    let config = SessionConfig {
+    SessionConfig {
         ehlo_hostname: "bench.example".into(),
         tls_mode: TlsMode::RequiredStartTls,
         timeouts: Timeouts::default(),
@@ -208,9 +209,13 @@ fn native_core(addr: SocketAddr, cert: &ServerCert) {
         tls_results: Default::default(),
         report: Default::default(),
         auth: None,
-    };
+    }
+}
+
+/// The core over a std socket, configured by [`native_config`].
+fn native_core(addr: SocketAddr, cert: &ServerCert) {
     let mut conn = NativeConn::connect(addr);
-    let mut session = Session::new(config, Instant::now());
+    let mut session = Session::new(native_config(cert), Instant::now());
     match conn.pump(&mut session, None) {
         Event::Ready => {}
         other => panic!("native open failed: {other:?}"),
