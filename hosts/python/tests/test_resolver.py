@@ -8,7 +8,7 @@ import struct
 import threading
 import time
 import unittest
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Tuple
 
 import dns.edns
 import dns.flags
@@ -30,16 +30,29 @@ class DnsServer:
     def __init__(self, handler: Handler) -> None:
         self.handler = handler
         self.queries: List[dns.message.Message] = []
-        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.udp.bind(("127.0.0.1", 0))
+        self.udp, self.tcp = self._bind_pair()
         self.port = self.udp.getsockname()[1]
-        self.tcp = socket.socket()
-        self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.tcp.bind(("127.0.0.1", self.port))
         self.tcp.listen()
         self.closed = False
         for target in (self._serve_udp, self._serve_tcp):
             threading.Thread(target=target, daemon=True).start()
+
+    @staticmethod
+    def _bind_pair() -> Tuple[socket.socket, socket.socket]:
+        """A UDP and a TCP socket on the same free port: the port the system gives UDP may be
+        taken for TCP by another test running at the same time, so try again then."""
+        for _ in range(100):
+            udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            udp.bind(("127.0.0.1", 0))
+            tcp = socket.socket()
+            tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                tcp.bind(("127.0.0.1", udp.getsockname()[1]))
+                return udp, tcp
+            except OSError:
+                udp.close()
+                tcp.close()
+        raise OSError("no port free for both UDP and TCP")
 
     def _answer(self, wire: bytes, transport: str) -> Optional[bytes]:
         query = dns.message.from_wire(wire)
